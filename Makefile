@@ -1,0 +1,49 @@
+# Two entry points do all set-up on a fresh clone: `make demo` and `make test`. Both are idempotent and fast
+# on a second run (the virtualenv and node_modules are rebuilt only when pyproject.toml / package-lock.json change).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: demo test test-sqlite test-postgres test-browser deps lint clean
+
+demo: deps
+	$(BIN)/fangxian demo
+
+test: deps lint test-sqlite test-postgres
+
+deps: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/fangxian makemigrations --check --dry-run
+
+# The embedded database, with the browser tests (real Chromium against a real server).
+test-sqlite: deps
+	./scripts/ensure-chromium
+	DATABASE_URL=sqlite:///var/test.sqlite3 $(BIN)/pytest -q
+
+# PostgreSQL, the production database: the same suite but the browser leg. Under CI it must run;
+# elsewhere it is skipped with a notice when no server answers.
+test-postgres: deps
+	@if $(BIN)/python scripts/pg_reachable.py "$(PG_URL)"; then \
+		DATABASE_URL="$(PG_URL)" $(BIN)/pytest -q -m "not browser"; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL ($(PG_URL)) 不可达：CI 必须运行 PostgreSQL 测试" >&2; exit 1; \
+	else \
+		echo "注意：PostgreSQL ($(PG_URL)) 不可达，本次未运行 PostgreSQL 测试"; \
+	fi
+
+clean:
+	rm -rf $(VENV) node_modules var

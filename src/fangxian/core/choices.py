@@ -1,0 +1,66 @@
+from django.db import models
+
+
+class UnitLevel(models.TextChoices):
+    DISTRICT = "district", "区/县"
+    TOWNSHIP = "township", "镇/街道"
+    COMMUNITY = "community", "村/社区"
+    GRID = "grid", "网格"
+
+
+# Official code length per level (GB/T 2260 and the statistical division codes); grids carry a local code.
+LEVEL_CODE_LENGTH = {UnitLevel.DISTRICT: 6, UnitLevel.TOWNSHIP: 9, UnitLevel.COMMUNITY: 12}
+CHILD_LEVEL = {
+    UnitLevel.DISTRICT: UnitLevel.TOWNSHIP,
+    UnitLevel.TOWNSHIP: UnitLevel.COMMUNITY,
+    UnitLevel.COMMUNITY: UnitLevel.GRID,
+}
+
+
+class Role(models.TextChoices):
+    DISTRICT_COMMAND = "district_command", "区防控指挥部"
+    TOWNSHIP_OFFICE = "township_office", "镇(街道)防控办"
+    GRID_MEMBER = "grid_member", "村(社区)三人小组成员"
+    SITE_STAFF = "site_staff", "隔离点工作人员"
+    SAMPLING_LAB = "sampling_lab", "采样点/检测机构"
+    INSPECTOR = "inspector", "督导组"
+    CLERK = "clerk", "只读查询员"
+
+
+class Action(models.TextChoices):
+    VIEW = "view", "查看"
+    CHANGE = "change", "新增/修改"
+    DELETE = "delete", "删除"
+    REVEAL = "reveal", "查看完整证件号/电话"
+    EXPORT = "export", "导出"
+    MANAGE_USERS = "manage_users", "管理用户"
+
+
+_FIELD_WORK = {Action.VIEW, Action.CHANGE, Action.REVEAL, Action.EXPORT}
+
+# What each role may do inside its unit. The read-only clerk sees masked lists only: revealing a full ID
+# number is a deliberate act reserved for people who work the case.
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.DISTRICT_COMMAND: frozenset(_FIELD_WORK | {Action.DELETE, Action.MANAGE_USERS}),
+    Role.TOWNSHIP_OFFICE: frozenset(_FIELD_WORK | {Action.MANAGE_USERS}),
+    Role.GRID_MEMBER: frozenset({Action.VIEW, Action.CHANGE, Action.REVEAL}),
+    Role.SITE_STAFF: frozenset({Action.VIEW, Action.CHANGE, Action.REVEAL}),
+    Role.SAMPLING_LAB: frozenset({Action.VIEW, Action.CHANGE}),
+    Role.INSPECTOR: frozenset({Action.VIEW, Action.EXPORT}),
+    Role.CLERK: frozenset({Action.VIEW}),
+}
+
+
+class ChangeKind(models.TextChoices):
+    CREATE = "create", "新增"
+    UPDATE = "update", "修改"
+    DELETE = "delete", "删除"
+
+
+class AccessKind(models.TextChoices):
+    DETAIL = "detail", "查看详情"
+    REVEAL = "reveal", "查看完整信息"
+    EXPORT = "export", "导出"
+    API_READ = "api_read", "接口读取"
+    SEARCH = "search", "检索"
+    LIST = "list", "列表浏览"

@@ -1,0 +1,97 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import validate_password
+
+from fangxian.core.choices import Action, Role, UnitLevel
+from fangxian.core.models import Unit, User
+
+
+def style_form(form):
+    """Tabler classes on every widget, so templates can render fields plainly."""
+    for field in form.fields.values():
+        widget = field.widget
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+    return form
+
+
+class StyledForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_form(self)
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": "用户名或密码错误。连续输错多次后账号将被临时锁定。",
+        "inactive": "该账号已停用。",
+        "locked": "该账号因多次密码错误已被临时锁定，请稍后再试或联系管理员重置密码。",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_form(self)
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username:
+            account = User.objects.filter(username=username).first()
+            if account is not None and account.is_locked():
+                raise forms.ValidationError(self.error_messages["locked"], code="locked")
+        return super().clean()
+
+
+class ScopedUnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, unit):
+        return f"{'　' * unit.depth}{unit.name}（{unit.code}）"
+
+
+def scoped_units(user, action: str, levels=None):
+    queryset = Unit.objects.restrict(user, action).filter(is_active=True)
+    return queryset.filter(level__in=levels) if levels else queryset
+
+
+class UserCreateForm(StyledForm):
+    username = forms.RegexField(
+        label="用户名", regex=r"^[A-Za-z0-9_.-]{3,40}$", error_messages={"invalid": "用户名只能包含字母、数字和 _ . -"}
+    )
+    display_name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(label="电话", max_length=20, required=False)
+    unit = ScopedUnitChoiceField(label="所属单位", queryset=Unit.objects.none())
+    role = forms.ChoiceField(label="角色", choices=Role.choices)
+    password = forms.CharField(label="初始密码", widget=forms.PasswordInput, min_length=10)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = scoped_units(
+            user, Action.MANAGE_USERS, [UnitLevel.DISTRICT, UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY, UnitLevel.GRID]
+        )
+
+
+class GrantForm(StyledForm):
+    role = forms.ChoiceField(label="角色", choices=Role.choices)
+    unit = ScopedUnitChoiceField(label="单位", queryset=Unit.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = scoped_units(user, Action.MANAGE_USERS)
+
+
+class PasswordResetForm(StyledForm):
+    password = forms.CharField(label="新密码", widget=forms.PasswordInput, min_length=10)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+class UnitImportForm(StyledForm):
+    district = ScopedUnitChoiceField(label="区/县", queryset=Unit.objects.none())
+    file = forms.FileField(label="文件（.xlsx / .xls / .ods / .csv）")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = scoped_units(user, Action.CHANGE, [UnitLevel.DISTRICT])

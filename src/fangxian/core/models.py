@@ -1,0 +1,221 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from fangxian.core.choices import AccessKind, ChangeKind, LEVEL_CODE_LENGTH, Role, UnitLevel
+from fangxian.core.scoping import ScopedQuerySet
+
+
+class Unit(models.Model):
+    """A division of the district: 区/县 → 镇/街道 → 村/社区 → 网格.
+
+    `path` is the chain of codes from the root ("/410108/410108001/"), so a scope is one prefix match.
+    """
+
+    code = models.CharField("代码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    level = models.CharField("层级", max_length=16, choices=UnitLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    is_active = models.BooleanField("启用", default=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = ""
+
+    class Meta:
+        verbose_name = "单位"
+        verbose_name_plural = "单位"
+        ordering = ["path"]
+        indexes = [models.Index(fields=["level", "parent"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        expected = LEVEL_CODE_LENGTH.get(self.level)
+        if expected and (len(self.code) != expected or not self.code.isdigit()):
+            raise ValidationError({"code": f"{self.get_level_display()}代码应为 {expected} 位数字"})
+        if self.parent and expected and not self.code.startswith(self.parent.code):
+            raise ValidationError({"code": f"代码 {self.code} 不在上级 {self.parent.code} 之下"})
+
+    def save(self, *args, **kwargs):
+        self.path = f"{self.parent.path if self.parent else '/'}{self.code}/"
+        super().save(*args, **kwargs)
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
+    def ancestors(self) -> list["Unit"]:
+        codes = [code for code in self.path.strip("/").split("/")][:-1]
+        by_code = {unit.code: unit for unit in Unit.objects.filter(code__in=codes)}
+        return [by_code[code] for code in codes if code in by_code]
+
+    def full_name(self) -> str:
+        return "".join(unit.name for unit in [*self.ancestors(), self])
+
+
+class TeamTemplate(models.Model):
+    """The composition of a grid team, e.g. 三人小组 (cadre + police + doctor) or 五包一."""
+
+    name = models.CharField("名称", max_length=50, unique=True)
+    is_default = models.BooleanField("默认", default=False)
+
+    class Meta:
+        verbose_name = "包保小组模板"
+        verbose_name_plural = "包保小组模板"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamSlot(models.Model):
+    template = models.ForeignKey(TeamTemplate, on_delete=models.CASCADE, related_name="slots")
+    duty = models.CharField("职责", max_length=30)
+    required = models.PositiveSmallIntegerField("所需人数", default=1)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["template", "duty"], name="team_slot_duty_unique")]
+
+    def __str__(self) -> str:
+        return self.duty
+
+
+class GridTeam(models.Model):
+    unit = models.ForeignKey(Unit, verbose_name="所属单位", on_delete=models.PROTECT, related_name="teams")
+    template = models.ForeignKey(TeamTemplate, verbose_name="模板", on_delete=models.PROTECT)
+    name = models.CharField("名称", max_length=100)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = "包保小组"
+        verbose_name_plural = "包保小组"
+        ordering = ["unit__path", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(GridTeam, on_delete=models.CASCADE, related_name="members")
+    slot = models.ForeignKey(TeamSlot, verbose_name="职责", on_delete=models.PROTECT)
+    name = models.CharField("姓名", max_length=50)
+    phone = models.CharField("电话", max_length=20, blank=True)
+    user = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL, related_name="team_seats")
+
+    class Meta:
+        ordering = ["slot__order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.slot.duty} {self.name}"
+
+
+class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """An account. `unit` is where the account belongs (who may administer it); grants say what it may do."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name="所属单位", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("电话", max_length=20, blank=True)
+    failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    is_service_account = models.BooleanField(
+        "系统账号", default=False, help_text="命令行与后台任务使用的账号，不能登录"
+    )
+
+    objects = ScopedUserManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class Grant(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="grants")
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = "授权"
+        verbose_name_plural = "授权"
+        constraints = [models.UniqueConstraint(fields=["user", "role", "unit"], name="grant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} @ {self.unit}"
+
+
+class ChangeRecord(models.Model):
+    """One create/update/delete of personal data. Append-only: the database refuses UPDATE and DELETE."""
+
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, verbose_name="操作人", on_delete=models.PROTECT, related_name="+")
+    request_id = models.CharField("请求", max_length=64, blank=True)
+    job_id = models.CharField("任务", max_length=64, blank=True)
+    kind = models.CharField("操作", max_length=16, choices=ChangeKind.choices)
+    model = models.CharField("对象类型", max_length=64)
+    object_id = models.CharField("对象", max_length=64, db_index=True)
+    object_repr = models.CharField("对象名称", max_length=200)
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    before = models.JSONField("修改前", null=True, blank=True)
+    after = models.JSONField("修改后", null=True, blank=True)
+    reason = models.CharField("原因", max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = "变更记录"
+        verbose_name_plural = "变更记录"
+        ordering = ["-at", "-id"]
+
+
+class AccessRecord(models.Model):
+    """One read of personal data (detail, reveal, export, API read, search). Append-only like ChangeRecord."""
+
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, verbose_name="访问人", on_delete=models.PROTECT, related_name="+")
+    request_id = models.CharField("请求", max_length=64, blank=True)
+    job_id = models.CharField("任务", max_length=64, blank=True)
+    kind = models.CharField("方式", max_length=16, choices=AccessKind.choices)
+    model = models.CharField("对象类型", max_length=64)
+    object_id = models.CharField("对象", max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField("对象名称", max_length=200, blank=True)
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    detail = models.JSONField("详情", default=dict, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = "访问记录"
+        verbose_name_plural = "访问记录"
+        ordering = ["-at", "-id"]
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,55 @@
+"""Row-level scope: a user sees the units of their grants and everything below them.
+
+Every model that holds scoped data uses ScopedQuerySet and names the path to its unit in `scope_unit_field`.
+`restrict(user, action)` is applied once, in the base views and the base API viewset (views.py, api.py).
+"""
+
+from functools import reduce
+from operator import or_
+
+from django.db import models
+from django.db.models import Q
+
+from fangxian.core.choices import ROLE_ACTIONS
+
+
+def scope_paths(user, action: str) -> list[str]:
+    """Unit paths where `user` may perform `action`, de-duplicated (a path already covered by another is dropped)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return []
+    cache = user.__dict__.setdefault("_scope_paths_cache", {})
+    if action not in cache:
+        paths = sorted(
+            {
+                grant.unit.path
+                for grant in user.grants.select_related("unit").filter(unit__is_active=True)
+                if action in ROLE_ACTIONS.get(grant.role, ())
+            }
+        )
+        covered: list[str] = []
+        for path in paths:
+            if not any(path.startswith(parent) for parent in covered):
+                covered.append(path)
+        cache[action] = covered
+    return cache[action]
+
+
+class ScopedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        if user is not None and user.is_authenticated and user.is_superuser and user.is_active:
+            return self
+        paths = scope_paths(user, action)
+        if not paths:
+            return self.none()
+        field = getattr(self.model, "scope_unit_field", None)
+        if field is None:
+            raise TypeError(f"{self.model.__name__} uses ScopedQuerySet but declares no scope_unit_field")
+        lookup = "path__startswith" if field == "" else f"{field}__path__startswith"
+        return self.filter(reduce(or_, (Q(**{lookup: path}) for path in paths)))
+
+
+def user_can(user, action: str, unit) -> bool:
+    """True when `unit` lies inside the user's scope for `action`."""
+    if user is not None and user.is_authenticated and user.is_superuser and user.is_active:
+        return True
+    return any(unit.path.startswith(path) for path in scope_paths(user, action))

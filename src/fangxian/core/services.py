@@ -1,0 +1,274 @@
+"""Business rules of the core: units, grid teams, users and grants. Services never commit: callers own atomic()."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from fangxian.core import divisions
+from fangxian.core.audit import record_change, snapshot
+from fangxian.core.choices import CHILD_LEVEL, LEVEL_CODE_LENGTH, Action, ChangeKind, Role, UnitLevel
+from fangxian.core.models import GridTeam, Grant, TeamMember, TeamSlot, TeamTemplate, Unit, User
+from fangxian.core.scoping import user_can
+
+# ---------------------------------------------------------------- units
+
+
+def load_county(*, code: str) -> tuple[Unit, int]:
+    """Create (or refresh) a county and its real streets/towns from the shipped division codes."""
+    county = divisions.counties().get(code)
+    if county is None:
+        raise ValidationError(f"未找到区县代码 {code}（应为 6 位统计用区划代码）")
+    district, _ = Unit.objects.update_or_create(
+        code=code, defaults={"name": county.name, "level": UnitLevel.DISTRICT, "parent": None}
+    )
+    created = 0
+    for street in divisions.streets_of(code):
+        _, was_created = Unit.objects.update_or_create(
+            code=street.code, defaults={"name": street.name, "level": UnitLevel.TOWNSHIP, "parent": district}
+        )
+        created += was_created
+    return district, created
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class UnitImportPlan:
+    units: list[dict] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+_UNIT_HEADERS = {
+    "code": {"代码", "编码", "区划代码", "统计用区划代码", "网格代码", "网格编码", "code"},
+    "name": {"名称", "村/社区名称", "社区名称", "村名称", "网格名称", "name"},
+    "parent": {"上级代码", "所属街道代码", "所属社区代码", "上级编码", "parent", "parent_code"},
+}
+
+
+def plan_unit_import(*, rows: list[list[str]], district: Unit) -> UnitImportPlan:
+    """Phase one of importing villages/communities and grids: validate every row, change nothing.
+
+    A 12-digit code is a village/community under the street named by its first 9 digits; any other code is a
+    grid and needs the code of its village/community in the parent column.
+    """
+    plan = UnitImportPlan()
+    header_index = next((i for i, row in enumerate(rows) if _map_headers(row).keys() >= {"code", "name"}), None)
+    if header_index is None:
+        plan.errors.append(RowError(1, "", "", "未找到表头：需要“代码”和“名称”两列（网格另需“上级代码”）"))
+        return plan
+    columns = _map_headers(rows[header_index])
+    known = {unit.code: unit for unit in Unit.objects.filter(path__startswith=district.path)}
+    pending: dict[str, dict] = {}
+    for offset, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
+        cell = {key: (row[index].strip() if index < len(row) else "") for key, index in columns.items()}
+        if not any(cell.values()):
+            continue
+        code, name, parent_code = cell.get("code", ""), cell.get("name", ""), cell.get("parent", "")
+        if not code:
+            plan.errors.append(RowError(offset, "代码", code, "代码为空"))
+            continue
+        if not name:
+            plan.errors.append(RowError(offset, "名称", name, "名称为空"))
+            continue
+        if code in pending:
+            plan.errors.append(RowError(offset, "代码", code, f"代码在文件中重复（第 {pending[code]['row']} 行）"))
+            continue
+        if len(code) == LEVEL_CODE_LENGTH[UnitLevel.COMMUNITY] and code.isdigit():
+            level, parent_code = UnitLevel.COMMUNITY, parent_code or code[:9]
+            if parent_code != code[:9]:
+                plan.errors.append(RowError(offset, "上级代码", parent_code, "村/社区代码前 9 位应为所属街道代码"))
+                continue
+        else:
+            level = UnitLevel.GRID
+            if not parent_code:
+                plan.errors.append(RowError(offset, "上级代码", "", "网格必须填写所属村/社区的 12 位代码"))
+                continue
+            code = code if code.startswith(parent_code) else f"{parent_code}{code}"
+        parent = known.get(parent_code)
+        parent_level = parent.level if parent else (pending[parent_code]["level"] if parent_code in pending else None)
+        if parent_level is None:
+            plan.errors.append(RowError(offset, "上级代码", parent_code, f"上级单位 {parent_code} 不在 {district.name} 内"))
+            continue
+        if CHILD_LEVEL.get(parent_level) != level:
+            plan.errors.append(RowError(offset, "代码", code, "层级不符：村/社区应在街道之下，网格应在村/社区之下"))
+            continue
+        pending[code] = {"row": offset, "code": code, "name": name, "level": level, "parent_code": parent_code}
+    plan.units = list(pending.values())
+    return plan
+
+
+def _map_headers(row: list[str]) -> dict[str, int]:
+    mapping: dict[str, int] = {}
+    for index, header in enumerate(row):
+        text = header.strip().replace(" ", "")
+        for key, names in _UNIT_HEADERS.items():
+            if text in names and key not in mapping:
+                mapping[key] = index
+    return mapping
+
+
+def commit_unit_import(*, plan: UnitImportPlan) -> tuple[int, int]:
+    """Phase two: write the planned units (parents first). Returns (created, updated)."""
+    created = updated = 0
+    order = {UnitLevel.COMMUNITY: 0, UnitLevel.GRID: 1}
+    for item in sorted(plan.units, key=lambda unit: order[unit["level"]]):
+        parent = Unit.objects.get(code=item["parent_code"])
+        _, was_created = Unit.objects.update_or_create(
+            code=item["code"], defaults={"name": item["name"], "level": item["level"], "parent": parent}
+        )
+        created += was_created
+        updated += not was_created
+    return created, updated
+
+
+# ---------------------------------------------------------------- grid teams
+
+
+def default_team_template() -> TeamTemplate:
+    """三人小组: a community cadre, a police officer and a doctor, one each."""
+    template, created = TeamTemplate.objects.get_or_create(name="三人小组", defaults={"is_default": True})
+    if created:
+        for order, duty in enumerate(["社区干部", "民警", "医生"]):
+            TeamSlot.objects.create(template=template, duty=duty, order=order)
+    return template
+
+
+def team_is_complete(team: GridTeam) -> bool:
+    filled: dict[int, int] = {}
+    for member in team.members.all():
+        filled[member.slot_id] = filled.get(member.slot_id, 0) + 1
+    return all(filled.get(slot.pk, 0) >= slot.required for slot in team.template.slots.all())
+
+
+def team_coverage(*, units: Iterable[Unit]) -> list[dict]:
+    """For each village/community: its teams and whether at least one of them is complete."""
+    communities = [unit for unit in units if unit.level == UnitLevel.COMMUNITY]
+    paths = [unit.path for unit in communities]
+    teams = (
+        GridTeam.objects.filter(unit__level__in=[UnitLevel.COMMUNITY, UnitLevel.GRID])
+        .select_related("unit", "template")
+        .prefetch_related("members", "template__slots")
+    )
+    by_community: dict[str, list[GridTeam]] = {path: [] for path in paths}
+    for team in teams:
+        community_path = "/".join(team.unit.path.split("/")[:5]) + "/"
+        if community_path in by_community:
+            by_community[community_path].append(team)
+    return [
+        {
+            "unit": unit,
+            "teams": len(by_community[unit.path]),
+            "complete": sum(team_is_complete(team) for team in by_community[unit.path]),
+        }
+        for unit in communities
+    ]
+
+
+# ---------------------------------------------------------------- users and grants
+
+# The level a role's unit must have: a district command grant sits on a district, and so on.
+ROLE_UNIT_LEVELS = {
+    Role.DISTRICT_COMMAND: {UnitLevel.DISTRICT},
+    Role.TOWNSHIP_OFFICE: {UnitLevel.TOWNSHIP},
+    Role.GRID_MEMBER: {UnitLevel.COMMUNITY, UnitLevel.GRID},
+}
+
+_USER_AUDIT_FIELDS = ["username", "display_name", "phone", "unit_id", "is_active"]
+
+
+def _require_manage(actor: User, unit: Unit) -> None:
+    if not user_can(actor, Action.MANAGE_USERS, unit):
+        raise PermissionDenied("无权管理该单位的用户")
+
+
+def create_user(*, actor: User, username: str, display_name: str, unit: Unit, password: str, phone: str = "") -> User:
+    _require_manage(actor, unit)
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": "用户名已存在"})
+    user = User(username=username, display_name=display_name, unit=unit, phone=phone)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    record_change(actor=actor, kind=ChangeKind.CREATE, instance=user, unit=unit, after=snapshot(user, _USER_AUDIT_FIELDS))
+    return user
+
+
+def grant_role(*, actor: User, user: User, role: str, unit: Unit) -> Grant:
+    _require_manage(actor, unit)
+    _require_manage(actor, user.unit)
+    allowed_levels = ROLE_UNIT_LEVELS.get(role)
+    if allowed_levels and unit.level not in allowed_levels:
+        levels = "、".join(UnitLevel(level).label for level in allowed_levels)
+        raise ValidationError({"unit": f"{Role(role).label} 只能授予在 {levels} 一级"})
+    grant, created = Grant.objects.get_or_create(user=user, role=role, unit=unit)
+    if created:
+        record_change(
+            actor=actor,
+            kind=ChangeKind.CREATE,
+            instance=user,
+            unit=user.unit,
+            after={"grant": f"{Role(role).label} @ {unit.code} {unit.name}"},
+            reason="授予角色",
+        )
+    return grant
+
+
+def revoke_grant(*, actor: User, grant: Grant) -> None:
+    _require_manage(actor, grant.unit)
+    description = f"{grant.get_role_display()} @ {grant.unit.code} {grant.unit.name}"
+    grant.delete()
+    record_change(
+        actor=actor,
+        kind=ChangeKind.DELETE,
+        instance=grant.user,
+        unit=grant.user.unit,
+        before={"grant": description},
+        reason="撤销角色",
+    )
+
+
+def reset_password(*, actor: User, user: User, new_password: str) -> None:
+    _require_manage(actor, user.unit)
+    validate_password(new_password, user)
+    user.set_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.save(update_fields=["password", "failed_logins", "locked_until"])
+    record_change(actor=actor, kind=ChangeKind.UPDATE, instance=user, unit=user.unit, reason="重置密码")
+
+
+def set_user_active(*, actor: User, user: User, active: bool) -> None:
+    _require_manage(actor, user.unit)
+    if user.pk == actor.pk and not active:
+        raise ValidationError("不能停用自己的账号")
+    before = snapshot(user, _USER_AUDIT_FIELDS)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=user,
+        unit=user.unit,
+        before=before,
+        after=snapshot(user, _USER_AUDIT_FIELDS),
+        reason="启用账号" if active else "停用账号",
+    )
+
+
+def service_account(name: str = "system") -> User:
+    """The account that commands and jobs act as when no person is named. It cannot log in."""
+    user, created = User.objects.get_or_create(
+        username=name, defaults={"display_name": "系统任务", "is_service_account": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

@@ -1,0 +1,75 @@
+"""Reading spreadsheets as rows of text: .xlsx/.xls/.ods through calamine, .csv in UTF-8 (with or without BOM) or GBK.
+
+Cells come back as the text a person sees. Numbers that Excel stored as floats are rendered without a spurious
+".0"; a float too large to be exact (an ID number Excel turned into 4.10108E+17) is rendered in exponent form so
+that the validators can report it instead of silently accepting a rounded number.
+"""
+
+import csv
+import datetime
+import io
+import tempfile
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+_EXACT_FLOAT_LIMIT = 2**53
+
+
+class TableReadError(ValueError):
+    pass
+
+
+def cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < _EXACT_FLOAT_LIMIT:
+            return str(int(value))
+        if value.is_integer():
+            return f"{value:.5E}"
+        return repr(value)
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != datetime.time() else value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def decode_text(data: bytes) -> str:
+    for encoding in TEXT_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableReadError("文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV")
+
+
+def read_rows(path: Path | str, *, sheet: int = 0) -> list[list[str]]:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        text = decode_text(path.read_bytes())
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    if suffix in SPREADSHEET_SUFFIXES:
+        try:
+            workbook = CalamineWorkbook.from_path(str(path))
+            rows = workbook.get_sheet_by_index(sheet).to_python(skip_empty_area=False)
+        except Exception as error:  # calamine raises its own error types for corrupt or mislabelled files
+            raise TableReadError(f"无法读取表格文件：{error}") from error
+        return [[cell_text(cell) for cell in row] for row in rows]
+    raise TableReadError(f"不支持的文件类型 {suffix or '(无扩展名)'}，请上传 .xlsx、.xls、.ods 或 .csv")
+
+
+def read_uploaded_rows(upload, *, sheet: int = 0) -> list[list[str]]:
+    """Rows of an uploaded file; calamine reads from a path, so small in-memory uploads are spooled to disk first."""
+    suffix = Path(upload.name).suffix.lower()
+    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+        handle.flush()
+        return read_rows(handle.name, sheet=sheet)

@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from fangxian.core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("units/", views.UnitTreeView.as_view(), name="unit_tree"),
+    path("units/import/", views.UnitImportView.as_view(), name="unit_import"),
+    path("units/<str:code>/", views.UnitTreeView.as_view(), name="unit_children"),
+    path("teams/", views.TeamListView.as_view(), name="team_list"),
+    path("teams/coverage/", views.TeamCoverageView.as_view(), name="team_coverage"),
+    path("users/", views.UserListView.as_view(), name="user_list"),
+    path("users/new/", views.UserCreateView.as_view(), name="user_create"),
+    path("users/<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
+    path("users/<int:pk>/<str:operation>/", views.UserActionView.as_view(), name="user_action"),
+    path("audit/changes/", views.ChangeRecordListView.as_view(), name="change_list"),
+    path("audit/access/", views.AccessRecordListView.as_view(), name="access_list"),
+]

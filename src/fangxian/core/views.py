@@ -1,0 +1,340 @@
+"""Base views: the one place where pages apply scope, and the core pages (home, units, teams, users, audit)."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.generic import DetailView, FormView, ListView, TemplateView, View
+
+from fangxian.core import services
+from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.forms import GrantForm, LoginForm, PasswordResetForm, UnitImportForm, UserCreateForm, style_form
+from fangxian.core.models import AccessRecord, ChangeRecord, GridTeam, Grant, Unit, User
+from fangxian.core.tabular import TableReadError, read_uploaded_rows
+
+
+class ScopedMixin(LoginRequiredMixin):
+    """Every page over scoped data derives from this: the queryset is restricted before anything else sees it."""
+
+    model = None
+    action = Action.VIEW
+
+    def get_queryset(self):
+        return self.filter_queryset(self.model.objects.restrict(self.request.user, self.action))
+
+    def filter_queryset(self, queryset):
+        return queryset
+
+
+class ScopedListView(ScopedMixin, ListView):
+    paginate_by = 50
+    filterset_class = None
+
+    def filter_queryset(self, queryset):
+        if self.filterset_class is None:
+            return queryset
+        self.filterset = self.filterset_class(self.request.GET, queryset=queryset, request=self.request)
+        return self.filterset.qs if self.filterset.is_valid() else queryset.none()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filterset"] = getattr(self, "filterset", None)
+        if context["filterset"] is not None:
+            style_form(context["filterset"].form)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+
+class ScopedDetailView(ScopedMixin, DetailView):
+    pass
+
+
+class ScopedObjectMixin(ScopedMixin):
+    """For action views (POST handlers) on one object: the object is looked up inside the user's scope."""
+
+    lookup_field = "pk"
+    lookup_url_kwarg = "pk"
+
+    def get_object(self):
+        return get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[self.lookup_url_kwarg]})
+
+
+def save_then_verify(*, user, instance, action=Action.VIEW) -> None:
+    """Raise (rolling back the caller's atomic block) when a saved object is no longer visible to its author."""
+    if not type(instance).objects.restrict(user, action).filter(pk=instance.pk).exists():
+        raise PermissionDenied("保存后的记录超出了您的管辖范围，已撤销本次操作")
+
+
+def scope_root_units(user) -> list[Unit]:
+    """The top units of a user's scope (for headings, default filters and access records)."""
+    roots = Unit.objects.restrict(user, Action.VIEW)
+    paths = set(roots.values_list("path", flat=True))
+    return [unit for unit in roots if not any(unit.path != p and unit.path.startswith(p) for p in paths)]
+
+
+def access_unit(user) -> Unit | None:
+    """The unit an access record of a multi-record read (list, export, search) is filed under."""
+    roots = scope_root_units(user)
+    return roots[0] if roots else user.unit
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "core/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    template_name = "core/home.html"
+
+    def get_context_data(self, **kwargs):
+        from fangxian.people.models import Person
+
+        user = self.request.user
+        context = super().get_context_data(**kwargs)
+        units = Unit.objects.restrict(user, Action.VIEW)
+        context["roots"] = scope_root_units(user)
+        context["unit_counts"] = {row["level"]: row["n"] for row in units.values("level").annotate(n=Count("id"))}
+        context["levels"] = UnitLevel
+        context["person_count"] = Person.objects.restrict(user, Action.VIEW).count()
+        coverage = services.team_coverage(units=units.filter(level=UnitLevel.COMMUNITY))
+        context["uncovered"] = sum(1 for row in coverage if not row["complete"])
+        context["communities"] = len(coverage)
+        return context
+
+
+# ---------------------------------------------------------------- units
+
+
+class UnitTreeView(ScopedListView):
+    model = Unit
+    template_name = "core/unit_tree.html"
+    paginate_by = None
+
+    def filter_queryset(self, queryset):
+        self.root = get_object_or_404(queryset, code=self.kwargs["code"]) if "code" in self.kwargs else None
+        if self.root is not None:
+            queryset = queryset.filter(parent=self.root)
+        else:
+            paths = set(queryset.values_list("path", flat=True))
+            top = [u.pk for u in queryset if not any(u.path != p and u.path.startswith(p) for p in paths)]
+            queryset = queryset.filter(pk__in=top)
+        return queryset.annotate(child_count=Count("children", distinct=True))
+
+    def get_context_data(self, **kwargs):
+        from fangxian.people.models import Person
+
+        context = super().get_context_data(**kwargs)
+        units = list(context["object_list"])
+        persons = Person.objects.restrict(self.request.user, Action.VIEW)
+        for unit in units:
+            unit.person_count = persons.filter(unit__path__startswith=unit.path).count()
+            unit.team_count = GridTeam.objects.filter(unit__path__startswith=unit.path).count()
+        context["units"] = units
+        context["root"] = self.root
+        context["breadcrumbs"] = self.root.ancestors() if self.root else []
+        return context
+
+
+class UnitImportView(LoginRequiredMixin, FormView):
+    """Import villages/communities and grids from xlsx/csv: validate all rows, then write them in one transaction."""
+
+    template_name = "core/unit_import.html"
+    form_class = UnitImportForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def form_valid(self, form):
+        district = form.cleaned_data["district"]
+        upload = form.cleaned_data["file"]
+        try:
+            rows = read_uploaded_rows(upload)
+        except TableReadError as error:
+            form.add_error("file", str(error))
+            return self.form_invalid(form)
+        plan = services.plan_unit_import(rows=rows, district=district)
+        if plan.errors:
+            return self.render_to_response(self.get_context_data(form=form, plan=plan))
+        with transaction.atomic():
+            created, updated = services.commit_unit_import(plan=plan)
+        messages.success(self.request, f"导入完成：新增 {created} 个，更新 {updated} 个单位")
+        return HttpResponseRedirect(reverse("core:unit_tree"))
+
+
+class TeamListView(ScopedListView):
+    model = GridTeam
+    template_name = "core/team_list.html"
+
+    def filter_queryset(self, queryset):
+        return queryset.select_related("unit", "template").prefetch_related("members__slot", "template__slots")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for team in context["object_list"]:
+            team.complete = services.team_is_complete(team)
+        return context
+
+
+class TeamCoverageView(ScopedListView):
+    """Every village/community without a complete grid team: the gaps a township must fill first."""
+
+    model = Unit
+    template_name = "core/team_coverage.html"
+    paginate_by = None
+
+    def filter_queryset(self, queryset):
+        return queryset.filter(level=UnitLevel.COMMUNITY).select_related("parent")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = services.team_coverage(units=context["object_list"])
+        context["gaps"] = [row for row in rows if not row["complete"]]
+        context["total"] = len(rows)
+        return context
+
+
+# ---------------------------------------------------------------- users
+
+
+class UserListView(ScopedListView):
+    model = User
+    action = Action.MANAGE_USERS
+    template_name = "core/user_list.html"
+
+    def filter_queryset(self, queryset):
+        queryset = queryset.select_related("unit").prefetch_related("grants__unit")
+        text = self.request.GET.get("q", "").strip()
+        if text:
+            queryset = queryset.filter(Q(username__icontains=text) | Q(display_name__icontains=text))
+        return queryset
+
+
+class UserDetailView(ScopedDetailView):
+    model = User
+    action = Action.MANAGE_USERS
+    template_name = "core/user_detail.html"
+    context_object_name = "account"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["grant_form"] = GrantForm(user=self.request.user)
+        context["password_form"] = PasswordResetForm()
+        context["grants"] = self.object.grants.select_related("unit")
+        return context
+
+
+class UserCreateView(LoginRequiredMixin, FormView):
+    template_name = "core/user_form.html"
+    form_class = UserCreateForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                account = services.create_user(
+                    actor=self.request.user,
+                    username=data["username"],
+                    display_name=data["display_name"],
+                    unit=data["unit"],
+                    password=data["password"],
+                    phone=data["phone"],
+                )
+                services.grant_role(actor=self.request.user, user=account, role=data["role"], unit=data["unit"])
+                save_then_verify(user=self.request.user, instance=account, action=Action.MANAGE_USERS)
+        except ValidationError as error:
+            _add_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"已创建用户 {account.username}")
+        return HttpResponseRedirect(reverse("core:user_detail", kwargs={"pk": account.pk}))
+
+
+class UserActionView(ScopedObjectMixin, View):
+    """POST-only actions on one account in scope: grant, revoke, reset password, (de)activate."""
+
+    model = User
+    action = Action.MANAGE_USERS
+    http_method_names = ["post"]
+
+    def post(self, request, pk, operation):
+        account = self.get_object()
+        try:
+            with transaction.atomic():
+                self.perform(operation, account)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        except PermissionDenied as error:
+            messages.error(request, str(error) or "无权执行该操作")
+        return HttpResponseRedirect(reverse("core:user_detail", kwargs={"pk": account.pk}))
+
+    def perform(self, operation, account):
+        actor = self.request.user
+        if operation == "grant":
+            form = GrantForm(self.request.POST, user=actor)
+            if not form.is_valid():
+                raise ValidationError([m for errors in form.errors.values() for m in errors])
+            services.grant_role(actor=actor, user=account, role=form.cleaned_data["role"], unit=form.cleaned_data["unit"])
+            messages.success(self.request, "已授予角色")
+        elif operation == "revoke":
+            grant = get_object_or_404(Grant.objects.restrict(actor, Action.MANAGE_USERS), pk=self.request.POST.get("grant"), user=account)
+            services.revoke_grant(actor=actor, grant=grant)
+            messages.success(self.request, "已撤销角色")
+        elif operation == "password":
+            form = PasswordResetForm(self.request.POST)
+            if not form.is_valid():
+                raise ValidationError([m for errors in form.errors.values() for m in errors])
+            services.reset_password(actor=actor, user=account, new_password=form.cleaned_data["password"])
+            messages.success(self.request, "密码已重置，账号已解锁")
+        elif operation in {"activate", "deactivate"}:
+            services.set_user_active(actor=actor, user=account, active=operation == "activate")
+            messages.success(self.request, "账号已启用" if operation == "activate" else "账号已停用")
+        else:
+            raise Http404
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+# ---------------------------------------------------------------- audit
+
+
+class ChangeRecordListView(ScopedListView):
+    model = ChangeRecord
+    template_name = "core/change_list.html"
+
+    def filter_queryset(self, queryset):
+        queryset = queryset.select_related("actor", "unit")
+        object_id = self.request.GET.get("object", "").strip()
+        return queryset.filter(object_id=object_id) if object_id else queryset
+
+
+class AccessRecordListView(ScopedListView):
+    model = AccessRecord
+    template_name = "core/access_list.html"
+
+    def filter_queryset(self, queryset):
+        queryset = queryset.select_related("actor", "unit")
+        object_id = self.request.GET.get("object", "").strip()
+        return queryset.filter(object_id=object_id) if object_id else queryset

@@ -1,0 +1,177 @@
+"""The demo district: 惠济区 with its real streets/towns, synthetic communities, grids, teams, persons and users.
+
+Deterministic: the same seed gives the same units, names, ID numbers and UUIDs.
+"""
+
+import datetime
+import random
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from fangxian.core import services as core_services
+from fangxian.core.choices import Role, UnitLevel
+from fangxian.core.models import GridTeam, Grant, TeamMember, TeamSlot, TeamTemplate, Unit, User
+from fangxian.people.choices import DocumentType, ResidenceCategory, Sex
+from fangxian.people.documents import Document, check_char
+from fangxian.people.models import Person
+from fangxian.people.services import PersonRow, bulk_register_persons
+
+DISTRICT_CODE = "410108"
+DEMO_USERS = [
+    # username, name, role, unit code (None = first community of 新城街道)
+    ("district", "惠济区指挥部值班员", Role.DISTRICT_COMMAND, "410108"),
+    ("xincheng", "新城街道防控办", Role.TOWNSHIP_OFFICE, "410108001"),
+    ("liuzhai", "刘寨街道防控办", Role.TOWNSHIP_OFFICE, "410108002"),
+    ("grid", "新城街道网格员", Role.GRID_MEMBER, None),
+    ("site", "隔离点工作人员", Role.SITE_STAFF, "410108003"),
+    ("clerk", "指挥部查询员", Role.CLERK, "410108"),
+]
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+_GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文辉浩然子涵梓萱一诺欣怡宇轩思远晨曦嘉怡俊杰雨萱佳豪"
+_COMMUNITY_WORDS = "金河 银湾 清华 锦绣 阳光 和谐 幸福 东风 南阳 北站 丰乐 天河 长兴 迎宾 江山 绿源 新苑 嘉园 盛世 滨河 文化 花园 兴达 龙湖 雁鸣 正弘 宏达 鑫苑 怡景".split()
+_VILLAGE_WORDS = "刘庄 王庄 李村 张寨 赵营 孙湾 马头 郭店 胡家 高村 柳林 杨桥 南岗 北沟 东湖 西河 老鸦陈 固城 双桥 岗李".split()
+_OTHER_AREAS = ["410102", "410103", "410105", "410122", "410181", "411302", "412702", "340104", "130102", "370102"]
+_PHONE_PREFIXES = ["130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "155", "158", "176", "186", "188"]
+
+
+@dataclass
+class DemoSummary:
+    townships: int
+    communities: int
+    grids: int
+    teams: int
+    persons: int
+    users: list[str]
+
+
+def is_built() -> bool:
+    return Unit.objects.filter(code=DISTRICT_CODE).exists() and Person.objects.filter(
+        unit__path__startswith=f"/{DISTRICT_CODE}/"
+    ).exists()
+
+
+def build(*, seed: int = 20221110, persons: int = 20_000, communities_per_township: int = 12, grids_per_community: int = 4) -> DemoSummary:
+    rng = random.Random(seed)
+    with transaction.atomic():
+        actor = core_services.service_account()
+        district, _ = core_services.load_county(code=DISTRICT_CODE)
+        townships = list(district.children.order_by("code"))
+        communities = _communities(rng, townships, communities_per_township)
+        grids = _grids(communities, grids_per_community)
+        teams = _teams(rng, communities)
+        users = _users(communities)
+        rows = _persons(rng, grids, persons)
+        bulk_register_persons(actor=actor, rows=rows, reason="演示数据")
+    return DemoSummary(len(townships), len(communities), len(grids), teams, len(rows), users)
+
+
+def _communities(rng, townships: list[Unit], per_township: int) -> list[Unit]:
+    units = []
+    for township in townships:
+        is_town = township.name.endswith(("镇", "乡"))
+        words = rng.sample(_VILLAGE_WORDS if is_town else _COMMUNITY_WORDS, per_township)
+        for index, word in enumerate(words, start=1):
+            # Statistical codes: 001–199 are residents' committees (社区), 200+ villagers' committees (村).
+            number = 200 + index if is_town else index
+            name = f"{word}村" if is_town else f"{word}社区"
+            units.append(Unit(code=f"{township.code}{number:03d}", name=name, level=UnitLevel.COMMUNITY, parent=township))
+    for unit in units:
+        unit.save()
+    return units
+
+
+def _grids(communities: list[Unit], per_community: int) -> list[Unit]:
+    grids = []
+    for community in communities:
+        for index in range(1, per_community + 1):
+            grid = Unit(code=f"{community.code}{index:02d}", name=f"第{index}网格", level=UnitLevel.GRID, parent=community)
+            grid.save()
+            grids.append(grid)
+    return grids
+
+
+def _teams(rng, communities: list[Unit]) -> int:
+    template = core_services.default_team_template()
+    five, created = TeamTemplate.objects.get_or_create(name="五包一")
+    if created:
+        for order, duty in enumerate(["街道干部", "社区干部", "社区民警", "社区医生", "志愿者"]):
+            TeamSlot.objects.create(template=five, duty=duty, order=order)
+    slots = list(template.slots.all())
+    count = 0
+    for community in communities:
+        team = GridTeam.objects.create(unit=community, template=template, name=f"{community.name}三人小组")
+        # About one community in ten still lacks its doctor: the coverage check has something to show.
+        filled = slots if rng.random() > 0.1 else slots[:-1]
+        for slot in filled:
+            TeamMember.objects.create(team=team, slot=slot, name=_name(rng), phone=_phone(rng))
+        count += 1
+    return count
+
+
+def _users(communities: list[Unit]) -> list[str]:
+    first_xincheng_community = next(unit for unit in communities if unit.code.startswith("410108001"))
+    names = []
+    for username, display_name, role, code in DEMO_USERS:
+        unit = Unit.objects.get(code=code) if code else first_xincheng_community
+        user, _ = User.objects.update_or_create(username=username, defaults={"display_name": display_name, "unit": unit})
+        if settings.DEMO_PASSWORD:
+            user.set_password(settings.DEMO_PASSWORD)
+        else:
+            user.set_unusable_password()
+        user.save()
+        Grant.objects.get_or_create(user=user, role=role, unit=unit)
+        names.append(username)
+    return names
+
+
+def _name(rng) -> str:
+    return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _phone(rng) -> str:
+    return rng.choice(_PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+
+
+def resident_id(rng, *, area: str, born: datetime.date, sex: str) -> str:
+    sequence = rng.randrange(0, 500) * 2 + (1 if sex == Sex.MALE else 0)
+    first17 = f"{area}{born:%Y%m%d}{sequence:03d}"
+    return first17 + check_char(first17)
+
+
+def _persons(rng, grids: list[Unit], count: int) -> list[PersonRow]:
+    seen: set[str] = set()
+    rows: list[PersonRow] = []
+    today = datetime.date(2022, 11, 10)
+    categories = [ResidenceCategory.REGISTERED] * 7 + [ResidenceCategory.RESIDENT] * 2 + [ResidenceCategory.FLOATING]
+    while len(rows) < count:
+        grid = grids[len(rows) % len(grids)]
+        category = rng.choice(categories)
+        area = DISTRICT_CODE if category == ResidenceCategory.REGISTERED else rng.choice(_OTHER_AREAS)
+        sex = rng.choice((Sex.MALE, Sex.FEMALE))
+        born = today - datetime.timedelta(days=rng.randrange(365, 365 * 88))
+        number = resident_id(rng, area=area, born=born, sex=sex)
+        if number in seen:
+            continue
+        seen.add(number)
+        community, township = grid.parent, grid.parent.parent
+        address = (
+            f"郑州市惠济区{township.name}{community.name}{rng.randrange(1, 30)}号楼"
+            f"{rng.randrange(1, 4)}单元{rng.randrange(1, 18)}{rng.randrange(1, 5):02d}室"
+        )
+        rows.append(
+            PersonRow(
+                unit=grid,
+                name=_name(rng),
+                document=Document(DocumentType.RESIDENT_ID, number, born, sex),
+                phone=_phone(rng),
+                address=address,
+                category=category,
+                # From the seed, so that a person's URL is the same on every build.
+                uuid=uuid.UUID(int=rng.getrandbits(128), version=4),
+            )
+        )
+    return rows

@@ -1,0 +1,37 @@
+import django_filters
+from django.db.models import Q
+
+from fangxian.core.choices import Action
+from fangxian.core.models import Unit
+from fangxian.people.choices import ResidenceCategory
+from fangxian.people.documents import clean_text
+from fangxian.people.models import Person
+
+
+def _scoped_units(request):
+    if request is None:
+        return Unit.objects.none()
+    return Unit.objects.restrict(request.user, Action.VIEW).filter(is_active=True)
+
+
+class PersonFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="姓名/证件号/电话", method="filter_text")
+    unit = django_filters.ModelChoiceFilter(
+        label="单位", queryset=_scoped_units, to_field_name="code", method="filter_unit"
+    )
+    category = django_filters.ChoiceFilter(label="人口类别", choices=ResidenceCategory.choices)
+
+    class Meta:
+        model = Person
+        fields = ["q", "unit", "category"]
+
+    def filter_text(self, queryset, name, value):
+        """A name fragment, or a whole document number / phone typed in any of the usual ways."""
+        text = value.strip()
+        if not text:
+            return queryset
+        number = clean_text(text)
+        return queryset.filter(Q(name__icontains=text) | Q(doc_number=number) | Q(phone=number))
+
+    def filter_unit(self, queryset, name, unit):
+        return queryset.filter(unit__path__startswith=unit.path) if unit else queryset

@@ -1,0 +1,212 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views.generic import FormView, View
+
+from fangxian.core.audit import record_access
+from fangxian.core.choices import AccessKind, Action
+from fangxian.core.exports import xlsx_bytes, xlsx_response
+from fangxian.core.models import AccessRecord, ChangeRecord
+from fangxian.core.scoping import user_can
+from fangxian.core.views import (
+    ScopedDetailView,
+    ScopedListView,
+    ScopedObjectMixin,
+    _add_errors,
+    access_unit,
+    save_then_verify,
+)
+from fangxian.people import services
+from fangxian.people.filtersets import PersonFilterSet
+from fangxian.people.forms import DeleteForm, PersonForm
+from fangxian.people.models import Person
+from fangxian.people.tables import person_columns
+
+EXPORT_LIMIT = 200_000
+
+
+class PersonListView(ScopedListView):
+    model = Person
+    filterset_class = PersonFilterSet
+    template_name = "people/person_list.html"
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset.select_related("unit"))
+        text = self.request.GET.get("q", "").strip()
+        if text:
+            unit = access_unit(self.request.user)
+            if unit is not None:
+                record_access(
+                    actor=self.request.user, kind=AccessKind.SEARCH, unit=unit, model="people.person",
+                    detail={"q": text[:100]},
+                )
+        return queryset
+
+
+class PersonExportView(ScopedListView):
+    """The filtered list as xlsx. Masked by default; ?full=1 gives full numbers to users who may reveal them."""
+
+    model = Person
+    action = Action.EXPORT
+    filterset_class = PersonFilterSet
+
+    def get(self, request, *args, **kwargs):
+        full = request.GET.get("full") == "1"
+        queryset = self.get_queryset().select_related("unit")
+        if full:
+            queryset = queryset & Person.objects.restrict(request.user, Action.REVEAL)
+        count = queryset.count()
+        if count > EXPORT_LIMIT:
+            messages.error(request, f"导出 {count} 条超过单次上限 {EXPORT_LIMIT} 条，请按单位或类别筛选后分批导出")
+            return HttpResponseRedirect(reverse("people:list") + "?" + request.GET.urlencode())
+        content, written = xlsx_bytes(
+            title="人员名单", columns=person_columns(full=full), rows=queryset.order_by("unit__path", "name", "id").iterator(2000)
+        )
+        unit = access_unit(request.user)
+        if unit is None:
+            raise PermissionDenied("没有可导出的范围")
+        record_access(
+            actor=request.user,
+            kind=AccessKind.EXPORT,
+            unit=unit,
+            model="people.person",
+            detail={"rows": written, "full": full, "filters": request.GET.dict()},
+        )
+        return xlsx_response(filename="人员名单", content=content)
+
+
+class PersonDetailView(ScopedDetailView):
+    model = Person
+    slug_field = slug_url_kwarg = "uuid"
+    template_name = "people/person_detail.html"
+    context_object_name = "person"
+
+    def get_object(self, queryset=None):
+        person = super().get_object(queryset)
+        record_access(actor=self.request.user, kind=AccessKind.DETAIL, unit=person.unit, instance=person)
+        return person
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        object_id = str(self.object.uuid)
+        user = self.request.user
+        context["changes"] = ChangeRecord.objects.restrict(user).filter(object_id=object_id).select_related("actor")[:50]
+        context["accesses"] = AccessRecord.objects.restrict(user).filter(object_id=object_id).select_related("actor")[:20]
+        context["can_reveal"] = user_can(user, Action.REVEAL, self.object.unit)
+        context["can_change"] = user_can(user, Action.CHANGE, self.object.unit)
+        context["can_delete"] = user_can(user, Action.DELETE, self.object.unit)
+        context["masks"] = Person.SENSITIVE_FIELDS
+        return context
+
+
+class PersonRevealView(ScopedObjectMixin, View):
+    """Shows one full field (htmx swaps it into the page); the reveal is written to the access log."""
+
+    model = Person
+    lookup_field = lookup_url_kwarg = "uuid"
+    http_method_names = ["post"]
+
+    def post(self, request, uuid, field):
+        person = self.get_object()
+        try:
+            value = services.reveal(actor=request.user, person=person, field=field)
+        except ValidationError as error:
+            return render(request, "people/_revealed.html", {"error": "；".join(error.messages)}, status=400)
+        return render(request, "people/_revealed.html", {"value": value, "field": field})
+
+
+class PersonFormMixin(LoginRequiredMixin):
+    template_name = "people/person_form.html"
+    form_class = PersonForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
+
+class PersonCreateView(PersonFormMixin, FormView):
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                person = services.register_person(
+                    actor=self.request.user,
+                    unit=data["unit"],
+                    name=data["name"],
+                    doc_type=data["doc_type"],
+                    doc_number=data["doc_number"],
+                    phone=data["phone"],
+                    address=data["address"],
+                    category=data["category"],
+                    note=data["note"],
+                    reason=data["reason"] or "手工登记",
+                )
+                save_then_verify(user=self.request.user, instance=person, action=Action.CHANGE)
+        except ValidationError as error:
+            _add_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"已登记 {person.name}")
+        return HttpResponseRedirect(person.get_absolute_url())
+
+
+class PersonUpdateView(PersonFormMixin, ScopedObjectMixin, FormView):
+    model = Person
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+
+    @cached_property
+    def person(self) -> Person:
+        return self.get_object()
+
+    def get_initial(self):
+        person = self.person
+        return {
+            "name": person.name,
+            "doc_type": person.doc_type,
+            "doc_number": person.doc_number,
+            "phone": person.phone,
+            "address": person.address,
+            "unit": person.unit,
+            "category": person.category,
+            "note": person.note,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(person=self.person, **kwargs)
+
+    def form_valid(self, form):
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason") or "手工修改"
+        try:
+            with transaction.atomic():
+                services.update_person(actor=self.request.user, person=self.person, changes=data, reason=reason)
+                save_then_verify(user=self.request.user, instance=self.person, action=Action.CHANGE)
+        except ValidationError as error:
+            _add_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "已保存")
+        return HttpResponseRedirect(self.person.get_absolute_url())
+
+
+class PersonDeleteView(ScopedObjectMixin, View):
+    model = Person
+    action = Action.DELETE
+    lookup_field = lookup_url_kwarg = "uuid"
+    http_method_names = ["post"]
+
+    def post(self, request, uuid):
+        person = self.get_object()
+        form = DeleteForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "删除人员必须填写原因")
+            return HttpResponseRedirect(person.get_absolute_url())
+        with transaction.atomic():
+            services.delete_person(actor=request.user, person=person, reason=form.cleaned_data["reason"])
+        messages.success(request, f"已删除 {person.name}")
+        return HttpResponseRedirect(reverse("people:list"))

@@ -1,0 +1,26 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from fangxian.core.api import UnitViewSet
+from fangxian.people.api import PersonViewSet
+
+router = DefaultRouter()
+router.register("units", UnitViewSet, basename="unit")
+router.register("persons", PersonViewSet, basename="person")
+
+urlpatterns = [
+    path("", include("fangxian.core.urls")),
+    path("persons/", include("fangxian.people.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler400 = "fangxian.core.errors.bad_request"
+handler403 = "fangxian.core.errors.permission_denied"
+handler404 = "fangxian.core.errors.page_not_found"
+handler500 = "fangxian.core.errors.server_error"
+
