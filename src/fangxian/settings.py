@@ -116,6 +116,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 NODE_MODULES = PROJECT_DIR / "node_modules"
 # Front-end packages come from npm (package.json); only their built files are exposed.
 STATICFILES_DIRS = [

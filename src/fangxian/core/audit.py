@@ -45,7 +45,7 @@ def current_context() -> AuditContext:
     return _context.get()
 
 
-def _check_actor(actor) -> User:
+def require_actor(actor) -> User:
     if actor is None or not isinstance(actor, User) or actor.pk is None:
         raise AuditError("个人信息的读写必须有操作人 (an actor is required for every audited read or write)")
     return actor
@@ -95,7 +95,7 @@ def _change(*, actor, kind, instance, unit, before, after, reason) -> ChangeReco
 def record_change(
     *, actor, kind: ChangeKind, instance: models.Model, unit: Unit, before=None, after=None, reason: str = ""
 ) -> ChangeRecord:
-    actor = _check_actor(actor)
+    actor = require_actor(actor)
     before, after = diff(before, after) if kind == ChangeKind.UPDATE else (before, after)
     record = _change(actor=actor, kind=kind, instance=instance, unit=unit, before=before, after=after, reason=reason)
     record.save(force_insert=True)
@@ -104,7 +104,7 @@ def record_change(
 
 def record_changes_bulk(*, actor, kind: ChangeKind, items: Iterable[tuple], reason: str = "") -> int:
     """Many change records in one statement; items are (instance, unit, before, after)."""
-    actor = _check_actor(actor)
+    actor = require_actor(actor)
     records = [
         _change(actor=actor, kind=kind, instance=instance, unit=unit, before=before, after=after, reason=reason)
         for instance, unit, before, after in items
@@ -122,7 +122,7 @@ def record_access(
     model: str = "",
     detail: dict | None = None,
 ) -> AccessRecord:
-    actor = _check_actor(actor)
+    actor = require_actor(actor)
     context = current_context()
     return AccessRecord.objects.create(
         actor=actor,

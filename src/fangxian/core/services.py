@@ -7,7 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from fangxian.core import divisions
-from fangxian.core.audit import record_change, snapshot
+from fangxian.core.audit import record_change, require_actor, snapshot
 from fangxian.core.choices import CHILD_LEVEL, LEVEL_CODE_LENGTH, Action, ChangeKind, Role, UnitLevel
 from fangxian.core.models import GridTeam, Grant, TeamMember, TeamSlot, TeamTemplate, Unit, User
 from fangxian.core.scoping import user_can
@@ -185,6 +185,7 @@ _USER_AUDIT_FIELDS = ["username", "display_name", "phone", "unit_id", "is_active
 
 
 def _require_manage(actor: User, unit: Unit) -> None:
+    require_actor(actor)
     if not user_can(actor, Action.MANAGE_USERS, unit):
         raise PermissionDenied("无权管理该单位的用户")
 

@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from fangxian.core.audit import record_access, record_change, record_changes_bulk, snapshot
+from fangxian.core.audit import record_access, record_change, record_changes_bulk, require_actor, snapshot
 from fangxian.core.choices import AccessKind, Action, ChangeKind
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import user_can
@@ -43,6 +43,7 @@ def register_person(
     note: str = "",
     reason: str = "",
 ) -> Person:
+    require_actor(actor)
     document = _document(doc_type, doc_number)
     if Person.objects.filter(doc_type=document.doc_type, doc_number=document.number).exists():
         raise ValidationError({"doc_number": "该证件号码已登记，请勿重复登记（可在人员列表中按证件号检索）"})
@@ -75,6 +76,7 @@ _EDITABLE = {"name", "doc_type", "doc_number", "phone", "address", "unit", "cate
 
 
 def update_person(*, actor: User, person: Person, changes: dict, reason: str = "") -> Person:
+    require_actor(actor)
     unknown = set(changes) - _EDITABLE
     if unknown:
         raise ValidationError(f"不可修改的字段：{', '.join(sorted(unknown))}")
@@ -100,6 +102,7 @@ def update_person(*, actor: User, person: Person, changes: dict, reason: str = "
 
 
 def delete_person(*, actor: User, person: Person, reason: str) -> None:
+    require_actor(actor)
     if not reason.strip():
         raise ValidationError({"reason": "删除人员必须填写原因"})
     before = snapshot(person, Person.AUDIT_FIELDS)
@@ -133,6 +136,7 @@ class PersonRow:
 
 def bulk_register_persons(*, actor: User, rows: Iterable[PersonRow], reason: str, batch_size: int = 2000) -> int:
     """Create many persons with one change record each, in batches; rows must already be valid and new."""
+    require_actor(actor)
     persons = [
         Person(
             uuid=row.uuid or uuid4(),

@@ -1,0 +1,76 @@
+"""The base world every test starts from: part of 惠济区 and the named users of DESIGN.md rule 10."""
+
+import pytest
+from django.test import Client
+
+from fangxian.core import services as core_services
+from fangxian.core.choices import Role, UnitLevel
+from fangxian.core.models import Grant, Unit, User
+from fangxian.people.choices import DocumentType
+from fangxian.people.documents import check_char
+from fangxian.people.services import register_person
+
+PASSWORD = "correct-horse-battery-staple"
+
+# Valid resident IDs: the check character is computed by the code under test's own published algorithm,
+# which test_documents.py checks against python-stdnum.
+ALICE_DOC = "41010819900307123" + check_char("41010819900307123")
+BOB_DOC = "41010819851120002" + check_char("41010819851120002")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is the configured hasher (test_auth.py checks it); tests create many users, so they hash cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    district, _ = core_services.load_county(code="410108")
+    xincheng = Unit.objects.get(code="410108001")
+    liuzhai = Unit.objects.get(code="410108002")
+    jiangshan = Unit.objects.get(code="410108003")
+    xc_community = Unit.objects.create(code="410108001001", name="金河社区", level=UnitLevel.COMMUNITY, parent=xincheng)
+    xc_grid = Unit.objects.create(code="41010800100101", name="第1网格", level=UnitLevel.GRID, parent=xc_community)
+    lz_community = Unit.objects.create(code="410108002001", name="银湾社区", level=UnitLevel.COMMUNITY, parent=liuzhai)
+    lz_grid = Unit.objects.create(code="41010800200101", name="第1网格", level=UnitLevel.GRID, parent=lz_community)
+
+    def user(username, role, unit):
+        account = User.objects.create_user(username=username, password=PASSWORD, unit=unit, display_name=username)
+        Grant.objects.create(user=account, role=role, unit=unit)
+        return account
+
+    system = core_services.service_account()
+    users = {
+        "district": user("district", Role.DISTRICT_COMMAND, district),
+        "township_a": user("township_a", Role.TOWNSHIP_OFFICE, xincheng),
+        "township_b": user("township_b", Role.TOWNSHIP_OFFICE, liuzhai),
+        "grid": user("grid", Role.GRID_MEMBER, xc_community),
+        "site": user("site", Role.SITE_STAFF, jiangshan),
+        "clerk": user("clerk", Role.CLERK, district),
+    }
+    alice = register_person(
+        actor=system, unit=xc_grid, name="新城甲", doc_type=DocumentType.RESIDENT_ID, doc_number=ALICE_DOC,
+        phone="13812345678", address="郑州市惠济区新城街道金河社区1号楼",
+    )
+    bob = register_person(
+        actor=system, unit=lz_grid, name="刘寨乙", doc_type=DocumentType.RESIDENT_ID, doc_number=BOB_DOC,
+        phone="13987654321", address="郑州市惠济区刘寨街道银湾社区2号楼",
+    )
+    return {
+        "district": district, "xincheng": xincheng, "liuzhai": liuzhai, "jiangshan": jiangshan,
+        "xc_community": xc_community, "xc_grid": xc_grid, "lz_community": lz_community, "lz_grid": lz_grid,
+        "alice": alice, "bob": bob, "system": system, **users,
+    }
+
+
+@pytest.fixture
+def client_for(world):
+    """A logged-in test client for one of the named users."""
+
+    def make(name: str) -> Client:
+        client = Client()
+        client.force_login(world[name])
+        return client
+
+    return make

@@ -1,0 +1,159 @@
+"""Every page and API route, walked as a 刘寨街道 officer looking for a 新城街道 person.
+
+Each route must be classified below. A new route that is not classified fails the walk, so no view can be added
+without saying how it is scoped; a classified route that leaks the other township's record fails too.
+"""
+
+import io
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from python_calamine import CalamineWorkbook
+
+from fangxian.core.api import ScopedViewSet
+from fangxian.core.views import ScopedMixin
+
+# Routes that show no scoped data at all.
+PUBLIC = {"core:login", "core:logout", "set_language", "api-schema", "api-docs", "api-root"}
+
+# Routes that address one object: the intruder must get 404. Values: (method, kwargs from the world).
+OBJECT_ROUTES = {
+    "core:unit_children": ("get", lambda w: {"code": w["xincheng"].code}),
+    "core:user_detail": ("get", lambda w: {"pk": w["township_a"].pk}),
+    "core:user_action": ("post", lambda w: {"pk": w["township_a"].pk, "operation": "deactivate"}),
+    "people:detail": ("get", lambda w: {"uuid": w["alice"].uuid}),
+    "people:edit": ("get", lambda w: {"uuid": w["alice"].uuid}),
+    "people:delete": ("post", lambda w: {"uuid": w["alice"].uuid}),
+    "people:reveal": ("post", lambda w: {"uuid": w["alice"].uuid, "field": "doc_number"}),
+    "unit-detail": ("get", lambda w: {"code": w["xincheng"].code}),
+    "person-detail": ("get", lambda w: {"uuid": w["alice"].uuid}),
+    "person-reveal": ("post", lambda w: {"uuid": w["alice"].uuid, "field": "doc_number"}),
+}
+
+# Routes that list or search: the intruder's response must not contain any trace of the other township's
+# records. Values: query string (a search aimed straight at the other township's person).
+LIST_ROUTES = {
+    "core:home": "",
+    "core:unit_tree": "",
+    "core:unit_import": "",
+    "core:team_list": "",
+    "core:team_coverage": "",
+    "core:user_list": "?q=township_a",
+    "core:user_create": "",
+    "core:change_list": "",
+    "core:access_list": "",
+    "people:list": "?q=新城甲",
+    "people:export": "?q=新城甲",
+    "people:create": "",
+    "unit-list": "",
+    "person-list": "?q=新城甲",
+}
+
+
+def named_routes():
+    names = set()
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}{pattern.name}")
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def body_text(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        rows = workbook.get_sheet_by_index(0).to_python()
+        return "\n".join(" ".join(str(cell) for cell in row) for row in rows)
+    return content.decode("utf-8", errors="replace")
+
+
+def markers(world, *, known: str = "") -> list[str]:
+    """Traces of the other township's person and officer, less what the intruder typed (pages echo it back)."""
+    alice = world["alice"]
+    traces = [alice.name, str(alice.uuid), alice.doc_number, alice.masked_doc_number, alice.phone, "金河社区", "township_a"]
+    return [trace for trace in traces if trace not in known]
+
+
+def test_every_route_is_classified():
+    unclassified = named_routes() - PUBLIC - OBJECT_ROUTES.keys() - LIST_ROUTES.keys()
+    assert not unclassified, f"classify these routes in the route walker: {sorted(unclassified)}"
+
+
+def _url(name, kwargs=None):
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
+def test_other_township_gets_404_on_object_routes(name, world, client_for):
+    method, kwargs = OBJECT_ROUTES[name]
+    url = _url(name, kwargs(world))
+    intruder = client_for("township_b")
+    response = getattr(intruder, method)(url, {"reason": "walk"} if method == "post" else None)
+    assert response.status_code == 404, f"{name} answered {response.status_code} to another township"
+    for marker in markers(world, known=url):
+        assert marker not in body_text(response)
+    # The walk is not vacuous: the owner of the record reaches the same route.
+    owner = client_for("township_a" if name.startswith(("core:user", "people:", "person-")) else "district")
+    if name == "core:user_detail" or name == "core:user_action":
+        owner = client_for("district")
+    if method == "get":
+        assert owner.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(LIST_ROUTES))
+def test_other_township_sees_no_trace_on_list_routes(name, world, client_for):
+    url = _url(name) + LIST_ROUTES[name]
+    # Some trace of the other township's person in the audit logs, so that the audit pages have it to leak.
+    client_for("township_a").get(_url("people:detail", {"uuid": world["alice"].uuid}))
+    response = client_for("township_b").get(url)
+    assert response.status_code in {200, 302}
+    text = body_text(response)
+    for marker in markers(world, known=LIST_ROUTES[name]):
+        assert marker not in text, f"{name} shows {marker!r} to another township"
+
+
+@pytest.mark.parametrize("name", ["people:list", "people:export", "person-list"])
+def test_the_owner_does_find_the_person_the_intruder_could_not(name, world, client_for):
+    text = body_text(client_for("township_a").get(_url(name) + LIST_ROUTES[name]))
+    assert world["alice"].name in text
+
+
+def test_every_view_over_data_derives_from_a_scoped_base():
+    """Views not on a scoped base must be listed here with the reason they are safe."""
+    allowed = {
+        "LoginView": "no data",
+        "LogoutView": "no data",
+        "HomeView": "counts through restrict() in get_context_data",
+        "UnitImportView": "form choices restricted to the user's districts",
+        "UserCreateView": "form choices restricted; service checks MANAGE_USERS",
+        "PersonCreateView": "form choices restricted; save_then_verify",
+        "SpectacularAPIView": "schema only",
+        "SpectacularSwaggerView": "schema only",
+        "APIRootView": "links only",
+        "set_language": "no data",
+    }
+    offenders = []
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+                continue
+            callback = pattern.callback
+            view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+            name = view_class.__name__ if view_class else callback.__name__
+            if view_class and issubclass(view_class, ScopedMixin | ScopedViewSet):
+                continue
+            if name not in allowed:
+                offenders.append(name)
+
+    walk(get_resolver().url_patterns)
+    assert not offenders, f"views without a scoped base and without a stated reason: {sorted(set(offenders))}"
