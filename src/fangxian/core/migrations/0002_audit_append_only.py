@@ -17,7 +17,8 @@ $$ LANGUAGE plpgsql;
 def install(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FUNCTION)
+        # No parameters: the body uses % as the RAISE placeholder.
+        schema_editor.execute(POSTGRES_FUNCTION, params=None)
         for table in AUDIT_TABLES:
             schema_editor.execute(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
