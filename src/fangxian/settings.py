@@ -27,7 +27,7 @@ ALLOWED_HOSTS = read_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "
 CSRF_TRUSTED_ORIGINS = read_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Demo accounts share one published password; it must never work on a production install.
-DEMO_PASSWORD = None if PRODUCTION else "fangxian-demo"
+DEMO_PASSWORD = None if PRODUCTION else "fangxian-demo"  # also refused at sign-in in production (core/auth.py)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

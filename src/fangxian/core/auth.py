@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from fangxian.core.models import User
 
+PUBLISHED_DEMO_PASSWORD = "fangxian-demo"
+
 
 class LockoutModelBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -20,6 +22,10 @@ class LockoutModelBackend(ModelBackend):
             User().set_password(password)
             return None
         if user.is_service_account or user.is_locked():
+            return None
+        if settings.PRODUCTION and password == PUBLISHED_DEMO_PASSWORD:
+            # A database built in demo mode and later run in production must not open with the published password.
+            register_failure(user)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             if user.failed_logins or user.locked_until:
