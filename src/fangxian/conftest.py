@@ -58,7 +58,7 @@ def world(db):
         phone="13987654321", address="郑州市惠济区刘寨街道银湾社区2号楼",
     )
     return {
-        "district": district, "xincheng": xincheng, "liuzhai": liuzhai, "jiangshan": jiangshan,
+        "huiji": district, "xincheng": xincheng, "liuzhai": liuzhai, "jiangshan": jiangshan,
         "xc_community": xc_community, "xc_grid": xc_grid, "lz_community": lz_community, "lz_grid": lz_grid,
         "alice": alice, "bob": bob, "system": system, **users,
     }

@@ -159,8 +159,10 @@ def team_coverage(*, units: Iterable[Unit]) -> list[dict]:
     )
     by_community: dict[str, list[GridTeam]] = {path: [] for path in paths}
     for team in teams:
-        community_path = "/".join(team.unit.path.split("/")[:5]) + "/"
-        if community_path in by_community:
+        segments = team.unit.path.strip("/").split("/")
+        prefixes = ("/" + "/".join(segments[:depth]) + "/" for depth in range(1, len(segments) + 1))
+        community_path = next((prefix for prefix in prefixes if prefix in by_community), None)
+        if community_path is not None:
             by_community[community_path].append(team)
     return [
         {
