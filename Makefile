@@ -26,7 +26,8 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 lint: deps
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src bench
+	$(BIN)/ruff format --check src bench
 	$(BIN)/fangxian makemigrations --check --dry-run
 
 # The embedded database, with the browser tests (real Chromium against a real server).

@@ -50,17 +50,36 @@ def world(db):
         "clerk": user("clerk", Role.CLERK, district),
     }
     alice = register_person(
-        actor=system, unit=xc_grid, name="新城甲", doc_type=DocumentType.RESIDENT_ID, doc_number=ALICE_DOC,
-        phone="13812345678", address="郑州市惠济区新城街道金河社区1号楼",
+        actor=system,
+        unit=xc_grid,
+        name="新城甲",
+        doc_type=DocumentType.RESIDENT_ID,
+        doc_number=ALICE_DOC,
+        phone="13812345678",
+        address="郑州市惠济区新城街道金河社区1号楼",
     )
     bob = register_person(
-        actor=system, unit=lz_grid, name="刘寨乙", doc_type=DocumentType.RESIDENT_ID, doc_number=BOB_DOC,
-        phone="13987654321", address="郑州市惠济区刘寨街道银湾社区2号楼",
+        actor=system,
+        unit=lz_grid,
+        name="刘寨乙",
+        doc_type=DocumentType.RESIDENT_ID,
+        doc_number=BOB_DOC,
+        phone="13987654321",
+        address="郑州市惠济区刘寨街道银湾社区2号楼",
     )
     return {
-        "huiji": district, "xincheng": xincheng, "liuzhai": liuzhai, "jiangshan": jiangshan,
-        "xc_community": xc_community, "xc_grid": xc_grid, "lz_community": lz_community, "lz_grid": lz_grid,
-        "alice": alice, "bob": bob, "system": system, **users,
+        "huiji": district,
+        "xincheng": xincheng,
+        "liuzhai": liuzhai,
+        "jiangshan": jiangshan,
+        "xc_community": xc_community,
+        "xc_grid": xc_grid,
+        "lz_community": lz_community,
+        "lz_grid": lz_grid,
+        "alice": alice,
+        "bob": bob,
+        "system": system,
+        **users,
     }
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from fangxian.core import services as core_services
 from fangxian.core.choices import Role, UnitLevel
-from fangxian.core.models import GridTeam, Grant, TeamMember, TeamSlot, TeamTemplate, Unit, User
+from fangxian.core.models import Grant, GridTeam, TeamMember, TeamSlot, TeamTemplate, Unit, User
 from fangxian.people.choices import DocumentType, ResidenceCategory, Sex
 from fangxian.people.documents import Document, check_char
 from fangxian.people.models import Person
@@ -33,9 +33,28 @@ DEMO_USERS = [
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文辉浩然子涵梓萱一诺欣怡宇轩思远晨曦嘉怡俊杰雨萱佳豪"
 _COMMUNITY_WORDS = "金河 银湾 清华 锦绣 阳光 和谐 幸福 东风 南阳 北站 丰乐 天河 长兴 迎宾 江山 绿源 新苑 嘉园 盛世 滨河 文化 花园 兴达 龙湖 雁鸣 正弘 宏达 鑫苑 怡景".split()
-_VILLAGE_WORDS = "刘庄 王庄 李村 张寨 赵营 孙湾 马头 郭店 胡家 高村 柳林 杨桥 南岗 北沟 东湖 西河 老鸦陈 固城 双桥 岗李".split()
+_VILLAGE_WORDS = (
+    "刘庄 王庄 李村 张寨 赵营 孙湾 马头 郭店 胡家 高村 柳林 杨桥 南岗 北沟 东湖 西河 老鸦陈 固城 双桥 岗李".split()
+)
 _OTHER_AREAS = ["410102", "410103", "410105", "410122", "410181", "411302", "412702", "340104", "130102", "370102"]
-_PHONE_PREFIXES = ["130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "155", "158", "176", "186", "188"]
+_PHONE_PREFIXES = [
+    "130",
+    "131",
+    "132",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "158",
+    "176",
+    "186",
+    "188",
+]
 
 
 @dataclass
@@ -49,12 +68,15 @@ class DemoSummary:
 
 
 def is_built() -> bool:
-    return Unit.objects.filter(code=DISTRICT_CODE).exists() and Person.objects.filter(
-        unit__path__startswith=f"/{DISTRICT_CODE}/"
-    ).exists()
+    return (
+        Unit.objects.filter(code=DISTRICT_CODE).exists()
+        and Person.objects.filter(unit__path__startswith=f"/{DISTRICT_CODE}/").exists()
+    )
 
 
-def build(*, seed: int = 20221110, persons: int = 20_000, communities_per_township: int = 12, grids_per_community: int = 4) -> DemoSummary:
+def build(
+    *, seed: int = 20221110, persons: int = 20_000, communities_per_township: int = 12, grids_per_community: int = 4
+) -> DemoSummary:
     rng = random.Random(seed)
     with transaction.atomic():
         actor = core_services.service_account()
@@ -78,7 +100,9 @@ def _communities(rng, townships: list[Unit], per_township: int) -> list[Unit]:
             # Statistical codes: 001–199 are residents' committees (社区), 200+ villagers' committees (村).
             number = 200 + index if is_town else index
             name = f"{word}村" if is_town else f"{word}社区"
-            units.append(Unit(code=f"{township.code}{number:03d}", name=name, level=UnitLevel.COMMUNITY, parent=township))
+            units.append(
+                Unit(code=f"{township.code}{number:03d}", name=name, level=UnitLevel.COMMUNITY, parent=township)
+            )
     for unit in units:
         unit.save()
     return units
@@ -88,7 +112,9 @@ def _grids(communities: list[Unit], per_community: int) -> list[Unit]:
     grids = []
     for community in communities:
         for index in range(1, per_community + 1):
-            grid = Unit(code=f"{community.code}{index:02d}", name=f"第{index}网格", level=UnitLevel.GRID, parent=community)
+            grid = Unit(
+                code=f"{community.code}{index:02d}", name=f"第{index}网格", level=UnitLevel.GRID, parent=community
+            )
             grid.save()
             grids.append(grid)
     return grids
@@ -117,7 +143,9 @@ def _users(communities: list[Unit]) -> list[str]:
     names = []
     for username, display_name, role, code in DEMO_USERS:
         unit = Unit.objects.get(code=code) if code else first_xincheng_community
-        user, _ = User.objects.update_or_create(username=username, defaults={"display_name": display_name, "unit": unit})
+        user, _ = User.objects.update_or_create(
+            username=username, defaults={"display_name": display_name, "unit": unit}
+        )
         if settings.DEMO_PASSWORD:
             user.set_password(settings.DEMO_PASSWORD)
         else:

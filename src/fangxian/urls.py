@@ -23,4 +23,3 @@ handler400 = "fangxian.core.errors.bad_request"
 handler403 = "fangxian.core.errors.permission_denied"
 handler404 = "fangxian.core.errors.page_not_found"
 handler500 = "fangxian.core.errors.server_error"
-

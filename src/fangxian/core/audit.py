@@ -29,7 +29,7 @@ class AuditContext:
     job_id: str = ""
 
 
-_context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("audit_context", default=AuditContext())
+_context: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar("audit_context", default=None)
 
 
 @contextmanager
@@ -42,7 +42,7 @@ def audit_context(*, request_id: str = "", job_id: str = ""):
 
 
 def current_context() -> AuditContext:
-    return _context.get()
+    return _context.get() or AuditContext()
 
 
 def require_actor(actor) -> User:

@@ -36,7 +36,9 @@ def cities() -> dict[str, Division]:
 @cache
 def provinces() -> dict[str, Division]:
     with open(DATA_DIR / "provinces.csv", encoding="utf-8", newline="") as handle:
-        return {row["code"]: Division(code=row["code"], name=row["name"], parent_code="") for row in csv.DictReader(handle)}
+        return {
+            row["code"]: Division(code=row["code"], name=row["name"], parent_code="") for row in csv.DictReader(handle)
+        }
 
 
 @cache
@@ -54,7 +56,7 @@ def streets_of(county_code: str) -> list[Division]:
 
 
 def region_name(county_code: str) -> str:
-    """"河南省郑州市惠济区" for 410108; the city part is left out where it is only 市辖区/县."""
+    """ "河南省郑州市惠济区" for 410108; the city part is left out where it is only 市辖区/县."""
     county = counties()[county_code]
     city = cities().get(county_code[:4])
     province = provinces().get(county_code[:2])

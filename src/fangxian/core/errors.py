@@ -22,8 +22,8 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     # Rendered without the request context: whatever broke may be in a context processor.
-    from django.template import loader
     from django.http import HttpResponseServerError
+    from django.template import loader
 
     template = loader.get_template("core/error_500.html")
     return HttpResponseServerError(template.render({}))

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from fangxian.core.choices import AccessKind, ChangeKind, LEVEL_CODE_LENGTH, Role, UnitLevel
+from fangxian.core.choices import LEVEL_CODE_LENGTH, AccessKind, ChangeKind, Role, UnitLevel
 from fangxian.core.scoping import ScopedQuerySet
 
 
@@ -36,16 +36,16 @@ class Unit(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.path = f"{self.parent.path if self.parent else '/'}{self.code}/"
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         expected = LEVEL_CODE_LENGTH.get(self.level)
         if expected and (len(self.code) != expected or not self.code.isdigit()):
             raise ValidationError({"code": f"{self.get_level_display()}代码应为 {expected} 位数字"})
         if self.parent and expected and not self.code.startswith(self.parent.code):
             raise ValidationError({"code": f"代码 {self.code} 不在上级 {self.parent.code} 之下"})
-
-    def save(self, *args, **kwargs):
-        self.path = f"{self.parent.path if self.parent else '/'}{self.code}/"
-        super().save(*args, **kwargs)
 
     @property
     def depth(self) -> int:
@@ -193,6 +193,27 @@ class ChangeRecord(models.Model):
         verbose_name_plural = "变更记录"
         ordering = ["-at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.object_repr}"
+
+    def changed_field_labels(self) -> list[str]:
+        """The changed fields by their Chinese labels, for history lists (values stay on the record)."""
+        from django.apps import apps
+        from django.core.exceptions import FieldDoesNotExist
+
+        names = list((self.after or self.before or {}).keys())
+        try:
+            meta = apps.get_model(self.model)._meta
+        except (LookupError, ValueError):
+            return names
+        labels = []
+        for name in names:
+            try:
+                labels.append(str(meta.get_field(name.removesuffix("_id")).verbose_name))
+            except FieldDoesNotExist:
+                labels.append({"grant": "角色授权"}.get(name, name))
+        return labels
+
 
 class AccessRecord(models.Model):
     """One read of personal data (detail, reveal, export, API read, search). Append-only like ChangeRecord."""
@@ -215,6 +236,9 @@ class AccessRecord(models.Model):
         verbose_name = "访问记录"
         verbose_name_plural = "访问记录"
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.object_repr or self.model}"
 
 
 def new_request_id() -> str:

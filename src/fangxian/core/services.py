@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from fangxian.core import divisions
 from fangxian.core.audit import record_change, require_actor, snapshot
 from fangxian.core.choices import CHILD_LEVEL, LEVEL_CODE_LENGTH, Action, ChangeKind, Role, UnitLevel
-from fangxian.core.models import GridTeam, Grant, TeamMember, TeamSlot, TeamTemplate, Unit, User
+from fangxian.core.models import Grant, GridTeam, TeamSlot, TeamTemplate, Unit, User
 from fangxian.core.scoping import user_can
 
 # ---------------------------------------------------------------- units
@@ -95,7 +95,9 @@ def plan_unit_import(*, rows: list[list[str]], district: Unit) -> UnitImportPlan
         parent = known.get(parent_code)
         parent_level = parent.level if parent else (pending[parent_code]["level"] if parent_code in pending else None)
         if parent_level is None:
-            plan.errors.append(RowError(offset, "上级代码", parent_code, f"上级单位 {parent_code} 不在 {district.name} 内"))
+            plan.errors.append(
+                RowError(offset, "上级代码", parent_code, f"上级单位 {parent_code} 不在 {district.name} 内")
+            )
             continue
         if CHILD_LEVEL.get(parent_level) != level:
             plan.errors.append(RowError(offset, "代码", code, "层级不符：村/社区应在街道之下，网格应在村/社区之下"))
@@ -200,7 +202,9 @@ def create_user(*, actor: User, username: str, display_name: str, unit: Unit, pa
     validate_password(password, user)
     user.set_password(password)
     user.save()
-    record_change(actor=actor, kind=ChangeKind.CREATE, instance=user, unit=unit, after=snapshot(user, _USER_AUDIT_FIELDS))
+    record_change(
+        actor=actor, kind=ChangeKind.CREATE, instance=user, unit=unit, after=snapshot(user, _USER_AUDIT_FIELDS)
+    )
     return user
 
 

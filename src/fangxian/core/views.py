@@ -14,7 +14,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView, V
 from fangxian.core import services
 from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.forms import GrantForm, LoginForm, PasswordResetForm, UnitImportForm, UserCreateForm, style_form
-from fangxian.core.models import AccessRecord, ChangeRecord, GridTeam, Grant, Unit, User
+from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, Unit, User
 from fangxian.core.tabular import TableReadError, read_uploaded_rows
 
 
@@ -290,10 +290,14 @@ class UserActionView(ScopedObjectMixin, View):
             form = GrantForm(self.request.POST, user=actor)
             if not form.is_valid():
                 raise ValidationError([m for errors in form.errors.values() for m in errors])
-            services.grant_role(actor=actor, user=account, role=form.cleaned_data["role"], unit=form.cleaned_data["unit"])
+            services.grant_role(
+                actor=actor, user=account, role=form.cleaned_data["role"], unit=form.cleaned_data["unit"]
+            )
             messages.success(self.request, "已授予角色")
         elif operation == "revoke":
-            grant = get_object_or_404(Grant.objects.restrict(actor, Action.MANAGE_USERS), pk=self.request.POST.get("grant"), user=account)
+            grant = get_object_or_404(
+                Grant.objects.restrict(actor, Action.MANAGE_USERS), pk=self.request.POST.get("grant"), user=account
+            )
             services.revoke_grant(actor=actor, grant=grant)
             messages.success(self.request, "已撤销角色")
         elif operation == "password":

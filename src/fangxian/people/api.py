@@ -27,8 +27,21 @@ class PersonSerializer(serializers.ModelSerializer):
     class Meta:
         model = Person
         fields = [
-            "id", "name", "doc_type", "doc_number", "doc_number_masked", "sex", "birth_date", "phone", "phone_masked",
-            "address", "unit", "category", "note", "created_at", "updated_at",
+            "id",
+            "name",
+            "doc_type",
+            "doc_number",
+            "doc_number_masked",
+            "sex",
+            "birth_date",
+            "phone",
+            "phone_masked",
+            "address",
+            "unit",
+            "category",
+            "note",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["sex", "birth_date", "created_at", "updated_at"]
 
@@ -60,7 +73,10 @@ class PersonViewSet(
         if unit is not None:
             ids = [row["id"] for row in response.data.get("results", [])]
             record_access(
-                actor=request.user, kind=AccessKind.API_READ, unit=unit, model="people.person",
+                actor=request.user,
+                kind=AccessKind.API_READ,
+                unit=unit,
+                model="people.person",
                 detail={"query": request.query_params.dict(), "ids": [str(i) for i in ids]},
             )
         return response
@@ -73,22 +89,24 @@ class PersonViewSet(
     def perform_create(self, serializer):
         data = serializer.validated_data
         with transaction.atomic():
-            serializer.instance = services.register_person(
-                actor=self.request.user, reason="接口登记", **data
-            )
+            serializer.instance = services.register_person(actor=self.request.user, reason="接口登记", **data)
             save_then_verify(user=self.request.user, instance=serializer.instance, action=Action.CHANGE)
 
     def perform_update(self, serializer):
         with transaction.atomic():
             services.update_person(
-                actor=self.request.user, person=serializer.instance, changes=dict(serializer.validated_data),
+                actor=self.request.user,
+                person=serializer.instance,
+                changes=dict(serializer.validated_data),
                 reason="接口修改",
             )
             save_then_verify(user=self.request.user, instance=serializer.instance, action=Action.CHANGE)
 
     @extend_schema(
         request=None,
-        responses=inline_serializer("RevealedField", {"field": serializers.CharField(), "value": serializers.CharField()}),
+        responses=inline_serializer(
+            "RevealedField", {"field": serializers.CharField(), "value": serializers.CharField()}
+        ),
     )
     @action(detail=True, methods=["post"], url_path=r"reveal/(?P<field>doc_number|phone)")
     def reveal(self, request, uuid=None, field=None):

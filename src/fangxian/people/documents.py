@@ -96,7 +96,10 @@ _PATTERNS = {
         re.compile(r"^([A-Z]{3}\d{12}|9\d{16}[\dX])$"),
         "外国人永久居留身份证号码应为 3 位字母加 12 位数字（旧版）或 9 开头的 18 位（2023 版）",
     ),
-    DocumentType.MILITARY_OFFICER_ID: (re.compile(r"^[\u4e00-\u9fffA-Z0-9]{4,20}$"), "军官证号应为 4–20 位汉字、字母或数字"),
+    DocumentType.MILITARY_OFFICER_ID: (
+        re.compile(r"^[\u4e00-\u9fffA-Z0-9]{4,20}$"),
+        "军官证号应为 4–20 位汉字、字母或数字",
+    ),
 }
 
 

@@ -17,9 +17,9 @@ def _scoped_units(request):
 class PersonFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="姓名/证件号/电话", method="filter_text")
     unit = django_filters.ModelChoiceFilter(
-        label="单位", queryset=_scoped_units, to_field_name="code", method="filter_unit"
+        label="单位", queryset=_scoped_units, to_field_name="code", method="filter_unit", empty_label="全部单位"
     )
-    category = django_filters.ChoiceFilter(label="人口类别", choices=ResidenceCategory.choices)
+    category = django_filters.ChoiceFilter(label="人口类别", choices=ResidenceCategory.choices, empty_label="全部")
 
     class Meta:
         model = Person

@@ -14,7 +14,9 @@ class Person(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField("姓名", max_length=50, db_index=True)
-    doc_type = models.CharField("证件类型", max_length=32, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID)
+    doc_type = models.CharField(
+        "证件类型", max_length=32, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
+    )
     doc_number = models.CharField("证件号码", max_length=32)
     sex = models.CharField("性别", max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     birth_date = models.DateField("出生日期", null=True, blank=True)
@@ -32,7 +34,18 @@ class Person(models.Model):
     scope_unit_field = "unit"
 
     # Fields written to the change log; derived and bookkeeping fields are left out.
-    AUDIT_FIELDS = ["name", "doc_type", "doc_number", "sex", "birth_date", "phone", "address", "unit_id", "category", "note"]
+    AUDIT_FIELDS = [
+        "name",
+        "doc_type",
+        "doc_number",
+        "sex",
+        "birth_date",
+        "phone",
+        "address",
+        "unit_id",
+        "category",
+        "note",
+    ]
     SENSITIVE_FIELDS = {"doc_number": mask_document, "phone": mask_phone}
 
     class Meta:

@@ -95,7 +95,12 @@ def update_person(*, actor: User, person: Person, changes: dict, reason: str = "
     after = snapshot(person, Person.AUDIT_FIELDS)
     if before != after:
         record_change(
-            actor=actor, kind=ChangeKind.UPDATE, instance=person, unit=previous_unit, before=before, after=after,
+            actor=actor,
+            kind=ChangeKind.UPDATE,
+            instance=person,
+            unit=previous_unit,
+            before=before,
+            after=after,
             reason=reason,
         )
     return person

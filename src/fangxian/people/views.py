@@ -42,7 +42,10 @@ class PersonListView(ScopedListView):
             unit = access_unit(self.request.user)
             if unit is not None:
                 record_access(
-                    actor=self.request.user, kind=AccessKind.SEARCH, unit=unit, model="people.person",
+                    actor=self.request.user,
+                    kind=AccessKind.SEARCH,
+                    unit=unit,
+                    model="people.person",
                     detail={"q": text[:100]},
                 )
         return queryset
@@ -65,7 +68,9 @@ class PersonExportView(ScopedListView):
             messages.error(request, f"导出 {count} 条超过单次上限 {EXPORT_LIMIT} 条，请按单位或类别筛选后分批导出")
             return HttpResponseRedirect(reverse("people:list") + "?" + request.GET.urlencode())
         content, written = xlsx_bytes(
-            title="人员名单", columns=person_columns(full=full), rows=queryset.order_by("unit__path", "name", "id").iterator(2000)
+            title="人员名单",
+            columns=person_columns(full=full),
+            rows=queryset.order_by("unit__path", "name", "id").iterator(2000),
         )
         unit = access_unit(request.user)
         if unit is None:
@@ -95,8 +100,12 @@ class PersonDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         object_id = str(self.object.uuid)
         user = self.request.user
-        context["changes"] = ChangeRecord.objects.restrict(user).filter(object_id=object_id).select_related("actor")[:50]
-        context["accesses"] = AccessRecord.objects.restrict(user).filter(object_id=object_id).select_related("actor")[:20]
+        context["changes"] = (
+            ChangeRecord.objects.restrict(user).filter(object_id=object_id).select_related("actor")[:50]
+        )
+        context["accesses"] = (
+            AccessRecord.objects.restrict(user).filter(object_id=object_id).select_related("actor")[:20]
+        )
         context["can_reveal"] = user_can(user, Action.REVEAL, self.object.unit)
         context["can_change"] = user_can(user, Action.CHANGE, self.object.unit)
         context["can_delete"] = user_can(user, Action.DELETE, self.object.unit)

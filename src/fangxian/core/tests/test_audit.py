@@ -42,8 +42,13 @@ def test_no_actor_on_an_access_raises(world):
 def test_creating_a_person_from_the_page_leaves_a_change_record_with_the_request_id(world, client_for):
     response = client_for("township_a").post(
         reverse("people:create"),
-        {"name": "页面登记", "doc_type": DocumentType.RESIDENT_ID, "doc_number": NEW_DOC, "unit": world["xc_grid"].pk,
-         "category": "registered"},
+        {
+            "name": "页面登记",
+            "doc_type": DocumentType.RESIDENT_ID,
+            "doc_number": NEW_DOC,
+            "unit": world["xc_grid"].pk,
+            "category": "registered",
+        },
     )
     assert response.status_code == 302
     person = Person.objects.get(doc_number=NEW_DOC)
@@ -57,8 +62,16 @@ def test_updating_from_the_page_records_before_and_after_of_changed_fields_only(
     alice = world["alice"]
     client_for("township_a").post(
         reverse("people:edit", kwargs={"uuid": alice.uuid}),
-        {"name": alice.name, "doc_type": alice.doc_type, "doc_number": alice.doc_number, "phone": "13800000000",
-         "address": alice.address, "unit": alice.unit_id, "category": alice.category, "reason": "电话变更"},
+        {
+            "name": alice.name,
+            "doc_type": alice.doc_type,
+            "doc_number": alice.doc_number,
+            "phone": "13800000000",
+            "address": alice.address,
+            "unit": alice.unit_id,
+            "category": alice.category,
+            "reason": "电话变更",
+        },
     )
     record = changes_of(alice, ChangeKind.UPDATE).get()
     assert record.before == {"phone": "13812345678"} and record.after == {"phone": "13800000000"}
@@ -76,7 +89,12 @@ def test_deleting_from_the_page_keeps_the_before_state(world, client_for):
 def test_creating_through_the_api_leaves_a_change_record(world, client_for):
     response = client_for("township_a").post(
         "/api/persons/",
-        {"name": "接口登记", "doc_type": DocumentType.RESIDENT_ID, "doc_number": NEW_DOC, "unit": world["xc_grid"].code},
+        {
+            "name": "接口登记",
+            "doc_type": DocumentType.RESIDENT_ID,
+            "doc_number": NEW_DOC,
+            "unit": world["xc_grid"].code,
+        },
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -86,7 +104,10 @@ def test_creating_through_the_api_leaves_a_change_record(world, client_for):
 def test_a_job_context_tags_the_records_it_writes(world):
     with audit_context(job_id="job-42"):
         person = services.register_person(
-            actor=world["system"], unit=world["xc_grid"], name="任务登记", doc_type=DocumentType.RESIDENT_ID,
+            actor=world["system"],
+            unit=world["xc_grid"],
+            name="任务登记",
+            doc_type=DocumentType.RESIDENT_ID,
             doc_number=NEW_DOC,
         )
     assert changes_of(person).get().job_id == "job-42"
@@ -148,7 +169,9 @@ def test_search_leaves_an_access_record(world, client_for):
 
 
 @pytest.mark.parametrize("table", ["core_changerecord", "core_accessrecord"])
-@pytest.mark.parametrize("statement", ["UPDATE {table} SET reason = reason", "UPDATE {table} SET kind = kind", "DELETE FROM {table}"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE {table} SET reason = reason", "UPDATE {table} SET kind = kind", "DELETE FROM {table}"]
+)
 def test_the_database_refuses_to_change_audit_rows(world, client_for, table, statement):
     client_for("township_a").get(reverse("people:detail", kwargs={"uuid": world["alice"].uuid}))
     if "reason" in statement and table == "core_accessrecord":
@@ -162,8 +185,12 @@ def test_the_database_refuses_to_change_audit_rows(world, client_for, table, sta
 
 def test_the_orm_cannot_delete_audit_rows_either(world):
     record = record_change(
-        actor=world["system"], kind=ChangeKind.UPDATE, instance=world["alice"], unit=world["xc_grid"],
-        before={"a": 1}, after={"a": 2},
+        actor=world["system"],
+        kind=ChangeKind.UPDATE,
+        instance=world["alice"],
+        unit=world["xc_grid"],
+        before={"a": 1},
+        after={"a": 2},
     )
     with pytest.raises(DatabaseError), transaction.atomic():
         ChangeRecord.objects.filter(pk=record.pk).delete()

@@ -69,8 +69,15 @@ def _start(env: dict) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FANGXIAN_DEBUG", "FANGXIAN_ENV"}}
     environment.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','fangxian.settings'); django.setup()"],
-        env=environment, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','fangxian.settings'); django.setup()",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

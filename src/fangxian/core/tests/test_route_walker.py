@@ -76,7 +76,15 @@ def body_text(response) -> str:
 def markers(world, *, known: str = "") -> list[str]:
     """Traces of the other township's person and officer, less what the intruder typed (pages echo it back)."""
     alice = world["alice"]
-    traces = [alice.name, str(alice.uuid), alice.doc_number, alice.masked_doc_number, alice.phone, "金河社区", "township_a"]
+    traces = [
+        alice.name,
+        str(alice.uuid),
+        alice.doc_number,
+        alice.masked_doc_number,
+        alice.phone,
+        "金河社区",
+        "township_a",
+    ]
     return [trace for trace in traces if trace not in known]
 
 

@@ -10,8 +10,13 @@ from fangxian.core.models import ChangeRecord, Grant, User
 def test_a_township_officer_creates_a_grid_member_in_their_township(world, client_for):
     response = client_for("township_a").post(
         reverse("core:user_create"),
-        {"username": "wanggrid", "display_name": "王网格", "unit": world["xc_community"].pk,
-         "role": Role.GRID_MEMBER, "password": "long-enough-passphrase-1"},
+        {
+            "username": "wanggrid",
+            "display_name": "王网格",
+            "unit": world["xc_community"].pk,
+            "role": Role.GRID_MEMBER,
+            "password": "long-enough-passphrase-1",
+        },
     )
     assert response.status_code == 302
     account = User.objects.get(username="wanggrid")
@@ -22,20 +27,29 @@ def test_a_township_officer_creates_a_grid_member_in_their_township(world, clien
 def test_a_township_officer_cannot_create_users_in_another_township(world, client_for):
     response = client_for("township_a").post(
         reverse("core:user_create"),
-        {"username": "intruder", "display_name": "越权", "unit": world["lz_community"].pk,
-         "role": Role.GRID_MEMBER, "password": "long-enough-passphrase-1"},
+        {
+            "username": "intruder",
+            "display_name": "越权",
+            "unit": world["lz_community"].pk,
+            "role": Role.GRID_MEMBER,
+            "password": "long-enough-passphrase-1",
+        },
     )
     assert response.status_code == 200 and not User.objects.filter(username="intruder").exists()
 
 
 def test_a_township_officer_cannot_grant_district_command(world):
     with pytest.raises(PermissionDenied):
-        services.grant_role(actor=world["township_a"], user=world["grid"], role=Role.DISTRICT_COMMAND, unit=world["huiji"])
+        services.grant_role(
+            actor=world["township_a"], user=world["grid"], role=Role.DISTRICT_COMMAND, unit=world["huiji"]
+        )
 
 
 def test_a_role_must_sit_on_the_right_level(world):
     with pytest.raises(ValidationError, match="只能授予在"):
-        services.grant_role(actor=world["district"], user=world["grid"], role=Role.TOWNSHIP_OFFICE, unit=world["xc_community"])
+        services.grant_role(
+            actor=world["district"], user=world["grid"], role=Role.TOWNSHIP_OFFICE, unit=world["xc_community"]
+        )
 
 
 def test_the_user_list_is_scoped(world, client_for):

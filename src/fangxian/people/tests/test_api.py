@@ -35,8 +35,12 @@ def test_creating_outside_the_scope_is_refused(world):
     first17 = "41010819700101001"
     response = token_client(world["township_a"]).post(
         "/api/persons/",
-        {"name": "越界", "doc_type": DocumentType.RESIDENT_ID, "doc_number": first17 + check_char(first17),
-         "unit": world["lz_grid"].code},
+        {
+            "name": "越界",
+            "doc_type": DocumentType.RESIDENT_ID,
+            "doc_number": first17 + check_char(first17),
+            "unit": world["lz_grid"].code,
+        },
         format="json",
     )
     assert response.status_code == 400 and "unit" in response.json()
@@ -45,14 +49,21 @@ def test_creating_outside_the_scope_is_refused(world):
 def test_a_bad_id_through_the_api_is_a_400_with_a_chinese_message(world):
     response = token_client(world["township_a"]).post(
         "/api/persons/",
-        {"name": "错号", "doc_type": DocumentType.RESIDENT_ID, "doc_number": "4.10108E+17", "unit": world["xc_grid"].code},
+        {
+            "name": "错号",
+            "doc_type": DocumentType.RESIDENT_ID,
+            "doc_number": "4.10108E+17",
+            "unit": world["xc_grid"].code,
+        },
         format="json",
     )
     assert response.status_code == 400 and "科学计数法" in str(response.json())
 
 
 def test_units_endpoint_is_scoped(world):
-    codes = {row["code"] for row in token_client(world["township_a"]).get("/api/units/?page_size=100").json()["results"]}
+    codes = {
+        row["code"] for row in token_client(world["township_a"]).get("/api/units/?page_size=100").json()["results"]
+    }
     assert "410108001" in codes and "410108002" not in codes and "410108" not in codes
 
 

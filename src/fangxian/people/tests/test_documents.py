@@ -81,7 +81,9 @@ def test_one_changed_digit_fails(number, position, delta):
         parse_resident_id(tampered, today=TODAY)
 
 
-@pytest.mark.parametrize("rounded", ["4.10108E+17", "4.10108199003071E+17", "4.1010819900307e17", "４.１０１０８Ｅ＋１７"])
+@pytest.mark.parametrize(
+    "rounded", ["4.10108E+17", "4.10108199003071E+17", "4.1010819900307e17", "４.１０１０８Ｅ＋１７"]
+)
 def test_number_rounded_by_excel_is_reported_not_fixed(rounded):
     with pytest.raises(DocumentError, match="科学计数法"):
         parse_resident_id(rounded, today=TODAY)

@@ -79,7 +79,10 @@ def test_registration_derives_sex_and_birth_date(world):
 def test_the_same_document_cannot_be_registered_twice_in_any_spelling(world):
     with pytest.raises(ValidationError, match="已登记"):
         services.register_person(
-            actor=world["system"], unit=world["lz_grid"], name="重复", doc_type=DocumentType.RESIDENT_ID,
+            actor=world["system"],
+            unit=world["lz_grid"],
+            name="重复",
+            doc_type=DocumentType.RESIDENT_ID,
             doc_number=" " + world["alice"].doc_number.lower(),
         )
 
@@ -92,8 +95,13 @@ def test_find_by_document_matches_the_normalised_number(world):
 def test_a_bad_id_on_the_form_is_a_clear_error_and_nothing_is_saved(world, client_for):
     response = client_for("township_a").post(
         reverse("people:create"),
-        {"name": "错号", "doc_type": DocumentType.RESIDENT_ID, "doc_number": "4.10108E+17", "unit": world["xc_grid"].pk,
-         "category": "registered"},
+        {
+            "name": "错号",
+            "doc_type": DocumentType.RESIDENT_ID,
+            "doc_number": "4.10108E+17",
+            "unit": world["xc_grid"].pk,
+            "category": "registered",
+        },
     )
     assert response.status_code == 200 and "科学计数法" in response.content.decode()
     assert Person.objects.count() == 2
@@ -103,8 +111,13 @@ def test_a_person_cannot_be_moved_out_of_the_editors_scope(world, client_for):
     alice = world["alice"]
     response = client_for("township_a").post(
         reverse("people:edit", kwargs={"uuid": alice.uuid}),
-        {"name": alice.name, "doc_type": alice.doc_type, "doc_number": alice.doc_number, "unit": world["lz_grid"].pk,
-         "category": alice.category},
+        {
+            "name": alice.name,
+            "doc_type": alice.doc_type,
+            "doc_number": alice.doc_number,
+            "unit": world["lz_grid"].pk,
+            "category": alice.category,
+        },
     )
     assert response.status_code == 200
     alice.refresh_from_db()

@@ -13,11 +13,24 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("FANGXIAN_WORKERS", "2")))
 
     def handle(self, *args, bind, workers, **options):
-        self.stdout.write(f"Fangxian 防线 → http://{bind}/  ({settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})")
+        self.stdout.write(
+            f"Fangxian 防线 → http://{bind}/  ({settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
+        )
         sys.stdout.flush()
         argv = [
-            sys.executable, "-m", "gunicorn", "fangxian.wsgi:application",
-            "--bind", bind, "--workers", str(workers), "--threads", "4",
-            "--access-logfile", "-", "--timeout", "120",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "fangxian.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "120",
         ]
         os.execv(sys.executable, argv)

@@ -41,7 +41,9 @@ class Command(BaseCommand):
     def import_units(self, options):
         district = Unit.objects.filter(code=options["district"], level=UnitLevel.DISTRICT).first()
         if district is None:
-            raise CommandError(f"区县 {options['district']} 尚未载入，请先运行 fangxian units load {options['district']}")
+            raise CommandError(
+                f"区县 {options['district']} 尚未载入，请先运行 fangxian units load {options['district']}"
+            )
         try:
             rows = read_rows(options["path"])
         except (TableReadError, OSError) as error:

@@ -1,0 +1,44 @@
+import random
+
+from fangxian import demo
+from fangxian.core.models import Grant, Unit, User
+from fangxian.people.documents import parse_resident_id
+from fangxian.people.models import Person
+
+
+def test_the_demo_district_has_its_real_streets_communities_grids_and_users(db):
+    summary = demo.build(persons=400)
+    assert (summary.townships, summary.communities, summary.grids, summary.persons) == (8, 96, 384, 400)
+    assert Unit.objects.get(code="410108001").name == "新城街道"
+    assert set(User.objects.filter(username__in=summary.users).values_list("username", flat=True)) == {
+        "district",
+        "xincheng",
+        "liuzhai",
+        "grid",
+        "site",
+        "clerk",
+    }
+    assert Grant.objects.get(user__username="xincheng").unit.code == "410108001"
+    assert Grant.objects.get(user__username="grid").unit.code.startswith("410108001")
+    for person in Person.objects.all()[:100]:
+        assert parse_resident_id(person.doc_number).birth_date == person.birth_date
+
+
+def test_the_same_seed_gives_the_same_people(db):
+    demo.build(persons=10)
+    grids = list(Unit.objects.filter(level="grid").order_by("code"))
+    first = [
+        (row.name, row.document.number, row.uuid, row.unit.code) for row in demo._persons(random.Random(7), grids, 50)
+    ]
+    second = [
+        (row.name, row.document.number, row.uuid, row.unit.code) for row in demo._persons(random.Random(7), grids, 50)
+    ]
+    other = [row.document.number for row in demo._persons(random.Random(8), grids, 50)]
+    assert first == second and [row[1] for row in first] != other
+
+
+def test_demo_users_sign_in_with_the_published_password(db, client, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    demo.build(persons=10)
+    response = client.post("/login/", {"username": "xincheng", "password": "fangxian-demo"})
+    assert response.status_code == 302

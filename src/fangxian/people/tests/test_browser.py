@@ -1,0 +1,125 @@
+"""A township officer in real Chromium against a real server (its own demo database), as a person would use it."""
+
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("FANGXIAN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[4] / "var" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    database = tmp_path_factory.mktemp("browser") / "demo.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_SETTINGS_MODULE": "fangxian.settings"}
+    command = [sys.executable, "-m", "fangxian.cli"]
+    subprocess.run([*command, "demo", "--no-serve", "--persons", "3000"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    process = subprocess.Popen(
+        [*command, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("the server did not start within 30 s")
+    yield {"url": f"http://127.0.0.1:{port}", "database": database}
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server):  # noqa: ARG001 - the server must be up before the browser opens
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run ./scripts/ensure-chromium (make test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def test_township_officer_sees_only_masked_persons_of_their_township_and_a_reveal_is_logged(server, page):
+    server = server["url"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/login/")
+    page.fill("input[name=username]", "xincheng")
+    page.fill("input[name=password]", "fangxian-demo")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("person-count")).to_be_visible()
+
+    page.goto(f"{server}/persons/")
+    units = page.get_by_test_id("person-unit").all_inner_texts()
+    assert len(units) == 50
+    assert all(re.search(r"\b410108001\d{5}", text) for text in units), units
+    masked = page.get_by_test_id("doc-masked").all_inner_texts()
+    assert all(re.fullmatch(r"\d{4}\*{12}[\dX]{2}", text.strip()) for text in masked), masked
+    page.screenshot(path=str(SCREENSHOTS / "person_list.png"), full_page=False)
+
+    first = page.locator("[data-testid=person-table] tbody tr a").first
+    name = first.inner_text()
+    first.click()
+    page.get_by_test_id("reveal-doc").click()
+    revealed = page.get_by_test_id("revealed-doc_number")
+    expect(revealed).to_have_text(re.compile(r"^\d{17}[\dX]$"))
+    page.screenshot(path=str(SCREENSHOTS / "person_revealed.png"))
+
+    page.goto(f"{server}/audit/access/")
+    newest = page.get_by_test_id("access-row").first
+    expect(newest).to_contain_text("查看完整信息")
+    expect(newest).to_contain_text(name)
+    expect(newest).to_contain_text("新城街道防控办")
+
+
+def liuzhai_person(database) -> tuple[str, str, str]:
+    """A person of 刘寨街道, read straight from the server's database: (uuid, name, document number)."""
+    with sqlite3.connect(database) as connection:
+        row = connection.execute(
+            "SELECT p.uuid, p.name, p.doc_number FROM people_person p JOIN core_unit u ON u.id = p.unit_id "
+            "WHERE u.path LIKE '/410108/410108002/%' ORDER BY p.id LIMIT 1"
+        ).fetchone()
+    return str(uuid.UUID(row[0])), row[1], row[2]
+
+
+def test_another_townships_person_is_404_and_absent_from_search(server, page):
+    person_uuid, name, doc_number = liuzhai_person(server["database"])
+    response = page.goto(f"{server['url']}/persons/{person_uuid}/")
+    assert response.status == 404
+    expect(page.locator("body")).to_contain_text("不在您的管辖范围内")
+    expect(page.locator("body")).not_to_contain_text(name)
+    page.goto(f"{server['url']}/persons/?q={doc_number}")
+    expect(page.locator("[data-testid=person-table] tbody")).to_contain_text("没有符合条件的人员")
