@@ -26,12 +26,15 @@ class PersonFilterSet(django_filters.FilterSet):
         fields = ["q", "unit", "category"]
 
     def filter_text(self, queryset, name, value):
-        """A name fragment, or a whole document number / phone typed in any of the usual ways."""
+        """A whole document number or phone typed in any of the usual ways, otherwise a name fragment."""
         text = value.strip()
         if not text:
             return queryset
         number = clean_text(text)
-        return queryset.filter(Q(name__icontains=text) | Q(doc_number=number) | Q(phone=number))
+        if any(character.isdigit() for character in number):
+            # Exact matches on indexed columns; a name never contains digits.
+            return queryset.filter(Q(doc_number=number) | Q(phone=number))
+        return queryset.filter(name__icontains=text)
 
     def filter_unit(self, queryset, name, unit):
         return queryset.filter(unit__path__startswith=unit.path) if unit else queryset

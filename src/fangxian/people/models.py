@@ -53,7 +53,11 @@ class Person(models.Model):
         verbose_name_plural = "人员"
         ordering = ["unit__path", "name", "id"]
         constraints = [models.UniqueConstraint(fields=["doc_type", "doc_number"], name="person_document_unique")]
-        indexes = [models.Index(fields=["doc_number"]), models.Index(fields=["unit", "category"])]
+        indexes = [
+            models.Index(fields=["doc_number"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["unit", "category"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
