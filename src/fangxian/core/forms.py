@@ -4,6 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 
 from fangxian.core.choices import Action, Role, UnitLevel
 from fangxian.core.models import Unit, User
+from fangxian.core.scoping import scope_unit_ids
 
 
 def style_form(form):
@@ -48,8 +49,12 @@ class ScopedUnitChoiceField(forms.ModelChoiceField):
         return f"{'　' * unit.depth}{unit.name}（{unit.code}）"
 
 
-def scoped_units(user, action: str, levels=None):
+def scoped_units(user, action: str, levels=None, *, for_model=None):
+    """Units the user may pick for `action`; `for_model` narrows them to the roles that model admits."""
     queryset = Unit.objects.restrict(user, action).filter(is_active=True)
+    roles = getattr(for_model, "scope_roles", None)
+    if roles is not None and not user.is_superuser:
+        queryset = queryset.filter(id__in=scope_unit_ids(user, action, roles))
     return queryset.filter(level__in=levels) if levels else queryset
 
 

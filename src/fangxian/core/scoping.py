@@ -13,28 +13,32 @@ from django.db.models import Q
 from fangxian.core.choices import ROLE_ACTIONS
 
 
-def scope_paths(user, action: str) -> list[str]:
-    """Unit paths where `user` may perform `action`, de-duplicated (a path already covered by another is dropped)."""
+def scope_paths(user, action: str, roles: frozenset[str] | None = None) -> list[str]:
+    """Unit paths where `user` may perform `action`, de-duplicated (a path already covered by another is dropped).
+
+    `roles`, when given, limits the grants that count to those roles (a model may be closed to some roles).
+    """
     if not user or not user.is_authenticated or not user.is_active:
         return []
     cache = user.__dict__.setdefault("_scope_paths_cache", {})
-    if action not in cache:
+    key = (action, roles)
+    if key not in cache:
         paths = sorted(
             {
                 grant.unit.path
                 for grant in user.grants.select_related("unit").filter(unit__is_active=True)
-                if action in ROLE_ACTIONS.get(grant.role, ())
+                if action in ROLE_ACTIONS.get(grant.role, ()) and (roles is None or grant.role in roles)
             }
         )
         covered: list[str] = []
         for path in paths:
             if not any(path.startswith(parent) for parent in covered):
                 covered.append(path)
-        cache[action] = covered
-    return cache[action]
+        cache[key] = covered
+    return cache[key]
 
 
-def scope_unit_ids(user, action: str) -> list[int]:
+def scope_unit_ids(user, action: str, roles: frozenset[str] | None = None) -> list[int]:
     """Ids of every unit in the user's scope for `action`, looked up once per user object (i.e. per request).
 
     The unit table is small (a county has a few thousand units), so the big tables are filtered by an indexed
@@ -42,20 +46,25 @@ def scope_unit_ids(user, action: str) -> list[int]:
     misestimate and scan whole tables.
     """
     cache = user.__dict__.setdefault("_scope_unit_ids_cache", {})
-    if action not in cache:
+    key = (action, roles)
+    if key not in cache:
         from fangxian.core.models import Unit
 
-        paths = scope_paths(user, action)
+        paths = scope_paths(user, action, roles)
         in_scope = reduce(or_, (Q(path__startswith=path) for path in paths)) if paths else Q(pk__in=[])
-        cache[action] = list(Unit.objects.filter(in_scope).values_list("id", flat=True))
-    return cache[action]
+        cache[key] = list(Unit.objects.filter(in_scope).values_list("id", flat=True))
+    return cache[key]
 
 
 class ScopedQuerySet(models.QuerySet):
+    """Models declare `scope_unit_field` (path to their unit, "" for Unit itself) and may declare `scope_roles`,
+    the roles whose grants open them (None: every role)."""
+
     def restrict(self, user, action: str = "view"):
         if user is not None and user.is_authenticated and user.is_superuser and user.is_active:
             return self
-        paths = scope_paths(user, action)
+        roles = getattr(self.model, "scope_roles", None)
+        paths = scope_paths(user, action, roles)
         if not paths:
             return self.none()
         field = getattr(self.model, "scope_unit_field", None)
@@ -63,11 +72,12 @@ class ScopedQuerySet(models.QuerySet):
             raise TypeError(f"{self.model.__name__} uses ScopedQuerySet but declares no scope_unit_field")
         if field == "":
             return self.filter(reduce(or_, (Q(path__startswith=path) for path in paths)))
-        return self.filter(**{f"{field}__in": scope_unit_ids(user, action)})
+        return self.filter(**{f"{field}__in": scope_unit_ids(user, action, roles)})
 
 
-def user_can(user, action: str, unit) -> bool:
-    """True when `unit` lies inside the user's scope for `action`."""
+def user_can(user, action: str, unit, *, model=None) -> bool:
+    """True when `unit` lies inside the user's scope for `action` (on `model`, if it limits its roles)."""
     if user is not None and user.is_authenticated and user.is_superuser and user.is_active:
         return True
-    return any(unit.path.startswith(path) for path in scope_paths(user, action))
+    roles = getattr(model, "scope_roles", None)
+    return any(unit.path.startswith(path) for path in scope_paths(user, action, roles))

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from fangxian.core.api import ScopedViewSet
 from fangxian.core.audit import record_access
 from fangxian.core.choices import AccessKind, Action
+from fangxian.core.forms import scoped_units
 from fangxian.core.models import Unit
 from fangxian.core.views import access_unit, save_then_verify
 from fangxian.people import services
@@ -49,7 +50,7 @@ class PersonSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["unit"].queryset = Unit.objects.restrict(request.user, Action.CHANGE)
+            self.fields["unit"].queryset = scoped_units(request.user, Action.CHANGE, for_model=Person)
 
 
 class PersonViewSet(

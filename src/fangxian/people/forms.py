@@ -4,6 +4,7 @@ from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, scoped_units
 from fangxian.core.models import Unit
 from fangxian.people.choices import DocumentType, ResidenceCategory
+from fangxian.people.models import Person
 
 
 class PersonForm(StyledForm):
@@ -21,7 +22,9 @@ class PersonForm(StyledForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = scoped_units(user, Action.CHANGE, [UnitLevel.COMMUNITY, UnitLevel.GRID])
+        self.fields["unit"].queryset = scoped_units(
+            user, Action.CHANGE, [UnitLevel.COMMUNITY, UnitLevel.GRID], for_model=Person
+        )
 
 
 class DeleteForm(StyledForm):

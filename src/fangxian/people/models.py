@@ -3,6 +3,7 @@ import uuid
 from django.db import models
 from django.urls import reverse
 
+from fangxian.core.choices import Role
 from fangxian.core.models import Unit
 from fangxian.core.scoping import ScopedQuerySet
 from fangxian.people.choices import DocumentType, ResidenceCategory, Sex
@@ -32,6 +33,8 @@ class Person(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    # Site staff and labs see the people in their site or tubes (their own modules), not the township registry.
+    scope_roles = frozenset({Role.DISTRICT_COMMAND, Role.TOWNSHIP_OFFICE, Role.GRID_MEMBER, Role.INSPECTOR, Role.CLERK})
 
     # Fields written to the change log; derived and bookkeeping fields are left out.
     AUDIT_FIELDS = [

@@ -120,7 +120,7 @@ def reveal(*, actor: User, person: Person, field: str) -> str:
     """The unmasked value of one sensitive field; the act itself is logged."""
     if field not in REVEALABLE_FIELDS:
         raise ValidationError(f"不支持查看的字段：{field}")
-    if not user_can(actor, Action.REVEAL, person.unit):
+    if not user_can(actor, Action.REVEAL, person.unit, model=Person):
         raise PermissionDenied("无权查看完整信息")
     record_access(actor=actor, kind=AccessKind.REVEAL, unit=person.unit, instance=person, detail={"field": field})
     return getattr(person, field)

@@ -106,9 +106,9 @@ class PersonDetailView(ScopedDetailView):
         context["accesses"] = (
             AccessRecord.objects.restrict(user).filter(object_id=object_id).select_related("actor")[:20]
         )
-        context["can_reveal"] = user_can(user, Action.REVEAL, self.object.unit)
-        context["can_change"] = user_can(user, Action.CHANGE, self.object.unit)
-        context["can_delete"] = user_can(user, Action.DELETE, self.object.unit)
+        context["can_reveal"] = user_can(user, Action.REVEAL, self.object.unit, model=Person)
+        context["can_change"] = user_can(user, Action.CHANGE, self.object.unit, model=Person)
+        context["can_delete"] = user_can(user, Action.DELETE, self.object.unit, model=Person)
         context["masks"] = Person.SENSITIVE_FIELDS
         return context
 

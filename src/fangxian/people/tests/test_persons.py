@@ -24,6 +24,23 @@ def test_the_district_sees_every_township(world):
     assert set(Person.objects.restrict(world["district"])) == {world["alice"], world["bob"]}
 
 
+def test_site_staff_do_not_browse_the_township_registry(world, client_for):
+    assert not Person.objects.restrict(world["site"]).exists()
+    site_staff = client_for("site")
+    assert "新城甲" not in site_staff.get(reverse("people:list")).content.decode()
+    response = site_staff.post(
+        reverse("people:create"),
+        {
+            "name": "越权登记",
+            "doc_type": DocumentType.RESIDENT_ID,
+            "doc_number": world["alice"].doc_number[:-4] + "0000",
+            "unit": world["xc_grid"].pk,
+            "category": "registered",
+        },
+    )
+    assert response.status_code == 200 and not Person.objects.filter(name="越权登记").exists()
+
+
 def test_a_user_with_no_grant_sees_nothing(world):
     nobody = User.objects.create_user(username="nobody", password="x" * 12)
     assert not Person.objects.restrict(nobody).exists()
