@@ -67,7 +67,12 @@ def world(db):
         phone="13987654321",
         address="郑州市惠济区刘寨街道银湾社区2号楼",
     )
+    template = core_services.default_team_template()
+    officer = users["district"]
+    xc_team = core_services.create_team(actor=officer, unit=xc_community, template=template, name="金河社区包保组")
+    core_services.add_team_member(actor=officer, team=xc_team, slot=template.slots.last(), name="金河医生")
     return {
+        "xc_team": xc_team,
         "huiji": district,
         "xincheng": xincheng,
         "liuzhai": liuzhai,

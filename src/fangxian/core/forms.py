@@ -3,7 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 
 from fangxian.core.choices import Action, Role, UnitLevel
-from fangxian.core.models import Unit, User
+from fangxian.core.models import TeamSlot, TeamTemplate, Unit, User
 from fangxian.core.scoping import scope_unit_ids
 
 
@@ -100,3 +100,23 @@ class UnitImportForm(StyledForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["district"].queryset = scoped_units(user, Action.CHANGE, [UnitLevel.DISTRICT])
+
+
+class TeamForm(StyledForm):
+    unit = ScopedUnitChoiceField(label="所属村/社区或网格", queryset=Unit.objects.none())
+    template = forms.ModelChoiceField(label="小组模板", queryset=TeamTemplate.objects.all(), empty_label=None)
+    name = forms.CharField(label="小组名称", max_length=100)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = scoped_units(user, Action.CHANGE, [UnitLevel.COMMUNITY, UnitLevel.GRID])
+
+
+class TeamMemberForm(StyledForm):
+    slot = forms.ModelChoiceField(label="职责", queryset=TeamSlot.objects.none(), empty_label=None)
+    name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.RegexField(label="电话", regex=r"^[0-9+\-\s]{5,20}$", required=False)
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].queryset = team.template.slots.all()

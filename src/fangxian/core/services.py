@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from fangxian.core import divisions
 from fangxian.core.audit import record_change, require_actor, snapshot
 from fangxian.core.choices import CHILD_LEVEL, LEVEL_CODE_LENGTH, Action, ChangeKind, Role, UnitLevel
-from fangxian.core.models import Grant, GridTeam, TeamSlot, TeamTemplate, Unit, User
+from fangxian.core.models import Grant, GridTeam, TeamMember, TeamSlot, TeamTemplate, Unit, User
 from fangxian.core.scoping import user_can
 
 # ---------------------------------------------------------------- units
@@ -141,6 +141,49 @@ def default_team_template() -> TeamTemplate:
         for order, duty in enumerate(["社区干部", "民警", "医生"]):
             TeamSlot.objects.create(template=template, duty=duty, order=order)
     return template
+
+
+def _require_change(actor: User, unit: Unit) -> None:
+    require_actor(actor)
+    if not user_can(actor, Action.CHANGE, unit):
+        raise PermissionDenied("无权修改该单位的数据")
+
+
+def create_team(*, actor: User, unit: Unit, template: TeamTemplate, name: str) -> GridTeam:
+    _require_change(actor, unit)
+    if unit.level not in {UnitLevel.COMMUNITY, UnitLevel.GRID}:
+        raise ValidationError({"unit": "包保小组应建在村/社区或网格"})
+    team = GridTeam.objects.create(unit=unit, template=template, name=name.strip())
+    record_change(actor=actor, kind=ChangeKind.CREATE, instance=team, unit=unit, after=snapshot(team))
+    return team
+
+
+def add_team_member(*, actor: User, team: GridTeam, slot: TeamSlot, name: str, phone: str = "") -> TeamMember:
+    _require_change(actor, team.unit)
+    if slot.template_id != team.template_id:
+        raise ValidationError({"slot": "该职责不属于本小组的模板"})
+    member = TeamMember.objects.create(team=team, slot=slot, name=name.strip(), phone=phone.strip())
+    record_change(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        instance=member,
+        unit=team.unit,
+        after={"team": team.name, "duty": slot.duty, "name": member.name, "phone": member.phone},
+    )
+    return member
+
+
+def remove_team_member(*, actor: User, member: TeamMember, reason: str = "") -> None:
+    _require_change(actor, member.team.unit)
+    record_change(
+        actor=actor,
+        kind=ChangeKind.DELETE,
+        instance=member,
+        unit=member.team.unit,
+        before={"team": member.team.name, "duty": member.slot.duty, "name": member.name, "phone": member.phone},
+        reason=reason,
+    )
+    member.delete()
 
 
 def team_is_complete(team: GridTeam) -> bool:

@@ -13,8 +13,17 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView, V
 
 from fangxian.core import services
 from fangxian.core.choices import Action, UnitLevel
-from fangxian.core.forms import GrantForm, LoginForm, PasswordResetForm, UnitImportForm, UserCreateForm, style_form
-from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, Unit, User
+from fangxian.core.forms import (
+    GrantForm,
+    LoginForm,
+    PasswordResetForm,
+    TeamForm,
+    TeamMemberForm,
+    UnitImportForm,
+    UserCreateForm,
+    style_form,
+)
+from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, TeamMember, Unit, User
 from fangxian.core.tabular import TableReadError, read_uploaded_rows
 
 
@@ -179,6 +188,9 @@ class TeamListView(ScopedListView):
     template_name = "core/team_list.html"
 
     def filter_queryset(self, queryset):
+        unit = self.request.GET.get("unit", "").strip()
+        if unit:
+            queryset = queryset.filter(unit__path__contains=f"/{unit}/")
         return queryset.select_related("unit", "template").prefetch_related("members__slot", "template__slots")
 
     def get_context_data(self, **kwargs):
@@ -186,6 +198,78 @@ class TeamListView(ScopedListView):
         for team in context["object_list"]:
             team.complete = services.team_is_complete(team)
         return context
+
+
+class TeamCreateView(LoginRequiredMixin, FormView):
+    template_name = "core/team_form.html"
+    form_class = TeamForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
+        unit = Unit.objects.restrict(self.request.user, Action.CHANGE).filter(code=self.request.GET.get("unit")).first()
+        return {"unit": unit, "name": f"{unit.name}三人小组" if unit else ""}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                team = services.create_team(
+                    actor=self.request.user, unit=data["unit"], template=data["template"], name=data["name"]
+                )
+                save_then_verify(user=self.request.user, instance=team, action=Action.CHANGE)
+        except ValidationError as error:
+            _add_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"已建立 {team.name}，请补充成员")
+        return HttpResponseRedirect(reverse("core:team_detail", kwargs={"pk": team.pk}))
+
+
+class TeamDetailView(ScopedDetailView):
+    model = GridTeam
+    template_name = "core/team_detail.html"
+    context_object_name = "team"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        team = self.object
+        members = list(team.members.select_related("slot"))
+        context["seats"] = [
+            {"slot": slot, "members": [m for m in members if m.slot_id == slot.pk]}
+            for slot in team.template.slots.all()
+        ]
+        context["complete"] = services.team_is_complete(team)
+        context["member_form"] = TeamMemberForm(team=team)
+        return context
+
+
+class TeamActionView(ScopedObjectMixin, View):
+    """Add or remove a member of a team in scope."""
+
+    model = GridTeam
+    action = Action.CHANGE
+    http_method_names = ["post"]
+
+    def post(self, request, pk, operation):
+        team = self.get_object()
+        try:
+            with transaction.atomic():
+                if operation == "add":
+                    form = TeamMemberForm(request.POST, team=team)
+                    if not form.is_valid():
+                        raise ValidationError([m for errors in form.errors.values() for m in errors])
+                    services.add_team_member(actor=request.user, team=team, **form.cleaned_data)
+                    messages.success(request, "已添加成员")
+                elif operation == "remove":
+                    member = get_object_or_404(TeamMember, pk=request.POST.get("member"), team=team)
+                    services.remove_team_member(actor=request.user, member=member, reason="移出小组")
+                    messages.success(request, "已移出成员")
+                else:
+                    raise Http404
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        return HttpResponseRedirect(reverse("core:team_detail", kwargs={"pk": team.pk}))
 
 
 class TeamCoverageView(ScopedListView):

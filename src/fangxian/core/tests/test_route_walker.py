@@ -20,6 +20,8 @@ PUBLIC = {"core:login", "core:logout", "set_language", "api-schema", "api-docs",
 OBJECT_ROUTES = {
     "core:unit_children": ("get", lambda w: {"code": w["xincheng"].code}),
     "core:user_detail": ("get", lambda w: {"pk": w["township_a"].pk}),
+    "core:team_detail": ("get", lambda w: {"pk": w["xc_team"].pk}),
+    "core:team_action": ("post", lambda w: {"pk": w["xc_team"].pk, "operation": "add"}),
     "core:user_action": ("post", lambda w: {"pk": w["township_a"].pk, "operation": "deactivate"}),
     "people:detail": ("get", lambda w: {"uuid": w["alice"].uuid}),
     "people:edit": ("get", lambda w: {"uuid": w["alice"].uuid}),
@@ -36,7 +38,8 @@ LIST_ROUTES = {
     "core:home": "",
     "core:unit_tree": "",
     "core:unit_import": "",
-    "core:team_list": "",
+    "core:team_list": "?unit=410108001001",
+    "core:team_create": "?unit=410108001001",
     "core:team_coverage": "",
     "core:user_list": "?q=township_a",
     "core:user_create": "",
@@ -109,7 +112,9 @@ def test_other_township_gets_404_on_object_routes(name, world, client_for):
     for marker in markers(world, known=url):
         assert marker not in body_text(response)
     # The walk is not vacuous: the owner of the record reaches the same route.
-    owner = client_for("township_a" if name.startswith(("core:user", "people:", "person-")) else "district")
+    owner = client_for(
+        "township_a" if name.startswith(("core:user", "core:team", "people:", "person-")) else "district"
+    )
     if name == "core:user_detail" or name == "core:user_action":
         owner = client_for("district")
     if method == "get":
@@ -141,6 +146,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "LogoutView": "no data",
         "HomeView": "counts through restrict() in get_context_data",
         "UnitImportView": "form choices restricted to the user's districts",
+        "TeamCreateView": "form choices restricted; service checks CHANGE; save_then_verify",
         "UserCreateView": "form choices restricted; service checks MANAGE_USERS",
         "PersonCreateView": "form choices restricted; save_then_verify",
         "SpectacularAPIView": "schema only",

@@ -135,3 +135,42 @@ def test_a_team_template_is_configurable(world):
 def test_the_tree_page_counts_people_below_each_unit(world, client_for):
     page = client_for("district").get(reverse("core:unit_children", kwargs={"code": "410108"})).content.decode()
     assert "新城街道" in page and "古荥镇" in page
+
+
+def test_a_township_officer_forms_a_team_and_fills_its_seats(world, client_for):
+    from fangxian.core.models import ChangeRecord
+
+    client = client_for("township_a")
+    template = services.default_team_template()
+    response = client.post(
+        reverse("core:team_create"), {"unit": world["xc_grid"].pk, "template": template.pk, "name": "第1网格三人小组"}
+    )
+    team = GridTeam.objects.get(name="第1网格三人小组")
+    assert response.url == reverse("core:team_detail", kwargs={"pk": team.pk})
+    for slot in template.slots.all():
+        client.post(
+            reverse("core:team_action", kwargs={"pk": team.pk, "operation": "add"}),
+            {"slot": slot.pk, "name": f"{slot.duty}丙", "phone": "13700000000"},
+        )
+    assert services.team_is_complete(team)
+    member = team.members.first()
+    client.post(reverse("core:team_action", kwargs={"pk": team.pk, "operation": "remove"}), {"member": member.pk})
+    assert not services.team_is_complete(team)
+    kinds = list(ChangeRecord.objects.filter(model="core.teammember").values_list("kind", flat=True))
+    assert kinds.count("create") >= 3 and "delete" in kinds
+
+
+def test_a_team_cannot_be_formed_in_another_township(world, client_for):
+    template = services.default_team_template()
+    response = client_for("township_b").post(
+        reverse("core:team_create"), {"unit": world["xc_grid"].pk, "template": template.pk, "name": "越权小组"}
+    )
+    assert response.status_code == 200 and not GridTeam.objects.filter(name="越权小组").exists()
+
+
+def test_a_seat_from_another_template_is_refused(world):
+    five = services.default_team_template()
+    other = type(five).objects.create(name="五包一")
+    slot = other.slots.create(duty="志愿者")
+    with pytest.raises(services.ValidationError):
+        services.add_team_member(actor=world["district"], team=world["xc_team"], slot=slot, name="错位")
