@@ -13,6 +13,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView, V
 
 from fangxian.core import services
 from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.filtersets import AccessRecordFilterSet, ChangeRecordFilterSet
 from fangxian.core.forms import (
     GrantForm,
     LoginForm,
@@ -410,19 +411,17 @@ def _add_errors(form, error: ValidationError) -> None:
 
 class ChangeRecordListView(ScopedListView):
     model = ChangeRecord
+    filterset_class = ChangeRecordFilterSet
     template_name = "core/change_list.html"
 
     def filter_queryset(self, queryset):
-        queryset = queryset.select_related("actor", "unit")
-        object_id = self.request.GET.get("object", "").strip()
-        return queryset.filter(object_id=object_id) if object_id else queryset
+        return super().filter_queryset(queryset.select_related("actor", "unit"))
 
 
 class AccessRecordListView(ScopedListView):
     model = AccessRecord
+    filterset_class = AccessRecordFilterSet
     template_name = "core/access_list.html"
 
     def filter_queryset(self, queryset):
-        queryset = queryset.select_related("actor", "unit")
-        object_id = self.request.GET.get("object", "").strip()
-        return queryset.filter(object_id=object_id) if object_id else queryset
+        return super().filter_queryset(queryset.select_related("actor", "unit"))

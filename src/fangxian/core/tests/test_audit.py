@@ -195,3 +195,15 @@ def test_the_orm_cannot_delete_audit_rows_either(world):
     with pytest.raises(DatabaseError), transaction.atomic():
         ChangeRecord.objects.filter(pk=record.pk).delete()
     assert ChangeRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_the_audit_pages_filter_by_kind_and_operator(world, client_for):
+    client_for("township_a").post(reverse("people:reveal", kwargs={"uuid": world["alice"].uuid, "field": "phone"}))
+    client_for("township_a").get(reverse("people:detail", kwargs={"uuid": world["alice"].uuid}))
+    district = client_for("district")
+    reveals = district.get(reverse("core:access_list"), {"kind": AccessKind.REVEAL, "actor": "township_a"})
+    assert list(reveals.context["object_list"].values_list("kind", flat=True)) == [AccessKind.REVEAL]
+    nobody = district.get(reverse("core:access_list"), {"actor": "township_b"})
+    assert not nobody.context["object_list"]
+    bad_date = district.get(reverse("core:change_list"), {"since": "not-a-date"})
+    assert bad_date.status_code == 200 and "有效的日期" in bad_date.content.decode()
