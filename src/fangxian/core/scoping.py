@@ -75,6 +75,13 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{f"{field}__in": scope_unit_ids(user, action, roles)})
 
 
+def within(queryset, unit):
+    """Narrow an already restricted queryset to one unit and everything below it."""
+    field = queryset.model.scope_unit_field
+    lookup = "path__startswith" if field == "" else f"{field}__path__startswith"
+    return queryset.filter(**{lookup: unit.path})
+
+
 def user_can(user, action: str, unit, *, model=None) -> bool:
     """True when `unit` lies inside the user's scope for `action` (on `model`, if it limits its roles)."""
     if user is not None and user.is_authenticated and user.is_superuser and user.is_active:

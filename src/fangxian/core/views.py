@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from fangxian.core import services
@@ -25,7 +26,18 @@ from fangxian.core.forms import (
     style_form,
 )
 from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, TeamMember, Unit, User
+from fangxian.core.scoping import within
 from fangxian.core.tabular import TableReadError, read_uploaded_rows
+
+FOCUS_SESSION_KEY = "focus_unit"
+
+
+def focus_unit(request) -> Unit | None:
+    """The unit picked in the navigation bar, if it is still inside the user's scope."""
+    code = request.session.get(FOCUS_SESSION_KEY)
+    if not code:
+        return None
+    return Unit.objects.restrict(request.user, Action.VIEW).filter(code=code).first()
 
 
 class ScopedMixin(LoginRequiredMixin):
@@ -42,8 +54,16 @@ class ScopedMixin(LoginRequiredMixin):
 
 
 class ScopedListView(ScopedMixin, ListView):
+    """Lists are further narrowed to the focus unit picked in the navigation bar (never widened: restrict() first)."""
+
     paginate_by = 50
     filterset_class = None
+    follows_focus = True
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        unit = focus_unit(self.request) if self.follows_focus else None
+        return within(queryset, unit) if unit is not None else queryset
 
     def filter_queryset(self, queryset):
         if self.filterset_class is None:
@@ -98,6 +118,26 @@ def access_unit(user) -> Unit | None:
 # ---------------------------------------------------------------- sign-in
 
 
+class FocusView(LoginRequiredMixin, View):
+    """The unit picker: remember a unit of the user's scope for the lists, or clear it."""
+
+    def get(self, request):
+        code = request.GET.get("unit", "").strip()
+        target = request.GET.get("next") or reverse("core:home")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("core:home")
+        if not code:
+            request.session.pop(FOCUS_SESSION_KEY, None)
+            return HttpResponseRedirect(target)
+        unit = Unit.objects.restrict(request.user, Action.VIEW).filter(code=code).first()
+        if unit is None:
+            messages.error(request, "该单位不在您的管辖范围内")
+        else:
+            request.session[FOCUS_SESSION_KEY] = unit.code
+            messages.info(request, f"列表已限定为：{unit.name}")
+        return HttpResponseRedirect(target)
+
+
 class LoginView(auth_views.LoginView):
     template_name = "core/login.html"
     authentication_form = LoginForm
@@ -130,6 +170,7 @@ class UnitTreeView(ScopedListView):
     model = Unit
     template_name = "core/unit_tree.html"
     paginate_by = None
+    follows_focus = False
 
     def filter_queryset(self, queryset):
         self.root = get_object_or_404(queryset, code=self.kwargs["code"]) if "code" in self.kwargs else None
@@ -297,6 +338,7 @@ class TeamCoverageView(ScopedListView):
 class UserListView(ScopedListView):
     model = User
     action = Action.MANAGE_USERS
+    follows_focus = False
     template_name = "core/user_list.html"
 
     def filter_queryset(self, queryset):

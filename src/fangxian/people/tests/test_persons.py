@@ -144,3 +144,22 @@ def test_a_person_cannot_be_moved_out_of_the_editors_scope(world, client_for):
 def test_the_detail_page_shows_history_and_masks_until_revealed(world, client_for):
     page = client_for("township_a").get(reverse("people:detail", kwargs={"uuid": world["alice"].uuid})).content.decode()
     assert world["alice"].doc_number not in page and "变更历史" in page and "新增" in page
+
+
+def test_the_unit_picker_narrows_lists_and_cannot_widen_them(world, client_for):
+    district = client_for("district")
+    district.get(reverse("core:focus"), {"unit": "410108002"})
+    page = district.get(reverse("people:list")).content.decode()
+    assert "刘寨乙" in page and "新城甲" not in page
+    district.get(reverse("core:focus"))
+    assert "新城甲" in district.get(reverse("people:list")).content.decode()
+
+    township_b = client_for("township_b")
+    township_b.get(reverse("core:focus"), {"unit": "410108001"})
+    assert township_b.session.get("focus_unit") is None
+    assert "新城甲" not in township_b.get(reverse("people:list")).content.decode()
+
+
+def test_the_unit_picker_refuses_an_outside_redirect(world, client_for):
+    response = client_for("district").get(reverse("core:focus"), {"unit": "410108001", "next": "https://evil.example/"})
+    assert response.url == reverse("core:home")
