@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test test-sqlite test-postgres test-browser deps lint clean
+.PHONY: demo test test-sqlite test-postgres deps lint messages clean
 
 demo: deps
 	$(BIN)/fangxian demo
@@ -45,6 +45,11 @@ test-postgres: deps
 	else \
 		echo "注意：PostgreSQL ($(PG_URL)) 不可达，本次未运行 PostgreSQL 测试"; \
 	fi
+
+# Re-extract the interface text (Chinese source) and recompile the English catalogue (needs GNU gettext).
+messages: deps
+	cd src/fangxian && ../../$(BIN)/fangxian makemessages -l en --ignore "*/tests/*" --ignore conftest.py --ignore demo.py
+	cd src/fangxian && ../../$(BIN)/fangxian compilemessages -l en
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -1,11 +1,12 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class UnitLevel(models.TextChoices):
-    DISTRICT = "district", "区/县"
-    TOWNSHIP = "township", "镇/街道"
-    COMMUNITY = "community", "村/社区"
-    GRID = "grid", "网格"
+    DISTRICT = "district", _("区/县")
+    TOWNSHIP = "township", _("镇/街道")
+    COMMUNITY = "community", _("村/社区")
+    GRID = "grid", _("网格")
 
 
 # Official code length per level (GB/T 2260 and the statistical division codes); grids carry a local code.
@@ -18,22 +19,22 @@ CHILD_LEVEL = {
 
 
 class Role(models.TextChoices):
-    DISTRICT_COMMAND = "district_command", "区防控指挥部"
-    TOWNSHIP_OFFICE = "township_office", "镇(街道)防控办"
-    GRID_MEMBER = "grid_member", "村(社区)三人小组成员"
-    SITE_STAFF = "site_staff", "隔离点工作人员"
-    SAMPLING_LAB = "sampling_lab", "采样点/检测机构"
-    INSPECTOR = "inspector", "督导组"
-    CLERK = "clerk", "只读查询员"
+    DISTRICT_COMMAND = "district_command", _("区防控指挥部")
+    TOWNSHIP_OFFICE = "township_office", _("镇(街道)防控办")
+    GRID_MEMBER = "grid_member", _("村(社区)三人小组成员")
+    SITE_STAFF = "site_staff", _("隔离点工作人员")
+    SAMPLING_LAB = "sampling_lab", _("采样点/检测机构")
+    INSPECTOR = "inspector", _("督导组")
+    CLERK = "clerk", _("只读查询员")
 
 
 class Action(models.TextChoices):
-    VIEW = "view", "查看"
-    CHANGE = "change", "新增/修改"
-    DELETE = "delete", "删除"
-    REVEAL = "reveal", "查看完整证件号/电话"
-    EXPORT = "export", "导出"
-    MANAGE_USERS = "manage_users", "管理用户"
+    VIEW = "view", _("查看")
+    CHANGE = "change", _("新增/修改")
+    DELETE = "delete", _("删除")
+    REVEAL = "reveal", _("查看完整证件号/电话")
+    EXPORT = "export", _("导出")
+    MANAGE_USERS = "manage_users", _("管理用户")
 
 
 _FIELD_WORK = {Action.VIEW, Action.CHANGE, Action.REVEAL, Action.EXPORT}
@@ -52,15 +53,15 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 
 
 class ChangeKind(models.TextChoices):
-    CREATE = "create", "新增"
-    UPDATE = "update", "修改"
-    DELETE = "delete", "删除"
+    CREATE = "create", _("新增")
+    UPDATE = "update", _("修改")
+    DELETE = "delete", _("删除")
 
 
 class AccessKind(models.TextChoices):
-    DETAIL = "detail", "查看详情"
-    REVEAL = "reveal", "查看完整信息"
-    EXPORT = "export", "导出"
-    API_READ = "api_read", "接口读取"
-    SEARCH = "search", "检索"
-    LIST = "list", "列表浏览"
+    DETAIL = "detail", _("查看详情")
+    REVEAL = "reveal", _("查看完整信息")
+    EXPORT = "export", _("导出")
+    API_READ = "api_read", _("接口读取")
+    SEARCH = "search", _("检索")
+    LIST = "list", _("列表浏览")

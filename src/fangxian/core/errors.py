@@ -1,6 +1,7 @@
-"""Chinese error pages; never a stack trace outside DEBUG."""
+"""Error pages in the user's language; never a stack trace outside DEBUG."""
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def _page(request, status: int, title: str, message: str):
@@ -8,16 +9,16 @@ def _page(request, status: int, title: str, message: str):
 
 
 def bad_request(request, exception=None):
-    return _page(request, 400, "请求有误", "提交的内容无法处理，请返回检查后重试。")
+    return _page(request, 400, _("请求有误"), _("提交的内容无法处理，请返回检查后重试。"))
 
 
 def permission_denied(request, exception=None):
-    message = str(exception) if exception and str(exception) else "您没有执行该操作的权限。"
-    return _page(request, 403, "无权访问", message)
+    message = str(exception) if exception and str(exception) else _("您没有执行该操作的权限。")
+    return _page(request, 403, _("无权访问"), message)
 
 
 def page_not_found(request, exception=None):
-    return _page(request, 404, "未找到", "该页面或记录不存在，或不在您的管辖范围内。")
+    return _page(request, 404, _("未找到"), _("该页面或记录不存在，或不在您的管辖范围内。"))
 
 
 def server_error(request):

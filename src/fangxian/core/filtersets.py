@@ -1,18 +1,19 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.choices import AccessKind, ChangeKind
 from fangxian.core.models import AccessRecord, ChangeRecord
 
 
 class _AuditFilterSet(django_filters.FilterSet):
-    actor = django_filters.CharFilter(label="操作人（用户名）", field_name="actor__username")
-    since = django_filters.DateFilter(label="起始日期", field_name="at", lookup_expr="date__gte")
-    until = django_filters.DateFilter(label="截止日期", field_name="at", lookup_expr="date__lte")
-    object = django_filters.CharFilter(label="对象编号", field_name="object_id")
+    actor = django_filters.CharFilter(label=_("操作人（用户名）"), field_name="actor__username")
+    since = django_filters.DateFilter(label=_("起始日期"), field_name="at", lookup_expr="date__gte")
+    until = django_filters.DateFilter(label=_("截止日期"), field_name="at", lookup_expr="date__lte")
+    object = django_filters.CharFilter(label=_("对象编号"), field_name="object_id")
 
 
 class ChangeRecordFilterSet(_AuditFilterSet):
-    kind = django_filters.ChoiceFilter(label="操作", choices=ChangeKind.choices, empty_label="全部")
+    kind = django_filters.ChoiceFilter(label=_("操作"), choices=ChangeKind.choices, empty_label=_("全部"))
 
     class Meta:
         model = ChangeRecord
@@ -20,7 +21,7 @@ class ChangeRecordFilterSet(_AuditFilterSet):
 
 
 class AccessRecordFilterSet(_AuditFilterSet):
-    kind = django_filters.ChoiceFilter(label="方式", choices=AccessKind.choices, empty_label="全部")
+    kind = django_filters.ChoiceFilter(label=_("方式"), choices=AccessKind.choices, empty_label=_("全部"))
 
     class Meta:
         model = AccessRecord

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.choices import Action, Role, UnitLevel
 from fangxian.core.models import TeamSlot, TeamTemplate, Unit, User
@@ -26,9 +27,9 @@ class StyledForm(forms.Form):
 
 class LoginForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": "用户名或密码错误。连续输错多次后账号将被临时锁定。",
-        "inactive": "该账号已停用。",
-        "locked": "该账号因多次密码错误已被临时锁定，请稍后再试或联系管理员重置密码。",
+        "invalid_login": _("用户名或密码错误。连续输错多次后账号将被临时锁定。"),
+        "inactive": _("该账号已停用。"),
+        "locked": _("该账号因多次密码错误已被临时锁定，请稍后再试或联系管理员重置密码。"),
     }
 
     def __init__(self, *args, **kwargs):
@@ -60,13 +61,15 @@ def scoped_units(user, action: str, levels=None, *, for_model=None):
 
 class UserCreateForm(StyledForm):
     username = forms.RegexField(
-        label="用户名", regex=r"^[A-Za-z0-9_.-]{3,40}$", error_messages={"invalid": "用户名只能包含字母、数字和 _ . -"}
+        label=_("用户名"),
+        regex=r"^[A-Za-z0-9_.-]{3,40}$",
+        error_messages={"invalid": _("用户名只能包含字母、数字和 _ . -")},
     )
-    display_name = forms.CharField(label="姓名", max_length=50)
-    phone = forms.CharField(label="电话", max_length=20, required=False)
-    unit = ScopedUnitChoiceField(label="所属单位", queryset=Unit.objects.none())
-    role = forms.ChoiceField(label="角色", choices=Role.choices)
-    password = forms.CharField(label="初始密码", widget=forms.PasswordInput, min_length=10)
+    display_name = forms.CharField(label=_("姓名"), max_length=50)
+    phone = forms.CharField(label=_("电话"), max_length=20, required=False)
+    unit = ScopedUnitChoiceField(label=_("所属单位"), queryset=Unit.objects.none())
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, min_length=10)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,8 +79,8 @@ class UserCreateForm(StyledForm):
 
 
 class GrantForm(StyledForm):
-    role = forms.ChoiceField(label="角色", choices=Role.choices)
-    unit = ScopedUnitChoiceField(label="单位", queryset=Unit.objects.none())
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    unit = ScopedUnitChoiceField(label=_("单位"), queryset=Unit.objects.none())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,7 +88,7 @@ class GrantForm(StyledForm):
 
 
 class PasswordResetForm(StyledForm):
-    password = forms.CharField(label="新密码", widget=forms.PasswordInput, min_length=10)
+    password = forms.CharField(label=_("新密码"), widget=forms.PasswordInput, min_length=10)
 
     def clean_password(self):
         password = self.cleaned_data["password"]
@@ -94,8 +97,8 @@ class PasswordResetForm(StyledForm):
 
 
 class UnitImportForm(StyledForm):
-    district = ScopedUnitChoiceField(label="区/县", queryset=Unit.objects.none())
-    file = forms.FileField(label="文件（.xlsx / .xls / .ods / .csv）")
+    district = ScopedUnitChoiceField(label=_("区/县"), queryset=Unit.objects.none())
+    file = forms.FileField(label=_("文件（.xlsx / .xls / .ods / .csv）"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,9 +106,9 @@ class UnitImportForm(StyledForm):
 
 
 class TeamForm(StyledForm):
-    unit = ScopedUnitChoiceField(label="所属村/社区或网格", queryset=Unit.objects.none())
-    template = forms.ModelChoiceField(label="小组模板", queryset=TeamTemplate.objects.all(), empty_label=None)
-    name = forms.CharField(label="小组名称", max_length=100)
+    unit = ScopedUnitChoiceField(label=_("所属村/社区或网格"), queryset=Unit.objects.none())
+    template = forms.ModelChoiceField(label=_("小组模板"), queryset=TeamTemplate.objects.all(), empty_label=None)
+    name = forms.CharField(label=_("小组名称"), max_length=100)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,9 +116,9 @@ class TeamForm(StyledForm):
 
 
 class TeamMemberForm(StyledForm):
-    slot = forms.ModelChoiceField(label="职责", queryset=TeamSlot.objects.none(), empty_label=None)
-    name = forms.CharField(label="姓名", max_length=50)
-    phone = forms.RegexField(label="电话", regex=r"^[0-9+\-\s]{5,20}$", required=False)
+    slot = forms.ModelChoiceField(label=_("职责"), queryset=TeamSlot.objects.none(), empty_label=None)
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    phone = forms.RegexField(label=_("电话"), regex=r"^[0-9+\-\s]{5,20}$", required=False)
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from fangxian.core import services
@@ -131,10 +132,10 @@ class FocusView(LoginRequiredMixin, View):
             return HttpResponseRedirect(target)
         unit = Unit.objects.restrict(request.user, Action.VIEW).filter(code=code).first()
         if unit is None:
-            messages.error(request, "该单位不在您的管辖范围内")
+            messages.error(request, _("该单位不在您的管辖范围内"))
         else:
             request.session[FOCUS_SESSION_KEY] = unit.code
-            messages.info(request, f"列表已限定为：{unit.name}")
+            messages.info(request, _("列表已限定为：%(name)s") % {"name": unit.name})
         return HttpResponseRedirect(target)
 
 
@@ -221,7 +222,10 @@ class UnitImportView(LoginRequiredMixin, FormView):
             return self.render_to_response(self.get_context_data(form=form, plan=plan))
         with transaction.atomic():
             created, updated = services.commit_unit_import(plan=plan)
-        messages.success(self.request, f"导入完成：新增 {created} 个，更新 {updated} 个单位")
+        messages.success(
+            self.request,
+            _("导入完成：新增 %(created)s 个，更新 %(updated)s 个单位") % {"created": created, "updated": updated},
+        )
         return HttpResponseRedirect(reverse("core:unit_tree"))
 
 
@@ -264,7 +268,7 @@ class TeamCreateView(LoginRequiredMixin, FormView):
         except ValidationError as error:
             _add_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"已建立 {team.name}，请补充成员")
+        messages.success(self.request, _("已建立 %(name)s，请补充成员") % {"name": team.name})
         return HttpResponseRedirect(reverse("core:team_detail", kwargs={"pk": team.pk}))
 
 
@@ -302,11 +306,11 @@ class TeamActionView(ScopedObjectMixin, View):
                     if not form.is_valid():
                         raise ValidationError([m for errors in form.errors.values() for m in errors])
                     services.add_team_member(actor=request.user, team=team, **form.cleaned_data)
-                    messages.success(request, "已添加成员")
+                    messages.success(request, _("已添加成员"))
                 elif operation == "remove":
                     member = get_object_or_404(TeamMember, pk=request.POST.get("member"), team=team)
                     services.remove_team_member(actor=request.user, member=member, reason="移出小组")
-                    messages.success(request, "已移出成员")
+                    messages.success(request, _("已移出成员"))
                 else:
                     raise Http404
         except ValidationError as error:
@@ -389,7 +393,7 @@ class UserCreateView(LoginRequiredMixin, FormView):
         except ValidationError as error:
             _add_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"已创建用户 {account.username}")
+        messages.success(self.request, _("已创建用户 %(username)s") % {"username": account.username})
         return HttpResponseRedirect(reverse("core:user_detail", kwargs={"pk": account.pk}))
 
 
@@ -408,7 +412,7 @@ class UserActionView(ScopedObjectMixin, View):
         except ValidationError as error:
             messages.error(request, "；".join(error.messages))
         except PermissionDenied as error:
-            messages.error(request, str(error) or "无权执行该操作")
+            messages.error(request, str(error) or _("无权执行该操作"))
         return HttpResponseRedirect(reverse("core:user_detail", kwargs={"pk": account.pk}))
 
     def perform(self, operation, account):
@@ -420,22 +424,22 @@ class UserActionView(ScopedObjectMixin, View):
             services.grant_role(
                 actor=actor, user=account, role=form.cleaned_data["role"], unit=form.cleaned_data["unit"]
             )
-            messages.success(self.request, "已授予角色")
+            messages.success(self.request, _("已授予角色"))
         elif operation == "revoke":
             grant = get_object_or_404(
                 Grant.objects.restrict(actor, Action.MANAGE_USERS), pk=self.request.POST.get("grant"), user=account
             )
             services.revoke_grant(actor=actor, grant=grant)
-            messages.success(self.request, "已撤销角色")
+            messages.success(self.request, _("已撤销角色"))
         elif operation == "password":
             form = PasswordResetForm(self.request.POST)
             if not form.is_valid():
                 raise ValidationError([m for errors in form.errors.values() for m in errors])
             services.reset_password(actor=actor, user=account, new_password=form.cleaned_data["password"])
-            messages.success(self.request, "密码已重置，账号已解锁")
+            messages.success(self.request, _("密码已重置，账号已解锁"))
         elif operation in {"activate", "deactivate"}:
             services.set_user_active(actor=actor, user=account, active=operation == "activate")
-            messages.success(self.request, "账号已启用" if operation == "activate" else "账号已停用")
+            messages.success(self.request, _("账号已启用") if operation == "activate" else _("账号已停用"))
         else:
             raise Http404
 

@@ -1,5 +1,6 @@
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.choices import Action
 from fangxian.core.models import Unit
@@ -15,11 +16,13 @@ def _scoped_units(request):
 
 
 class PersonFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="姓名/证件号/电话", method="filter_text")
+    q = django_filters.CharFilter(label=_("姓名/证件号/电话"), method="filter_text")
     unit = django_filters.ModelChoiceFilter(
-        label="单位", queryset=_scoped_units, to_field_name="code", method="filter_unit", empty_label="全部单位"
+        label=_("单位"), queryset=_scoped_units, to_field_name="code", method="filter_unit", empty_label=_("全部单位")
     )
-    category = django_filters.ChoiceFilter(label="人口类别", choices=ResidenceCategory.choices, empty_label="全部")
+    category = django_filters.ChoiceFilter(
+        label=_("人口类别"), choices=ResidenceCategory.choices, empty_label=_("全部")
+    )
 
     class Meta:
         model = Person

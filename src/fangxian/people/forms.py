@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, scoped_units
@@ -8,17 +9,20 @@ from fangxian.people.models import Person
 
 
 class PersonForm(StyledForm):
-    name = forms.CharField(label="姓名", max_length=50)
-    doc_type = forms.ChoiceField(label="证件类型", choices=DocumentType.choices, initial=DocumentType.RESIDENT_ID)
-    doc_number = forms.CharField(label="证件号码", max_length=40)
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    doc_type = forms.ChoiceField(label=_("证件类型"), choices=DocumentType.choices, initial=DocumentType.RESIDENT_ID)
+    doc_number = forms.CharField(label=_("证件号码"), max_length=40)
     phone = forms.RegexField(
-        label="联系电话", regex=r"^[0-9+\-\s]{5,20}$", required=False, error_messages={"invalid": "电话号码格式不正确"}
+        label=_("联系电话"),
+        regex=r"^[0-9+\-\s]{5,20}$",
+        required=False,
+        error_messages={"invalid": _("电话号码格式不正确")},
     )
-    address = forms.CharField(label="现住址", max_length=200, required=False)
-    unit = ScopedUnitChoiceField(label="所属单位（社区或网格）", queryset=Unit.objects.none())
-    category = forms.ChoiceField(label="人口类别", choices=ResidenceCategory.choices)
-    note = forms.CharField(label="备注", max_length=200, required=False)
-    reason = forms.CharField(label="修改原因", max_length=200, required=False)
+    address = forms.CharField(label=_("现住址"), max_length=200, required=False)
+    unit = ScopedUnitChoiceField(label=_("所属单位（社区或网格）"), queryset=Unit.objects.none())
+    category = forms.ChoiceField(label=_("人口类别"), choices=ResidenceCategory.choices)
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+    reason = forms.CharField(label=_("修改原因"), max_length=200, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,4 +32,4 @@ class PersonForm(StyledForm):
 
 
 class DeleteForm(StyledForm):
-    reason = forms.CharField(label="删除原因", max_length=200)
+    reason = forms.CharField(label=_("删除原因"), max_length=200)

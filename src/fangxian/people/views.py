@@ -6,6 +6,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from django.views.generic import FormView, View
 
 from fangxian.core.audit import record_access
@@ -65,7 +66,11 @@ class PersonExportView(ScopedListView):
             queryset = queryset & Person.objects.restrict(request.user, Action.REVEAL)
         count = queryset.count()
         if count > EXPORT_LIMIT:
-            messages.error(request, f"导出 {count} 条超过单次上限 {EXPORT_LIMIT} 条，请按单位或类别筛选后分批导出")
+            messages.error(
+                request,
+                _("导出 %(count)s 条超过单次上限 %(limit)s 条，请按单位或类别筛选后分批导出")
+                % {"count": count, "limit": EXPORT_LIMIT},
+            )
             return HttpResponseRedirect(reverse("people:list") + "?" + request.GET.urlencode())
         content, written = xlsx_bytes(
             title="人员名单",
@@ -160,7 +165,7 @@ class PersonCreateView(PersonFormMixin, FormView):
         except ValidationError as error:
             _add_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"已登记 {person.name}")
+        messages.success(self.request, _("已登记 %(name)s") % {"name": person.name})
         return HttpResponseRedirect(person.get_absolute_url())
 
 
@@ -199,7 +204,7 @@ class PersonUpdateView(PersonFormMixin, ScopedObjectMixin, FormView):
         except ValidationError as error:
             _add_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, "已保存")
+        messages.success(self.request, _("已保存"))
         return HttpResponseRedirect(self.person.get_absolute_url())
 
 
@@ -213,9 +218,9 @@ class PersonDeleteView(ScopedObjectMixin, View):
         person = self.get_object()
         form = DeleteForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "删除人员必须填写原因")
+            messages.error(request, _("删除人员必须填写原因"))
             return HttpResponseRedirect(person.get_absolute_url())
         with transaction.atomic():
             services.delete_person(actor=request.user, person=person, reason=form.cleaned_data["reason"])
-        messages.success(request, f"已删除 {person.name}")
+        messages.success(request, _("已删除 %(name)s") % {"name": person.name})
         return HttpResponseRedirect(reverse("people:list"))

@@ -1,0 +1,22 @@
+from django.urls import reverse
+
+
+def test_the_interface_is_chinese_by_default(world, client_for):
+    page = client_for("township_a").get(reverse("people:list")).content.decode()
+    assert "人员名单" in page and "退出登录" in page
+
+
+def test_english_is_available_from_the_language_switch(world, client_for):
+    client = client_for("township_a")
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("people:list")})
+    page = client.get(reverse("people:list")).content.decode()
+    assert "Sign out" in page and "Export to Excel" in page and "Resident ID card" not in page
+    assert "Registered resident" in page  # a choice label in the list
+    assert "人员名单" not in page
+
+
+def test_english_error_pages(world, client_for):
+    client = client_for("township_b")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.get(reverse("people:detail", kwargs={"uuid": world["alice"].uuid}))
+    assert response.status_code == 404 and "outside your area" in response.content.decode()
