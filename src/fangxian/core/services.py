@@ -256,7 +256,7 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit) -> Grant:
     _require_manage(actor, user.unit)
     allowed_levels = ROLE_UNIT_LEVELS.get(role)
     if allowed_levels and unit.level not in allowed_levels:
-        levels = "、".join(UnitLevel(level).label for level in allowed_levels)
+        levels = "、".join(str(UnitLevel(level).label) for level in allowed_levels)
         raise ValidationError({"unit": f"{Role(role).label} 只能授予在 {levels} 一级"})
     grant, created = Grant.objects.get_or_create(user=user, role=role, unit=unit)
     if created:
