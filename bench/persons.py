@@ -74,7 +74,7 @@ def main() -> None:
     from fangxian.core import services as core_services
     from fangxian.core.models import Unit, User
     from fangxian.people.models import Person
-    from fangxian.people.services import bulk_register_persons
+    from fangxian.people.services import bulk_register_persons, person_from_row
 
     call_command("migrate", verbosity=0)
     demo.build(persons=0)
@@ -85,24 +85,7 @@ def main() -> None:
 
     def bare_insert():
         with transaction.atomic():
-            Person.objects.bulk_create(
-                [
-                    Person(
-                        uuid=row.uuid,
-                        name=row.name,
-                        doc_type=row.document.doc_type,
-                        doc_number=row.document.number,
-                        sex=row.document.sex,
-                        birth_date=row.document.birth_date,
-                        phone=row.phone,
-                        address=row.address,
-                        unit=row.unit,
-                        category=row.category,
-                    )
-                    for row in rows
-                ],
-                batch_size=2000,
-            )
+            Person.objects.bulk_create([person_from_row(row) for row in rows], batch_size=2000)
 
     baseline = timed(bare_insert, 1)[0] / 1000
     Person.objects.all().delete()

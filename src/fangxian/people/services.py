@@ -139,24 +139,26 @@ class PersonRow:
     uuid: UUID | None = None
 
 
+def person_from_row(row: PersonRow) -> Person:
+    """An unsaved person from a valid row, with sex and birth date derived from the document."""
+    return Person(
+        uuid=row.uuid or uuid4(),
+        name=row.name,
+        doc_type=row.document.doc_type,
+        doc_number=row.document.number,
+        sex=row.document.sex,
+        birth_date=row.document.birth_date,
+        phone=row.phone,
+        address=row.address,
+        unit=row.unit,
+        category=row.category,
+    )
+
+
 def bulk_register_persons(*, actor: User, rows: Iterable[PersonRow], reason: str, batch_size: int = 2000) -> int:
     """Create many persons with one change record each, in batches; rows must already be valid and new."""
     require_actor(actor)
-    persons = [
-        Person(
-            uuid=row.uuid or uuid4(),
-            name=row.name,
-            doc_type=row.document.doc_type,
-            doc_number=row.document.number,
-            sex=row.document.sex,
-            birth_date=row.document.birth_date,
-            phone=row.phone,
-            address=row.address,
-            unit=row.unit,
-            category=row.category,
-        )
-        for row in rows
-    ]
+    persons = [person_from_row(row) for row in rows]
     Person.objects.bulk_create(persons, batch_size=batch_size)
     # bulk_create sets primary keys on PostgreSQL and SQLite ≥ 3.35; the uuid is assigned in Python either way.
     return record_changes_bulk(
