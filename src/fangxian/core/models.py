@@ -196,12 +196,32 @@ class ChangeRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.object_repr}"
 
+    def changes_for_display(self) -> list[tuple[str, object, object]]:
+        """(label, before, after) per changed field; numbers a model marks sensitive are masked."""
+        from django.apps import apps
+
+        try:
+            sensitive = getattr(apps.get_model(self.model), "SENSITIVE_FIELDS", {})
+        except (LookupError, ValueError):
+            sensitive = {}
+        before, after = self.before or {}, self.after or {}
+        names = list(dict.fromkeys([*before, *after]))
+        rows = []
+        for label, name in zip(self.changed_field_labels(), names, strict=True):
+            mask = sensitive.get(name, lambda value: value)
+            shown = [
+                mask(value) if isinstance(value, str) and value else value
+                for value in (before.get(name), after.get(name))
+            ]
+            rows.append((label, *shown))
+        return rows
+
     def changed_field_labels(self) -> list[str]:
         """The changed fields by their Chinese labels, for history lists (values stay on the record)."""
         from django.apps import apps
         from django.core.exceptions import FieldDoesNotExist
 
-        names = list((self.after or self.before or {}).keys())
+        names = list(dict.fromkeys([*(self.before or {}), *(self.after or {})]))
         try:
             meta = apps.get_model(self.model)._meta
         except (LookupError, ValueError):
@@ -239,6 +259,19 @@ class AccessRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.object_repr or self.model}"
+
+    def detail_for_display(self) -> dict:
+        """The detail without id lists, and with any number typed into a search masked."""
+        from fangxian.core.masking import mask_numbers_in_text
+
+        def shown(value):
+            if isinstance(value, str):
+                return mask_numbers_in_text(value)
+            if isinstance(value, dict):
+                return {key: shown(item) for key, item in value.items()}
+            return value
+
+        return {key: shown(value) for key, value in self.detail.items() if key != "ids"}
 
 
 def new_request_id() -> str:

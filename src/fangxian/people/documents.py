@@ -120,20 +120,3 @@ def parse_document(doc_type: str, raw, *, today: datetime.date | None = None) ->
     if not pattern.match(text):
         raise DocumentError(f"{message}：{text}")
     return Document(doc_type, text)
-
-
-def mask_document(number: str) -> str:
-    """4101************12: the region prefix and the last two characters, nothing that identifies."""
-    if not number:
-        return ""
-    if len(number) <= 6:
-        return number[0] + "*" * (len(number) - 1)
-    return number[:4] + "*" * (len(number) - 6) + number[-2:]
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678."""
-    digits = phone or ""
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

@@ -4,10 +4,10 @@ from django.db import models
 from django.urls import reverse
 
 from fangxian.core.choices import Role
+from fangxian.core.masking import mask_document, mask_phone
 from fangxian.core.models import Unit
 from fangxian.core.scoping import ScopedQuerySet
 from fangxian.people.choices import DocumentType, ResidenceCategory, Sex
-from fangxian.people.documents import mask_document, mask_phone
 
 
 class Person(models.Model):

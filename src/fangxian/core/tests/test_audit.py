@@ -207,3 +207,17 @@ def test_the_audit_pages_filter_by_kind_and_operator(world, client_for):
     assert not nobody.context["object_list"]
     bad_date = district.get(reverse("core:change_list"), {"since": "not-a-date"})
     assert bad_date.status_code == 200 and "有效的日期" in bad_date.content.decode()
+
+
+def test_the_change_log_shows_values_with_numbers_masked(world, client_for):
+    alice = world["alice"]
+    services.update_person(actor=world["district"], person=alice, changes={"phone": "13900001111", "note": "已核实"})
+    page = client_for("district").get(reverse("core:change_list"), {"object": str(alice.uuid)}).content.decode()
+    assert "139****1111" in page and "138****5678" in page and "已核实" in page
+    assert "13900001111" not in page and alice.doc_number not in page
+
+
+def test_a_number_typed_into_a_search_is_masked_in_the_access_log(world, client_for):
+    client_for("township_a").get(reverse("people:list"), {"q": world["alice"].doc_number})
+    page = client_for("district").get(reverse("core:access_list"), {"kind": AccessKind.SEARCH}).content.decode()
+    assert world["alice"].masked_doc_number in page and world["alice"].doc_number not in page

@@ -5,13 +5,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.cn import ric as stdnum_ric
 
+from fangxian.core.masking import mask_document, mask_numbers_in_text, mask_phone
 from fangxian.people.choices import DocumentType, Sex
 from fangxian.people.documents import (
     DocumentError,
     check_char,
     clean_text,
-    mask_document,
-    mask_phone,
     parse_document,
     parse_resident_id,
     upgrade_15_to_18,
@@ -152,3 +151,7 @@ def test_clean_text_strips_the_usual_spreadsheet_noise():
 def test_masks_keep_only_region_and_last_two():
     assert mask_document("11010519491231002X") == "1101************2X"
     assert mask_phone("13812345678") == "138****5678"
+
+
+def test_long_numbers_in_free_text_are_masked():
+    assert mask_numbers_in_text("查 11010519491231002X 和 张三") == "查 1101************2X 和 张三"
