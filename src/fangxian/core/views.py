@@ -189,9 +189,10 @@ class UnitTreeView(ScopedListView):
         context = super().get_context_data(**kwargs)
         units = list(context["object_list"])
         persons = Person.objects.restrict(self.request.user, Action.VIEW)
+        teams = GridTeam.objects.restrict(self.request.user, Action.VIEW)
         for unit in units:
-            unit.person_count = persons.filter(unit__path__startswith=unit.path).count()
-            unit.team_count = GridTeam.objects.filter(unit__path__startswith=unit.path).count()
+            unit.person_count = within(persons, unit).count()
+            unit.team_count = within(teams, unit).count()
         context["units"] = units
         context["root"] = self.root
         context["breadcrumbs"] = self.root.ancestors() if self.root else []
