@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# Type-checked: the modules that carry the rules (models, services, scope, audit, identity documents).
+MYPY_FILES := src/fangxian/env.py $(wildcard src/fangxian/*/models.py src/fangxian/*/services.py src/fangxian/*/choices.py) \
+	src/fangxian/core/scoping.py src/fangxian/core/audit.py src/fangxian/core/masking.py src/fangxian/core/auth.py \
+	src/fangxian/core/tabular.py src/fangxian/core/divisions.py src/fangxian/core/exports.py src/fangxian/people/documents.py
 
 .PHONY: demo test test-sqlite test-postgres deps lint messages clean
 
@@ -28,6 +32,7 @@ node_modules/.installed: package.json package-lock.json
 lint: deps
 	$(BIN)/ruff check src bench
 	$(BIN)/ruff format --check src bench
+	MYPYPATH=src $(BIN)/mypy $(MYPY_FILES)
 	$(BIN)/fangxian makemigrations --check --dry-run
 
 # The embedded database, with the browser tests (real Chromium against a real server).

@@ -10,8 +10,8 @@ class UnitLevel(models.TextChoices):
 
 
 # Official code length per level (GB/T 2260 and the statistical division codes); grids carry a local code.
-LEVEL_CODE_LENGTH = {UnitLevel.DISTRICT: 6, UnitLevel.TOWNSHIP: 9, UnitLevel.COMMUNITY: 12}
-CHILD_LEVEL = {
+LEVEL_CODE_LENGTH: dict[str, int] = {UnitLevel.DISTRICT: 6, UnitLevel.TOWNSHIP: 9, UnitLevel.COMMUNITY: 12}
+CHILD_LEVEL: dict[str, str] = {
     UnitLevel.DISTRICT: UnitLevel.TOWNSHIP,
     UnitLevel.TOWNSHIP: UnitLevel.COMMUNITY,
     UnitLevel.COMMUNITY: UnitLevel.GRID,

@@ -1,4 +1,5 @@
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -119,7 +120,7 @@ class TeamMember(models.Model):
         return f"{self.slot.duty} {self.name}"
 
 
-class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):
+class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]
     pass
 
 
@@ -137,7 +138,7 @@ class User(AbstractUser):
         "系统账号", default=False, help_text="命令行与后台任务使用的账号，不能登录"
     )
 
-    objects = ScopedUserManager()
+    objects: ClassVar[ScopedUserManager] = ScopedUserManager()
     scope_unit_field = "unit"
 
     class Meta:
@@ -196,7 +197,7 @@ class ChangeRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.object_repr}"
 
-    def changes_for_display(self) -> list[tuple[str, object, object]]:
+    def changes_for_display(self) -> list[tuple]:
         """(label, before, after) per changed field; numbers a model marks sensitive are masked."""
         from django.apps import apps
 

@@ -222,7 +222,7 @@ def team_coverage(*, units: Iterable[Unit]) -> list[dict]:
 # ---------------------------------------------------------------- users and grants
 
 # The level a role's unit must have: a district command grant sits on a district, and so on.
-ROLE_UNIT_LEVELS = {
+ROLE_UNIT_LEVELS: dict[str, set[str]] = {
     Role.DISTRICT_COMMAND: {UnitLevel.DISTRICT},
     Role.TOWNSHIP_OFFICE: {UnitLevel.TOWNSHIP},
     Role.GRID_MEMBER: {UnitLevel.COMMUNITY, UnitLevel.GRID},
@@ -231,10 +231,14 @@ ROLE_UNIT_LEVELS = {
 _USER_AUDIT_FIELDS = ["username", "display_name", "phone", "unit_id", "is_active"]
 
 
-def _require_manage(actor: User, unit: Unit) -> None:
+def _require_manage(actor: User, unit: Unit | None) -> Unit:
     require_actor(actor)
+    if unit is None:
+        # Accounts outside the hierarchy (operators, the service account) are administered from the console.
+        raise PermissionDenied("该账号不属于任何单位，只能由系统管理员在命令行管理")
     if not user_can(actor, Action.MANAGE_USERS, unit):
         raise PermissionDenied("无权管理该单位的用户")
+    return unit
 
 
 def create_user(*, actor: User, username: str, display_name: str, unit: Unit, password: str, phone: str = "") -> User:
@@ -253,7 +257,7 @@ def create_user(*, actor: User, username: str, display_name: str, unit: Unit, pa
 
 def grant_role(*, actor: User, user: User, role: str, unit: Unit) -> Grant:
     _require_manage(actor, unit)
-    _require_manage(actor, user.unit)
+    home = _require_manage(actor, user.unit)
     allowed_levels = ROLE_UNIT_LEVELS.get(role)
     if allowed_levels and unit.level not in allowed_levels:
         levels = "、".join(str(UnitLevel(level).label) for level in allowed_levels)
@@ -264,7 +268,7 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit) -> Grant:
             actor=actor,
             kind=ChangeKind.CREATE,
             instance=user,
-            unit=user.unit,
+            unit=home,
             after={"grant": f"{Role(role).label} @ {unit.code} {unit.name}"},
             reason="授予角色",
         )
@@ -273,30 +277,31 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit) -> Grant:
 
 def revoke_grant(*, actor: User, grant: Grant) -> None:
     _require_manage(actor, grant.unit)
+    home = _require_manage(actor, grant.user.unit)
     description = f"{grant.get_role_display()} @ {grant.unit.code} {grant.unit.name}"
     grant.delete()
     record_change(
         actor=actor,
         kind=ChangeKind.DELETE,
         instance=grant.user,
-        unit=grant.user.unit,
+        unit=home,
         before={"grant": description},
         reason="撤销角色",
     )
 
 
 def reset_password(*, actor: User, user: User, new_password: str) -> None:
-    _require_manage(actor, user.unit)
+    home = _require_manage(actor, user.unit)
     validate_password(new_password, user)
     user.set_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
     user.save(update_fields=["password", "failed_logins", "locked_until"])
-    record_change(actor=actor, kind=ChangeKind.UPDATE, instance=user, unit=user.unit, reason="重置密码")
+    record_change(actor=actor, kind=ChangeKind.UPDATE, instance=user, unit=home, reason="重置密码")
 
 
 def set_user_active(*, actor: User, user: User, active: bool) -> None:
-    _require_manage(actor, user.unit)
+    home = _require_manage(actor, user.unit)
     if user.pk == actor.pk and not active:
         raise ValidationError("不能停用自己的账号")
     before = snapshot(user, _USER_AUDIT_FIELDS)
@@ -306,7 +311,7 @@ def set_user_active(*, actor: User, user: User, active: bool) -> None:
         actor=actor,
         kind=ChangeKind.UPDATE,
         instance=user,
-        unit=user.unit,
+        unit=home,
         before=before,
         after=snapshot(user, _USER_AUDIT_FIELDS),
         reason="启用账号" if active else "停用账号",

@@ -85,7 +85,7 @@ def parse_resident_id(raw, *, today: datetime.date | None = None) -> Document:
 
 # Other documents have no check digit: their shapes are checked so that obvious slips (a name in the number
 # column, a truncated number) are caught.
-_PATTERNS = {
+_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
     DocumentType.PASSPORT: (re.compile(r"^[A-Z0-9]{5,17}$"), "护照号码应为 5–17 位字母或数字"),
     DocumentType.HK_MACAO_PERMIT: (
         re.compile(r"^[HM]\d{8}(\d{2})?$"),
