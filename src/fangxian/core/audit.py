@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from fangxian.core.bulk import bulk_insert
 from fangxian.core.choices import AccessKind, ChangeKind
 from fangxian.core.models import AccessRecord, ChangeRecord, Unit, User
 
@@ -58,6 +59,17 @@ def _plain(value):
         return str(value)
     if isinstance(value, models.Model):
         return value.pk
+    return value
+
+
+def storable(value):
+    """Text as both databases store it: PostgreSQL refuses NUL characters in text and in jsonb."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
     return value
 
 
@@ -109,7 +121,7 @@ def record_changes_bulk(*, actor, kind: ChangeKind, items: Iterable[tuple], reas
         _change(actor=actor, kind=kind, instance=instance, unit=unit, before=before, after=after, reason=reason)
         for instance, unit, before, after in items
     ]
-    ChangeRecord.objects.bulk_create(records, batch_size=2000)
+    bulk_insert(ChangeRecord, records)
     return len(records)
 
 
@@ -131,7 +143,7 @@ def record_access(
         kind=kind,
         model=instance._meta.label_lower if instance is not None else model,
         object_id=str(getattr(instance, "uuid", None) or instance.pk) if instance is not None else "",
-        object_repr=str(instance)[:200] if instance is not None else "",
+        object_repr=storable(str(instance))[:200] if instance is not None else "",
         unit=unit,
-        detail=detail or {},
+        detail=storable(detail or {}),
     )

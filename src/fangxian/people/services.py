@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from fangxian.core.audit import record_access, record_change, record_changes_bulk, require_actor, snapshot
+from fangxian.core.bulk import bulk_insert
 from fangxian.core.choices import AccessKind, Action, ChangeKind
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import user_can
@@ -159,8 +160,7 @@ def bulk_register_persons(*, actor: User, rows: Iterable[PersonRow], reason: str
     """Create many persons with one change record each, in batches; rows must already be valid and new."""
     require_actor(actor)
     persons = [person_from_row(row) for row in rows]
-    Person.objects.bulk_create(persons, batch_size=batch_size)
-    # bulk_create sets primary keys on PostgreSQL and SQLite ≥ 3.35; the uuid is assigned in Python either way.
+    bulk_insert(Person, persons, batch_size=batch_size)
     return record_changes_bulk(
         actor=actor,
         kind=ChangeKind.CREATE,

@@ -39,3 +39,10 @@ def test_no_api_input_causes_a_server_error(case, world, keep_test_connection):
             case.path_parameters[name] = "phone"
     token = Token.objects.get_or_create(user=world["township_a"])[0]
     case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=[not_a_server_error])
+
+
+def test_a_nul_character_in_a_search_is_not_a_server_error(world, client_for):
+    """Found by the test above on PostgreSQL: jsonb refuses \\u0000 in the access record of the search."""
+    client = client_for("township_a")
+    assert client.get("/api/persons/", {"q": "张\x00三"}).status_code in {200, 400}
+    assert client.get("/persons/", {"q": "张\x00三"}).status_code == 200
