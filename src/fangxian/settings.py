@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "fangxian.core",
     "fangxian.people",
+    "fangxian.leads",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LeadsConfig(AppConfig):
+    name = "fangxian.leads"
+    label = "leads"
+    verbose_name = "协查"

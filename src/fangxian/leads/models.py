@@ -1,0 +1,131 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangxian.core.choices import Role
+from fangxian.core.models import Unit, User
+from fangxian.core.scoping import ScopedQuerySet
+from fangxian.leads.choices import BatchStatus, LeadCategory, LeadSource, LeadStatus, Outcome
+from fangxian.people.models import Person
+
+LEAD_ROLES = frozenset({Role.DISTRICT_COMMAND, Role.TOWNSHIP_OFFICE, Role.GRID_MEMBER, Role.INSPECTOR, Role.CLERK})
+
+
+class ImportBatch(models.Model):
+    """One pushed list as received: the file (by hash), who brought it, how it was read, and what it produced."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    district = models.ForeignKey(Unit, verbose_name=_("区/县"), on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("来源"), max_length=32, choices=LeadSource.choices, default=LeadSource.CITY_PUSH)
+    pusher = models.CharField(_("推送单位"), max_length=100, blank=True)
+    default_category = models.CharField(
+        _("默认人员类别"), max_length=32, choices=LeadCategory.choices, default=LeadCategory.OTHER
+    )
+    file_name = models.CharField(_("文件名"), max_length=255)
+    file_hash = models.CharField(_("文件指纹"), max_length=64, db_index=True)
+    stored_path = models.CharField(max_length=500, editable=False)
+    uploaded_by = models.ForeignKey(User, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    status = models.CharField(_("状态"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.VALIDATED)
+    header_row = models.PositiveIntegerField(_("表头行"), default=0)
+    mapping = models.JSONField(_("列对应"), default=dict)
+    summary = models.JSONField(_("统计"), default=dict)
+    errors = models.JSONField(_("错误"), default=list)
+    committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    valid_only = models.BooleanField(_("仅导入有效行"), default=False)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "district"
+    scope_roles = frozenset({Role.DISTRICT_COMMAND, Role.CLERK, Role.INSPECTOR})
+
+    class Meta:
+        verbose_name = _("推送名单")
+        verbose_name_plural = _("推送名单")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class SourceMapping(models.Model):
+    """The column mapping last confirmed for a pusher, offered again for its next list."""
+
+    district = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    pusher = models.CharField(max_length=100)
+    mapping = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["district", "pusher"], name="source_mapping_unique")]
+
+    def __str__(self) -> str:
+        return self.pusher
+
+
+class Lead(models.Model):
+    """One person to find and verify (协查任务), from one push, routed down to the unit that must act."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="leads")
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("推送名单"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    category = models.CharField(_("人员类别"), max_length=32, choices=LeadCategory.choices)
+    source = models.CharField(_("来源"), max_length=32, choices=LeadSource.choices)
+    pushed_data = models.JSONField(_("推送信息"), default=dict)
+    row_number = models.PositiveIntegerField(_("原表行号"), null=True, blank=True)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+    deadline = models.DateTimeField(_("核查时限"), db_index=True)
+    unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="leads")
+    status = models.CharField(_("状态"), max_length=16, choices=LeadStatus.choices, default=LeadStatus.OPEN)
+    outcome = models.CharField(_("核查结果"), max_length=32, choices=Outcome.choices, blank=True)
+    outcome_note = models.CharField(_("核查说明"), max_length=500, blank=True)
+    current_address = models.CharField(_("现住址（核实）"), max_length=200, blank=True)
+    risk_area = models.CharField(_("风险地区"), max_length=200, blank=True)
+    left_risk_area_at = models.DateTimeField(_("离开风险地区时间"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("核查时间"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        User, verbose_name=_("核查人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+    scope_roles = LEAD_ROLES
+
+    AUDIT_FIELDS = ["person_id", "batch_id", "category", "source", "deadline", "unit_id", "status", "outcome"]
+
+    class Meta:
+        verbose_name = _("协查任务")
+        verbose_name_plural = _("协查任务")
+        ordering = ["deadline", "id"]
+        constraints = [
+            # Nobody gets a second open lead of the same kind: a re-push of a person already being handled
+            # joins the open lead instead.
+            models.UniqueConstraint(
+                fields=["person", "category"], condition=Q(status="open"), name="lead_one_open_per_person_category"
+            )
+        ]
+        indexes = [models.Index(fields=["unit", "status", "deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.person.name}"
+
+
+class Handover(models.Model):
+    """A lead passed from one unit to another (district → township → community/grid), with who and when."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handovers")
+    from_unit = models.ForeignKey(Unit, null=True, on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_unit} → {self.to_unit}"

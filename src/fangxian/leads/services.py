@@ -1,0 +1,254 @@
+"""Intake of pushed lists and the verification loop. Services never commit: callers own atomic()."""
+
+import datetime
+import hashlib
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from fangxian.core.audit import record_changes_bulk, require_actor, snapshot
+from fangxian.core.bulk import bulk_insert
+from fangxian.core.choices import ChangeKind
+from fangxian.core.models import Unit, User
+from fangxian.core.tabular import read_rows
+from fangxian.leads import intake
+from fangxian.leads.choices import (
+    DEFAULT_DEADLINE_HOURS,
+    FALLBACK_DEADLINE_HOURS,
+    BatchStatus,
+    LeadCategory,
+    LeadSource,
+    LeadStatus,
+)
+from fangxian.leads.models import Handover, ImportBatch, Lead, SourceMapping
+from fangxian.leads.routing import Router
+from fangxian.people.models import Person
+from fangxian.people.services import PersonRow, bulk_register_persons
+
+IMPORT_DIR_NAME = "imports"
+STORED_ERRORS = 50_000
+MATCH_CHUNK = 5_000
+
+
+def fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def deadline_for(category: str, received_at: datetime.datetime) -> datetime.datetime:
+    return received_at + datetime.timedelta(hours=DEFAULT_DEADLINE_HOURS.get(category, FALLBACK_DEADLINE_HOURS))
+
+
+def plan_rows(
+    rows: list[list[str]], *, default_category: str, columns: intake.ColumnMap | None = None
+) -> intake.IntakePlan:
+    columns = columns or intake.detect_columns(rows)
+    if columns is None:
+        plan = intake.IntakePlan(columns=None)
+        plan.errors.append(
+            intake.RowError(
+                0, "", "", "未找到表头：前 30 行中没有同时包含“姓名”和“身份证号/证件号码”的行，请检查文件或手工指定列"
+            )
+        )
+        return plan
+    return intake.validate(rows, columns, default_category=default_category, today=timezone.localdate())
+
+
+def match_persons(rows: Iterable[intake.IntakeRow]) -> dict[tuple[str, str], int]:
+    """Existing persons by normalised document: (type, number) -> person id."""
+    by_type: dict[str, list[str]] = {}
+    for row in rows:
+        by_type.setdefault(row.document.doc_type, []).append(row.document.number)
+    found: dict[tuple[str, str], int] = {}
+    for doc_type, numbers in by_type.items():
+        for start in range(0, len(numbers), MATCH_CHUNK):
+            chunk = numbers[start : start + MATCH_CHUNK]
+            for pk, number in Person.objects.filter(doc_type=doc_type, doc_number__in=chunk).values_list(
+                "pk", "doc_number"
+            ):
+                found[(doc_type, number)] = pk
+    return found
+
+
+def _stored_file(path: Path, digest: str) -> Path:
+    folder = settings.VAR_DIR / IMPORT_DIR_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{digest}{path.suffix.lower()}"
+    if not target.exists():
+        shutil.copyfile(path, target)
+    return target
+
+
+def stage_batch(
+    *,
+    actor: User,
+    district: Unit,
+    path: Path,
+    file_name: str,
+    source: str = LeadSource.CITY_PUSH,
+    pusher: str = "",
+    default_category: str = LeadCategory.OTHER,
+    columns: intake.ColumnMap | None = None,
+) -> tuple[ImportBatch, intake.IntakePlan]:
+    """Phase one: read and validate the whole file, keep a copy, record the batch. Writes no person or lead."""
+    require_actor(actor)
+    rows = read_rows(path)
+    if columns is None and pusher:
+        remembered = SourceMapping.objects.filter(district=district, pusher=pusher).first()
+        if remembered is not None:
+            candidate = intake.columns_from_json(remembered.mapping)
+            if candidate.header_row < len(rows) and intake.map_header_row(rows[candidate.header_row]):
+                columns = candidate
+    plan = plan_rows(rows, default_category=default_category, columns=columns)
+    digest = fingerprint(path)
+    matched = match_persons(plan.rows)
+    summary = {**plan.summary(), "matched_persons": len(matched), "new_persons": len(plan.rows) - len(matched)}
+    batch = ImportBatch.objects.create(
+        district=district,
+        source=source,
+        pusher=pusher,
+        default_category=default_category,
+        file_name=file_name[:255],
+        file_hash=digest,
+        stored_path=str(_stored_file(path, digest)),
+        uploaded_by=actor,
+        header_row=plan.columns.header_row if plan.columns else 0,
+        mapping=plan.columns.as_json() if plan.columns else {},
+        summary=summary,
+        errors=[error.__dict__ for error in plan.errors[:STORED_ERRORS]],
+    )
+    return batch, plan
+
+
+def previous_import(batch: ImportBatch) -> ImportBatch | None:
+    return (
+        ImportBatch.objects.filter(district=batch.district, file_hash=batch.file_hash, status=BatchStatus.COMMITTED)
+        .exclude(pk=batch.pk)
+        .first()
+    )
+
+
+def commit_batch(*, actor: User, batch: ImportBatch, valid_only: bool = False) -> dict:
+    """Phase two: create the missing persons, one lead per person and category not already open, the hand-overs
+    and the change records, in the caller's transaction. Re-running a committed file changes nothing."""
+    require_actor(actor)
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == BatchStatus.COMMITTED:
+        return batch.summary
+    earlier = previous_import(batch)
+    if earlier is not None:
+        return _finish(batch, {**batch.summary, "leads": 0, "new_persons": 0, "already_imported": str(earlier.uuid)})
+    if not batch.mapping:
+        raise ValidationError("该文件未找到表头，不能导入")
+    plan = plan_rows(
+        read_rows(batch.stored_path),
+        default_category=batch.default_category,
+        columns=intake.columns_from_json(batch.mapping),
+    )
+    if plan.errors and not valid_only:
+        raise ValidationError(f"文件有 {plan.invalid_rows} 行错误：请修正后重新上传，或选择“仅导入有效行”")
+    received_at = timezone.now()
+    router = Router(batch.district)
+    existing = match_persons(plan.rows)
+
+    new_rows = [row for row in plan.rows if (row.document.doc_type, row.document.number) not in existing]
+    person_rows = [
+        PersonRow(
+            unit=router.route(row.address),
+            name=row.name,
+            document=row.document,
+            phone=row.phone,
+            address=row.address,
+        )
+        for row in new_rows
+    ]
+    bulk_register_persons(actor=actor, rows=person_rows, reason=f"推送名单导入：{batch.file_name}")
+    existing.update(match_persons(new_rows))
+
+    units_of = dict(Person.objects.filter(pk__in=set(existing.values())).values_list("pk", "unit_id"))
+    open_pairs = set(
+        Lead.objects.filter(person_id__in=set(existing.values()), status=LeadStatus.OPEN).values_list(
+            "person_id", "category"
+        )
+    )
+    leads = []
+    for row in plan.rows:
+        person_id = existing[(row.document.doc_type, row.document.number)]
+        if (person_id, row.category) in open_pairs:
+            continue
+        open_pairs.add((person_id, row.category))
+        routed = router.route(row.address)
+        leads.append(
+            Lead(
+                person_id=person_id,
+                batch=batch,
+                category=row.category,
+                source=batch.source,
+                pushed_data=row.pushed,
+                row_number=row.row,
+                received_at=received_at,
+                deadline=deadline_for(row.category, received_at),
+                unit_id=units_of[person_id] if routed == batch.district else routed.pk,
+                risk_area=row.risk_area,
+                left_risk_area_at=timezone.make_aware(row.left_at) if row.left_at else None,
+            )
+        )
+    bulk_insert(Lead, leads)
+    bulk_insert(
+        Handover,
+        [
+            Handover(lead=lead, from_unit=None, to_unit_id=lead.unit_id, by=actor, at=received_at, note="导入分派")
+            for lead in leads
+        ],
+    )
+    units = {unit.pk: unit for unit in Unit.objects.filter(pk__in={lead.unit_id for lead in leads})}
+    record_changes_bulk(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        items=((lead, units[lead.unit_id], None, snapshot(lead, Lead.AUDIT_FIELDS)) for lead in leads),
+        reason=f"推送名单导入：{batch.file_name}",
+    )
+    if batch.pusher:
+        SourceMapping.objects.update_or_create(
+            district=batch.district, pusher=batch.pusher, defaults={"mapping": batch.mapping}
+        )
+    return _finish(
+        batch,
+        {
+            **plan.summary(),
+            "matched_persons": len(plan.rows) - len(new_rows),
+            "new_persons": len(new_rows),
+            "leads": len(leads),
+            "already_open": len(plan.rows) - len(leads),
+        },
+        valid_only=valid_only,
+    )
+
+
+def _finish(batch: ImportBatch, summary: dict, *, valid_only: bool = False) -> dict:
+    batch.summary = summary
+    batch.status = BatchStatus.COMMITTED
+    batch.committed_at = timezone.now()
+    batch.valid_only = valid_only
+    batch.save(update_fields=["summary", "status", "committed_at", "valid_only"])
+    return summary
+
+
+def import_file(*, actor: User, district: Unit, path: Path, commit: bool, **options) -> tuple[ImportBatch, dict]:
+    """Both phases for the command line: stage, then (when asked and possible) commit in one transaction."""
+    with transaction.atomic():
+        batch, plan = stage_batch(actor=actor, district=district, path=path, file_name=path.name, **options)
+    summary = dict(batch.summary)
+    if commit and batch.mapping and not plan.errors:
+        with transaction.atomic():
+            summary = commit_batch(actor=actor, batch=batch)
+        batch.refresh_from_db()
+    return batch, summary

@@ -1,0 +1,156 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from fangxian.core.models import ChangeRecord
+from fangxian.leads import services
+from fangxian.leads.choices import BatchStatus, LeadCategory, LeadStatus
+from fangxian.leads.models import Handover, ImportBatch, Lead
+from fangxian.people.models import Person
+
+from .conftest import PUSH_HEADER, resident_id
+from .files import write_csv, write_ods, write_xls, write_xlsx
+
+
+def run_import(path, *extra):
+    out = StringIO()
+    try:
+        call_command("leads", "import", str(path), "--unit", "410108", "--json", *extra, stdout=out)
+    except CommandError:
+        pass
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize("writer", [write_xlsx, write_xls, write_ods, write_csv])
+def test_every_format_imports_with_exact_counts(writer, pushed_rows, world, tmp_path):
+    suffix = {write_xlsx: ".xlsx", write_xls: ".xls", write_ods: ".ods", write_csv: ".csv"}[writer]
+    result = run_import(writer(tmp_path / f"push{suffix}", pushed_rows), "--commit")
+    assert {k: result[k] for k in ("rows", "valid", "invalid", "matched_persons", "new_persons", "leads")} == {
+        "rows": 3,
+        "valid": 3,
+        "invalid": 0,
+        "matched_persons": 1,
+        "new_persons": 2,
+        "leads": 3,
+    }
+    assert result["committed"] and result["errors"] == []
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig"])
+def test_csv_in_the_encodings_excel_writes(encoding, pushed_rows, world, tmp_path):
+    result = run_import(write_csv(tmp_path / "push.csv", pushed_rows, encoding=encoding), "--commit")
+    assert result["leads"] == 3
+    assert Person.objects.filter(name="王五").exists()
+
+
+def test_without_commit_nothing_is_written(pushed_rows, world, tmp_path):
+    before = Person.objects.count(), Lead.objects.count()
+    result = run_import(write_xlsx(tmp_path / "push.xlsx", pushed_rows))
+    assert not result["committed"] and result["new_persons"] == 2
+    assert (Person.objects.count(), Lead.objects.count()) == before
+
+
+def test_leads_are_routed_by_address_and_handed_over(pushed_rows, world, tmp_path):
+    run_import(write_xlsx(tmp_path / "push.xlsx", pushed_rows), "--commit")
+    by_name = {lead.person.name: lead for lead in Lead.objects.select_related("person", "unit")}
+    assert by_name["新城甲"].unit == world["xc_community"]
+    assert by_name["王五"].unit == world["lz_community"]
+    # An address outside the district goes to the district queue for manual routing.
+    assert by_name["赵六"].unit == world["huiji"]
+    assert by_name["王五"].person.unit == world["lz_community"]
+    assert Handover.objects.filter(lead=by_name["王五"], to_unit=world["lz_community"], from_unit=None).exists()
+    assert by_name["新城甲"].category == LeadCategory.CLOSE_CONTACT
+    assert (by_name["新城甲"].deadline - by_name["新城甲"].received_at).total_seconds() == 8 * 3600
+
+
+def test_every_new_person_and_lead_has_a_change_record(pushed_rows, world, tmp_path):
+    result = run_import(write_xlsx(tmp_path / "push.xlsx", pushed_rows), "--commit")
+    records = ChangeRecord.objects.filter(reason__startswith="推送名单导入")
+    assert records.filter(model="people.person").count() == result["new_persons"]
+    assert records.filter(model="leads.lead").count() == result["leads"]
+    assert {record.job_id for record in records} == {"cmd:leads-import:push.xlsx"}
+
+
+def test_reimporting_the_same_file_changes_nothing(pushed_rows, world, tmp_path):
+    path = write_xlsx(tmp_path / "push.xlsx", pushed_rows)
+    run_import(path, "--commit")
+    counts = Person.objects.count(), Lead.objects.count(), ChangeRecord.objects.count()
+    again = run_import(path, "--commit")
+    assert again["leads"] == 0 and again["new_persons"] == 0 and "already_imported" in again
+    assert (Person.objects.count(), Lead.objects.count()) == counts[:2]
+
+
+def test_an_overlapping_list_the_next_day_creates_no_duplicate_person_or_open_lead(pushed_rows, world, tmp_path):
+    run_import(write_xlsx(tmp_path / "day1.xlsx", pushed_rows), "--commit")
+    day2 = [*pushed_rows[:3], [9, "孙八", resident_id("41010819750505005"), "", "惠济区新城街道", "密接", "", ""]]
+    day2.append([10, "王五", pushed_rows[3][2], "", "", "次密接", "", ""])
+    result = run_import(write_xlsx(tmp_path / "day2.xlsx", day2), "--commit")
+    assert result["new_persons"] == 1 and result["leads"] == 1
+    assert Lead.objects.filter(person__name="王五", status=LeadStatus.OPEN).count() == 1
+    assert Person.objects.filter(name="王五").count() == 1
+
+
+def test_a_file_with_errors_writes_nothing_and_names_row_and_column(world, tmp_path):
+    rows = [PUSH_HEADER, [1, "好人", resident_id("41010819900101001")], [2, "坏号", "4.10108E+17"]]
+    before = Person.objects.count()
+    result = run_import(write_xlsx(tmp_path / "bad.xlsx", rows, merge_title=False), "--commit")
+    assert not result["committed"] and result["invalid"] == 1
+    assert result["errors"][0]["row"] == 3 and result["errors"][0]["column"] == "公民身份号码"
+    assert Person.objects.count() == before
+
+
+def test_the_valid_rows_only_when_the_user_chooses(world, tmp_path):
+    rows = [PUSH_HEADER, [1, "好人", resident_id("41010819900101001")], [2, "坏号", "4.10108E+17"]]
+    with transaction.atomic():
+        batch, plan = services.stage_batch(
+            actor=world["district"],
+            district=world["huiji"],
+            path=write_xlsx(tmp_path / "bad.xlsx", rows),
+            file_name="bad.xlsx",
+        )
+    with pytest.raises(services.ValidationError):
+        services.commit_batch(actor=world["district"], batch=batch)
+    summary = services.commit_batch(actor=world["district"], batch=batch, valid_only=True)
+    assert summary["leads"] == 1 and Person.objects.filter(name="好人").exists()
+
+
+def test_an_import_that_fails_half_way_leaves_nothing(pushed_rows, world, tmp_path, monkeypatch):
+    with transaction.atomic():
+        batch, _ = services.stage_batch(
+            actor=world["district"],
+            district=world["huiji"],
+            path=write_xlsx(tmp_path / "p.xlsx", pushed_rows),
+            file_name="p.xlsx",
+        )
+    real_insert = services.bulk_insert
+
+    def crash_on_leads(model, objects, **kwargs):
+        if model is Lead:
+            raise RuntimeError("process killed")
+        return real_insert(model, objects, **kwargs)
+
+    monkeypatch.setattr(services, "bulk_insert", crash_on_leads)
+    persons = Person.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.commit_batch(actor=world["district"], batch=batch)
+    assert Person.objects.count() == persons and not Lead.objects.exists()
+    assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.VALIDATED
+    monkeypatch.setattr(services, "bulk_insert", real_insert)
+    with transaction.atomic():
+        assert services.commit_batch(actor=world["district"], batch=batch)["leads"] == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "表头"), (b"PK\x03\x04 not really a workbook", "无法读取"), (b"a,b\n1,2\n", "表头")],
+)
+def test_broken_files_get_a_clear_message(content, message, world, tmp_path, capsys):
+    suffix = ".xlsx" if content.startswith(b"PK") else ".csv"
+    path = tmp_path / f"broken{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(CommandError) as raised:
+        call_command("leads", "import", str(path), "--unit", "410108", "--commit")
+    assert message in str(raised.value) + capsys.readouterr().out
