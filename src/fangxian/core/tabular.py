@@ -23,6 +23,8 @@ class TableReadError(ValueError):
 
 
 def cell_text(value) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -111,7 +111,8 @@ class Lead(models.Model):
         indexes = [models.Index(fields=["unit", "status", "deadline"])]
 
     def __str__(self) -> str:
-        return f"{self.get_category_display()} {self.person.name}"
+        # No person lookup here: audit records of an import describe 10⁵ leads at once.
+        return f"{self.get_category_display()} #{self.pk}"
 
 
 class Handover(models.Model):

@@ -136,9 +136,14 @@ def previous_import(batch: ImportBatch) -> ImportBatch | None:
     )
 
 
-def commit_batch(*, actor: User, batch: ImportBatch, valid_only: bool = False) -> dict:
+def commit_batch(
+    *, actor: User, batch: ImportBatch, valid_only: bool = False, plan: intake.IntakePlan | None = None
+) -> dict:
     """Phase two: create the missing persons, one lead per person and category not already open, the hand-overs
-    and the change records, in the caller's transaction. Re-running a committed file changes nothing."""
+    and the change records, in the caller's transaction. Re-running a committed file changes nothing.
+
+    `plan` may be passed by a caller that staged the batch in the same process; otherwise the stored file is
+    read and validated again (the file is kept by hash, so it is the same file)."""
     require_actor(actor)
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status == BatchStatus.COMMITTED:
@@ -148,7 +153,7 @@ def commit_batch(*, actor: User, batch: ImportBatch, valid_only: bool = False) -
         return _finish(batch, {**batch.summary, "leads": 0, "new_persons": 0, "already_imported": str(earlier.uuid)})
     if not batch.mapping:
         raise ValidationError("该文件未找到表头，不能导入")
-    plan = plan_rows(
+    plan = plan or plan_rows(
         read_rows(batch.stored_path),
         default_category=batch.default_category,
         columns=intake.columns_from_json(batch.mapping),
@@ -249,6 +254,6 @@ def import_file(*, actor: User, district: Unit, path: Path, commit: bool, **opti
     summary = dict(batch.summary)
     if commit and batch.mapping and not plan.errors:
         with transaction.atomic():
-            summary = commit_batch(actor=actor, batch=batch)
+            summary = commit_batch(actor=actor, batch=batch, plan=plan)
         batch.refresh_from_db()
     return batch, summary
