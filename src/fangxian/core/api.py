@@ -37,6 +37,15 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object by code; a code with a NUL character is invalid (the database cannot even look it up)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class UnitSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
 

@@ -4,7 +4,7 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fangxian.core.api import ScopedViewSet
+from fangxian.core.api import CodeRelatedField, ScopedViewSet
 from fangxian.core.audit import record_access
 from fangxian.core.choices import AccessKind, Action
 from fangxian.core.forms import scoped_units
@@ -19,7 +19,7 @@ class PersonSerializer(serializers.ModelSerializer):
     """Reads are masked; the full number goes in on create and comes out only through /reveal/."""
 
     id = serializers.UUIDField(source="uuid", read_only=True)
-    unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.none())
+    unit = CodeRelatedField(slug_field="code", queryset=Unit.objects.none())
     doc_number = serializers.CharField(write_only=True)
     doc_number_masked = serializers.CharField(source="masked_doc_number", read_only=True)
     phone = serializers.CharField(write_only=True, required=False, allow_blank=True)

@@ -45,4 +45,15 @@ def test_a_nul_character_in_a_search_is_not_a_server_error(world, client_for):
     """Found by the test above on PostgreSQL: jsonb refuses \\u0000 in the access record of the search."""
     client = client_for("township_a")
     assert client.get("/api/persons/", {"q": "张\x00三"}).status_code in {200, 400}
-    assert client.get("/persons/", {"q": "张\x00三"}).status_code == 200
+    assert client.get("/persons/", {"q": "张\x00三"}).status_code == 400
+
+
+def test_a_nul_character_anywhere_in_a_request_is_a_400(world, client_for):
+    client = client_for("township_a")
+    uuid = world["alice"].uuid
+    assert (
+        client.patch(f"/api/persons/{uuid}/", {"unit": "4101\x00"}, content_type="application/json").status_code == 400
+    )
+    assert client.get("/units/410108%00/").status_code == 400
+    assert client.get("/api/units/410108%00/").status_code == 400
+    assert client.get("/persons/", {"unit": "4101\x00"}).status_code == 400
