@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import timezone
 
-from fangxian.core.bulk import bulk_insert
+from fangxian.core.bulk import RowWriter, bulk_insert
 from fangxian.core.choices import AccessKind, ChangeKind
 from fangxian.core.models import AccessRecord, ChangeRecord, Unit, User
 
@@ -123,6 +124,46 @@ def record_changes_bulk(*, actor, kind: ChangeKind, items: Iterable[tuple], reas
     ]
     bulk_insert(ChangeRecord, records)
     return len(records)
+
+
+class ChangeRows:
+    """Change records of one bulk operation as plain rows: the actor is checked and the context read once."""
+
+    def __init__(self, *, actor, kind: ChangeKind, model_label: str, reason: str = ""):
+        actor = require_actor(actor)
+        context = current_context()
+        self.writer = RowWriter(ChangeRecord)
+        self.common = {
+            "at": timezone.now(),
+            "actor_id": actor.pk,
+            "request_id": context.request_id,
+            "job_id": context.job_id,
+            "kind": kind,
+            "model": model_label,
+            "reason": reason[:200],
+        }
+        self.rows: list[tuple] = []
+
+    def add(self, *, object_id: str, object_repr: str, unit_id: int, before=None, after=None) -> None:
+        self.rows.append(
+            self.writer.values(
+                **self.common,
+                object_id=object_id,
+                object_repr=storable(object_repr)[:200],
+                unit_id=unit_id,
+                before=storable(before),
+                after=storable(after),
+            )
+        )
+
+    def insert(self) -> int:
+        self.writer.insert(self.rows)
+        return len(self.rows)
+
+
+def plain_values(values: dict) -> dict:
+    """A dict of field values as the change log stores them (dates as ISO text, UUIDs as text)."""
+    return {key: _plain(value) for key, value in values.items()}
 
 
 def record_access(

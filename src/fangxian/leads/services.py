@@ -5,14 +5,15 @@ import hashlib
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fangxian.core.audit import record_changes_bulk, require_actor, snapshot
-from fangxian.core.bulk import bulk_insert
+from fangxian.core.audit import ChangeRows, plain_values, require_actor
+from fangxian.core.bulk import RowWriter, allocate_ids
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import Unit, User
 from fangxian.core.tabular import read_rows
@@ -167,59 +168,24 @@ def commit_batch(
     new_rows = [row for row in plan.rows if (row.document.doc_type, row.document.number) not in existing]
     person_rows = [
         PersonRow(
-            unit=router.route(row.address),
-            name=row.name,
-            document=row.document,
-            phone=row.phone,
-            address=row.address,
+            unit=router.route(row.address), name=row.name, document=row.document, phone=row.phone, address=row.address
         )
         for row in new_rows
     ]
-    bulk_register_persons(actor=actor, rows=person_rows, reason=f"推送名单导入：{batch.file_name}")
-    existing.update(match_persons(new_rows))
-
-    units_of = dict(Person.objects.filter(pk__in=set(existing.values())).values_list("pk", "unit_id"))
-    open_pairs = set(
-        Lead.objects.filter(person_id__in=set(existing.values()), status=LeadStatus.OPEN).values_list(
-            "person_id", "category"
-        )
-    )
-    leads = []
-    for row in plan.rows:
-        person_id = existing[(row.document.doc_type, row.document.number)]
-        if (person_id, row.category) in open_pairs:
-            continue
-        open_pairs.add((person_id, row.category))
-        routed = router.route(row.address)
-        leads.append(
-            Lead(
-                person_id=person_id,
-                batch=batch,
-                category=row.category,
-                source=batch.source,
-                pushed_data=row.pushed,
-                row_number=row.row,
-                received_at=received_at,
-                deadline=deadline_for(row.category, received_at),
-                unit_id=units_of[person_id] if routed == batch.district else routed.pk,
-                risk_area=row.risk_area,
-                left_risk_area_at=timezone.make_aware(row.left_at) if row.left_at else None,
-            )
-        )
-    bulk_insert(Lead, leads)
-    bulk_insert(
-        Handover,
-        [
-            Handover(lead=lead, from_unit=None, to_unit_id=lead.unit_id, by=actor, at=received_at, note="导入分派")
-            for lead in leads
-        ],
-    )
-    units = {unit.pk: unit for unit in Unit.objects.filter(pk__in={lead.unit_id for lead in leads})}
-    record_changes_bulk(
+    new_ids = bulk_register_persons(actor=actor, rows=person_rows, reason=f"推送名单导入：{batch.file_name}")
+    for row, pk in zip(new_rows, new_ids, strict=True):
+        existing[(row.document.doc_type, row.document.number)] = pk
+    home_unit = _home_units(existing, new_ids, person_rows)
+    open_pairs = _open_pairs(existing.values())
+    created = _write_leads(
         actor=actor,
-        kind=ChangeKind.CREATE,
-        items=((lead, units[lead.unit_id], None, snapshot(lead, Lead.AUDIT_FIELDS)) for lead in leads),
-        reason=f"推送名单导入：{batch.file_name}",
+        batch=batch,
+        plan=plan,
+        persons=existing,
+        home_unit=home_unit,
+        open_pairs=open_pairs,
+        router=router,
+        received_at=received_at,
     )
     if batch.pusher:
         SourceMapping.objects.update_or_create(
@@ -231,11 +197,94 @@ def commit_batch(
             **plan.summary(),
             "matched_persons": len(plan.rows) - len(new_rows),
             "new_persons": len(new_rows),
-            "leads": len(leads),
-            "already_open": len(plan.rows) - len(leads),
+            "leads": created,
+            "already_open": len(plan.rows) - created,
         },
         valid_only=valid_only,
     )
+
+
+def _home_units(persons: dict, new_ids: list[int], person_rows: list[PersonRow]) -> dict[int, int]:
+    """Each person's registered unit: where a lead goes when its pushed address names no unit of the district."""
+    units = {pk: row.unit.pk for pk, row in zip(new_ids, person_rows, strict=True)}
+    known = [pk for pk in persons.values() if pk not in units]
+    for start in range(0, len(known), MATCH_CHUNK):
+        units.update(Person.objects.filter(pk__in=known[start : start + MATCH_CHUNK]).values_list("pk", "unit_id"))
+    return units
+
+
+def _open_pairs(person_ids: Iterable[int]) -> set[tuple[int, str]]:
+    ids = list(set(person_ids))
+    pairs: set[tuple[int, str]] = set()
+    for start in range(0, len(ids), MATCH_CHUNK):
+        pairs.update(
+            Lead.objects.filter(person_id__in=ids[start : start + MATCH_CHUNK], status=LeadStatus.OPEN).values_list(
+                "person_id", "category"
+            )
+        )
+    return pairs
+
+
+def _write_leads(*, actor, batch, plan, persons, home_unit, open_pairs, router, received_at) -> int:
+    """One lead per person and category not already open, its first hand-over and its change record."""
+    reason = f"推送名单导入：{batch.file_name}"
+    wanted = []
+    for row in plan.rows:
+        person_id = persons[(row.document.doc_type, row.document.number)]
+        if (person_id, row.category) not in open_pairs:
+            open_pairs.add((person_id, row.category))
+            wanted.append((row, person_id))
+    ids = allocate_ids(Lead, len(wanted))
+    leads, handovers = RowWriter(Lead, with_pk=True), RowWriter(Handover)
+    changes = ChangeRows(actor=actor, kind=ChangeKind.CREATE, model_label="leads.lead", reason=reason)
+    labels = dict(LeadCategory.choices)
+    lead_rows, handover_rows = [], []
+    for pk, (row, person_id) in zip(ids, wanted, strict=True):
+        routed = router.route(row.address)
+        unit_id = home_unit[person_id] if routed == batch.district else routed.pk
+        lead_uuid = uuid4()
+        deadline = deadline_for(row.category, received_at)
+        lead_rows.append(
+            leads.values(
+                id=pk,
+                uuid=lead_uuid,
+                person_id=person_id,
+                batch_id=batch.pk,
+                category=row.category,
+                source=batch.source,
+                pushed_data=row.pushed,
+                row_number=row.row,
+                received_at=received_at,
+                deadline=deadline,
+                unit_id=unit_id,
+                risk_area=row.risk_area,
+                left_risk_area_at=timezone.make_aware(row.left_at) if row.left_at else None,
+            )
+        )
+        handover_rows.append(
+            handovers.values(lead_id=pk, to_unit_id=unit_id, by_id=actor.pk, at=received_at, note="导入分派")
+        )
+        changes.add(
+            object_id=str(lead_uuid),
+            object_repr=f"{labels[row.category]} {row.name}",
+            unit_id=unit_id,
+            after=plain_values(
+                {
+                    "person_id": person_id,
+                    "batch_id": batch.pk,
+                    "category": row.category,
+                    "source": batch.source,
+                    "deadline": deadline,
+                    "unit_id": unit_id,
+                    "status": LeadStatus.OPEN,
+                    "outcome": "",
+                }
+            ),
+        )
+    leads.insert(lead_rows)
+    handovers.insert(handover_rows)
+    changes.insert()
+    return len(lead_rows)
 
 
 def _finish(batch: ImportBatch, summary: dict, *, valid_only: bool = False) -> dict:

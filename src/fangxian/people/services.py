@@ -1,13 +1,14 @@
 """Business rules for persons. Every write leaves a change record; every read of full data an access record."""
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
-from fangxian.core.audit import record_access, record_change, record_changes_bulk, require_actor, snapshot
-from fangxian.core.bulk import bulk_insert
+from fangxian.core.audit import ChangeRows, plain_values, record_access, record_change, require_actor, snapshot
+from fangxian.core.bulk import RowWriter, allocate_ids
 from fangxian.core.choices import AccessKind, Action, ChangeKind
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import user_can
@@ -156,14 +157,31 @@ def person_from_row(row: PersonRow) -> Person:
     )
 
 
-def bulk_register_persons(*, actor: User, rows: Iterable[PersonRow], reason: str, batch_size: int = 2000) -> int:
-    """Create many persons with one change record each, in batches; rows must already be valid and new."""
+def bulk_register_persons(*, actor: User, rows: Sequence[PersonRow], reason: str) -> list[int]:
+    """Create many persons with one change record each; rows must already be valid and new. Returns their ids,
+    in the order of `rows`. Written as plain rows (COPY on PostgreSQL): no model instance per person."""
     require_actor(actor)
-    persons = [person_from_row(row) for row in rows]
-    bulk_insert(Person, persons, batch_size=batch_size)
-    return record_changes_bulk(
-        actor=actor,
-        kind=ChangeKind.CREATE,
-        items=((person, person.unit, None, snapshot(person, Person.AUDIT_FIELDS)) for person in persons),
-        reason=reason,
-    )
+    ids = allocate_ids(Person, len(rows))
+    now = timezone.now()
+    persons = RowWriter(Person, with_pk=True)
+    changes = ChangeRows(actor=actor, kind=ChangeKind.CREATE, model_label="people.person", reason=reason)
+    person_rows = []
+    for pk, row in zip(ids, rows, strict=True):
+        person_uuid = row.uuid or uuid4()
+        values = {
+            "name": row.name,
+            "doc_type": row.document.doc_type,
+            "doc_number": row.document.number,
+            "sex": row.document.sex,
+            "birth_date": row.document.birth_date,
+            "phone": row.phone,
+            "address": row.address,
+            "unit_id": row.unit.pk,
+            "category": row.category,
+            "note": "",
+        }
+        person_rows.append(persons.values(id=pk, uuid=person_uuid, created_at=now, updated_at=now, **values))
+        changes.add(object_id=str(person_uuid), object_repr=row.name, unit_id=row.unit.pk, after=plain_values(values))
+    persons.insert(person_rows)
+    changes.insert()
+    return ids

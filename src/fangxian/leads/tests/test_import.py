@@ -125,20 +125,20 @@ def test_an_import_that_fails_half_way_leaves_nothing(pushed_rows, world, tmp_pa
             path=write_xlsx(tmp_path / "p.xlsx", pushed_rows),
             file_name="p.xlsx",
         )
-    real_insert = services.bulk_insert
+    real_insert = services.RowWriter.insert
 
-    def crash_on_leads(model, objects, **kwargs):
-        if model is Lead:
+    def crash_on_leads(writer, rows):
+        if writer.model is Lead:
             raise RuntimeError("process killed")
-        return real_insert(model, objects, **kwargs)
+        return real_insert(writer, rows)
 
-    monkeypatch.setattr(services, "bulk_insert", crash_on_leads)
+    monkeypatch.setattr(services.RowWriter, "insert", crash_on_leads)
     persons = Person.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
         services.commit_batch(actor=world["district"], batch=batch)
     assert Person.objects.count() == persons and not Lead.objects.exists()
     assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.VALIDATED
-    monkeypatch.setattr(services, "bulk_insert", real_insert)
+    monkeypatch.setattr(services.RowWriter, "insert", real_insert)
     with transaction.atomic():
         assert services.commit_batch(actor=world["district"], batch=batch)["leads"] == 3
 
