@@ -25,7 +25,7 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
-def world(db):
+def world(db, tmp_path):
     district, _ = core_services.load_county(code="410108")
     xincheng = Unit.objects.get(code="410108001")
     liuzhai = Unit.objects.get(code="410108002")
@@ -71,7 +71,36 @@ def world(db):
     officer = users["district"]
     xc_team = core_services.create_team(actor=officer, unit=xc_community, template=template, name="金河社区包保组")
     core_services.add_team_member(actor=officer, team=xc_team, slot=template.slots.last(), name="金河医生")
+    from fangxian.leads.models import Handover, ImportBatch, Lead
+    from fangxian.leads.services import deadline_for
+
+    stored = tmp_path / "新城推送.csv"
+    stored.write_text(f"姓名,身份证号\n{alice.name},{alice.doc_number}\n", encoding="utf-8")
+    batch = ImportBatch.objects.create(
+        district=district,
+        file_name="新城推送.csv",
+        file_hash="0" * 64,
+        stored_path=str(stored),
+        uploaded_by=officer,
+        mapping={"header_row": 0, "columns": {"name": 0, "doc_number": 1}, "headers": ["姓名", "身份证号"]},
+    )
+    from django.utils import timezone
+
+    now = timezone.now()
+    xc_lead = Lead.objects.create(
+        person=alice,
+        batch=batch,
+        category="close_contact",
+        source="city_push",
+        received_at=now,
+        deadline=deadline_for("close_contact", now),
+        unit=xc_community,
+        pushed_data={"姓名": alice.name, "身份证号": alice.doc_number},
+    )
+    Handover.objects.create(lead=xc_lead, to_unit=xc_community, by=officer)
     return {
+        "xc_batch": batch,
+        "xc_lead": xc_lead,
         "xc_team": xc_team,
         "huiji": district,
         "xincheng": xincheng,

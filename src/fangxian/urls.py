@@ -13,6 +13,7 @@ router.register("persons", PersonViewSet, basename="person")
 urlpatterns = [
     path("", include("fangxian.core.urls")),
     path("persons/", include("fangxian.people.urls")),
+    path("leads/", include("fangxian.leads.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -9,6 +9,7 @@ import csv
 import datetime
 import io
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -67,11 +68,17 @@ def read_rows(path: Path | str, *, sheet: int = 0) -> list[list[str]]:
     raise TableReadError(f"不支持的文件类型 {suffix or '(无扩展名)'}，请上传 .xlsx、.xls、.ods 或 .csv")
 
 
-def read_uploaded_rows(upload, *, sheet: int = 0) -> list[list[str]]:
-    """Rows of an uploaded file; calamine reads from a path, so small in-memory uploads are spooled to disk first."""
+@contextmanager
+def spool_upload(upload):
+    """An uploaded file as a path on disk with its own suffix (calamine reads paths), removed afterwards."""
     suffix = Path(upload.name).suffix.lower()
     with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
         for chunk in upload.chunks():
             handle.write(chunk)
         handle.flush()
-        return read_rows(handle.name, sheet=sheet)
+        yield Path(handle.name)
+
+
+def read_uploaded_rows(upload, *, sheet: int = 0) -> list[list[str]]:
+    with spool_upload(upload) as path:
+        return read_rows(path, sheet=sheet)

@@ -149,6 +149,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
     template_name = "core/home.html"
 
     def get_context_data(self, **kwargs):
+        from fangxian.leads import services as lead_services
+        from fangxian.leads.choices import LeadStatus
+        from fangxian.leads.models import Lead
         from fangxian.people.models import Person
 
         user = self.request.user
@@ -158,6 +161,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["unit_counts"] = {row["level"]: row["n"] for row in units.values("level").annotate(n=Count("id"))}
         context["levels"] = UnitLevel
         context["person_count"] = Person.objects.restrict(user, Action.VIEW).count()
+        leads = Lead.objects.restrict(user, Action.VIEW)
+        context["open_leads"] = leads.filter(status=LeadStatus.OPEN).count()
+        context["overdue_leads"] = lead_services.overdue(leads).count()
         coverage = services.team_coverage(units=units.filter(level=UnitLevel.COMMUNITY))
         context["uncovered"] = sum(1 for row in coverage if not row["complete"])
         context["communities"] = len(coverage)

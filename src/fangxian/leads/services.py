@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fangxian.core.audit import ChangeRows, plain_values, require_actor
+from fangxian.core.audit import ChangeRows, plain_values, record_change, require_actor, snapshot
 from fangxian.core.bulk import RowWriter, allocate_ids
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import Unit, User
@@ -25,6 +25,7 @@ from fangxian.leads.choices import (
     LeadCategory,
     LeadSource,
     LeadStatus,
+    Outcome,
 )
 from fangxian.leads.models import Handover, ImportBatch, Lead, SourceMapping
 from fangxian.leads.routing import Router
@@ -306,3 +307,65 @@ def import_file(*, actor: User, district: Unit, path: Path, commit: bool, **opti
             summary = commit_batch(actor=actor, batch=batch, plan=plan)
         batch.refresh_from_db()
     return batch, summary
+
+
+# ---------------------------------------------------------------- the verification loop
+
+_OUTCOMES_NEEDING_NOTE = {Outcome.NOT_IN_AREA, Outcome.UNREACHABLE, Outcome.INCOMPLETE}
+
+
+def verify_lead(*, actor: User, lead: Lead, outcome: str, note: str = "", current_address: str = "") -> Lead:
+    """Record the grid team's outcome and close the lead (四清: who, identity, where, status)."""
+    require_actor(actor)
+    if lead.status != LeadStatus.OPEN:
+        raise ValidationError("该任务已办结，不能重复核查")
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "请选择核查结果"})
+    if outcome in _OUTCOMES_NEEDING_NOTE and not note.strip():
+        raise ValidationError({"outcome_note": "该核查结果须填写说明（如去向、联系情况、缺少的信息）"})
+    before = snapshot(lead, Lead.AUDIT_FIELDS + ["outcome_note", "current_address"])
+    lead.outcome, lead.outcome_note = outcome, note.strip()[:500]
+    lead.current_address = current_address.strip()[:200]
+    lead.status, lead.verified_at, lead.verified_by = LeadStatus.CLOSED, timezone.now(), actor
+    lead.save(update_fields=["outcome", "outcome_note", "current_address", "status", "verified_at", "verified_by"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=lead,
+        unit=lead.unit,
+        before=before,
+        after=snapshot(lead, Lead.AUDIT_FIELDS + ["outcome_note", "current_address"]),
+        reason="核查反馈",
+    )
+    return lead
+
+
+def hand_over(*, actor: User, leads: Iterable[Lead], to_unit: Unit, note: str = "") -> int:
+    """Pass open leads down (or across) to another unit; each hand-over is kept with who and when."""
+    require_actor(actor)
+    count = 0
+    for lead in leads:
+        if lead.status != LeadStatus.OPEN:
+            raise ValidationError(f"任务 {lead} 已办结，不能再分派")
+        if lead.unit_id == to_unit.pk:
+            continue
+        Handover.objects.create(lead=lead, from_unit_id=lead.unit_id, to_unit=to_unit, by=actor, note=note[:200])
+        before = {"unit_id": lead.unit_id}
+        lead.unit = to_unit
+        lead.save(update_fields=["unit"])
+        record_change(
+            actor=actor,
+            kind=ChangeKind.UPDATE,
+            instance=lead,
+            unit=to_unit,
+            before=before,
+            after={"unit_id": to_unit.pk},
+            reason=note or "分派",
+        )
+        count += 1
+    return count
+
+
+def overdue(queryset, *, now: datetime.datetime | None = None):
+    """Leads neither closed nor under a measure past their deadline: 失管/漏管."""
+    return queryset.filter(status=LeadStatus.OPEN, deadline__lt=now or timezone.now())

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, plain_values, record_access, record_change, require_actor, snapshot
@@ -112,6 +113,13 @@ def delete_person(*, actor: User, person: Person, reason: str) -> None:
     require_actor(actor)
     if not reason.strip():
         raise ValidationError({"reason": "删除人员必须填写原因"})
+    # Work done about a person (leads, measures, tests) keeps them: deleting would lose the trail.
+    for relation in person._meta.related_objects:
+        accessor = relation.get_accessor_name()
+        if relation.on_delete is models.PROTECT and accessor and getattr(person, accessor).exists():
+            raise ValidationError(
+                f"该人员已有{relation.related_model._meta.verbose_name}记录，不能删除；如系重复登记，请在备注中说明"
+            )
     before = snapshot(person, Person.AUDIT_FIELDS)
     unit = person.unit
     record_change(actor=actor, kind=ChangeKind.DELETE, instance=person, unit=unit, before=before, reason=reason)

@@ -220,7 +220,11 @@ class PersonDeleteView(ScopedObjectMixin, View):
         if not form.is_valid():
             messages.error(request, _("删除人员必须填写原因"))
             return HttpResponseRedirect(person.get_absolute_url())
-        with transaction.atomic():
-            services.delete_person(actor=request.user, person=person, reason=form.cleaned_data["reason"])
+        try:
+            with transaction.atomic():
+                services.delete_person(actor=request.user, person=person, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+            return HttpResponseRedirect(person.get_absolute_url())
         messages.success(request, _("已删除 %(name)s") % {"name": person.name})
         return HttpResponseRedirect(reverse("people:list"))

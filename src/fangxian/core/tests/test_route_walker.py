@@ -27,9 +27,21 @@ OBJECT_ROUTES = {
     "people:edit": ("get", lambda w: {"uuid": w["alice"].uuid}),
     "people:delete": ("post", lambda w: {"uuid": w["alice"].uuid}),
     "people:reveal": ("post", lambda w: {"uuid": w["alice"].uuid, "field": "doc_number"}),
+    "leads:detail": ("get", lambda w: {"uuid": w["xc_lead"].uuid}),
+    "leads:verify": ("post", lambda w: {"uuid": w["xc_lead"].uuid}),
+    "leads:batch": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
+    "leads:batch_commit": ("post", lambda w: {"uuid": w["xc_batch"].uuid}),
+    "leads:batch_errors": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
+    "leads:batch_feedback": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
     "unit-detail": ("get", lambda w: {"code": w["xincheng"].code}),
     "person-detail": ("get", lambda w: {"uuid": w["alice"].uuid}),
     "person-reveal": ("post", lambda w: {"uuid": w["alice"].uuid, "field": "doc_number"}),
+}
+
+# Routes that take objects in the request body: the intruder names the other township's objects and must
+# change nothing. Values: the POST data.
+BODY_ROUTES = {
+    "leads:handover": lambda w: {"lead": [str(w["xc_lead"].uuid)], "to_unit": w["lz_community"].pk},
 }
 
 # Routes that list or search: the intruder's response must not contain any trace of the other township's
@@ -49,6 +61,10 @@ LIST_ROUTES = {
     "people:list": "?q=新城甲",
     "people:export": "?q=新城甲",
     "people:create": "",
+    "leads:list": "?q=新城甲",
+    "leads:overdue": "",
+    "leads:batches": "",
+    "leads:upload": "",
     "unit-list": "",
     "person-list": "?q=新城甲",
 }
@@ -93,7 +109,7 @@ def markers(world, *, known: str = "") -> list[str]:
 
 
 def test_every_route_is_classified():
-    unclassified = named_routes() - PUBLIC - OBJECT_ROUTES.keys() - LIST_ROUTES.keys()
+    unclassified = named_routes() - PUBLIC - OBJECT_ROUTES.keys() - LIST_ROUTES.keys() - BODY_ROUTES.keys()
     assert not unclassified, f"classify these routes in the route walker: {sorted(unclassified)}"
 
 
@@ -120,6 +136,15 @@ def test_other_township_gets_404_on_object_routes(name, world, client_for):
         owner = client_for("district")
     if method == "get":
         assert owner.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(BODY_ROUTES))
+def test_other_township_cannot_act_on_objects_named_in_the_body(name, world, client_for):
+    lead = world["xc_lead"]
+    response = client_for("township_b").post(_url(name), BODY_ROUTES[name](world))
+    assert response.status_code in {302, 403, 404}
+    lead.refresh_from_db()
+    assert lead.unit == world["xc_community"]
 
 
 @pytest.mark.parametrize("name", sorted(LIST_ROUTES))
@@ -149,6 +174,8 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "HomeView": "counts through restrict() in get_context_data",
         "UnitImportView": "form choices restricted to the user's districts",
         "TeamCreateView": "form choices restricted; service checks CHANGE; save_then_verify",
+        "BatchUploadView": "form choices restricted to the user's districts (Lead roles)",
+        "LeadHandoverView": "leads looked up through restrict(CHANGE); all must be found or 403",
         "UserCreateView": "form choices restricted; service checks MANAGE_USERS",
         "PersonCreateView": "form choices restricted; save_then_verify",
         "SpectacularAPIView": "schema only",

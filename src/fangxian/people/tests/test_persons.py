@@ -163,3 +163,11 @@ def test_the_unit_picker_narrows_lists_and_cannot_widen_them(world, client_for):
 def test_the_unit_picker_refuses_an_outside_redirect(world, client_for):
     response = client_for("district").get(reverse("core:focus"), {"unit": "410108001", "next": "https://evil.example/"})
     assert response.url == reverse("core:home")
+
+
+def test_a_person_with_leads_cannot_be_deleted(world, client_for):
+    alice = world["alice"]
+    response = client_for("district").post(reverse("people:delete", kwargs={"uuid": alice.uuid}), {"reason": "重复"})
+    assert response.status_code == 302 and Person.objects.filter(pk=alice.pk).exists()
+    with pytest.raises(ValidationError, match="不能删除"):
+        services.delete_person(actor=world["district"], person=alice, reason="重复")

@@ -1,0 +1,47 @@
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import BooleanWidget
+
+from fangxian.core.choices import Action
+from fangxian.core.models import Unit
+from fangxian.leads.choices import LeadCategory, LeadStatus, Outcome
+from fangxian.leads.models import Lead
+from fangxian.people.documents import clean_text
+
+
+def _units(request):
+    return Unit.objects.none() if request is None else Unit.objects.restrict(request.user, Action.VIEW)
+
+
+class LeadFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("姓名/证件号"), method="filter_text")
+    unit = django_filters.ModelChoiceFilter(
+        label=_("责任单位"), queryset=_units, to_field_name="code", method="filter_unit", empty_label=_("全部单位")
+    )
+    category = django_filters.ChoiceFilter(label=_("人员类别"), choices=LeadCategory.choices, empty_label=_("全部"))
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=LeadStatus.choices, empty_label=_("全部"))
+    outcome = django_filters.ChoiceFilter(label=_("核查结果"), choices=Outcome.choices, empty_label=_("全部"))
+    overdue = django_filters.BooleanFilter(label=_("仅超时"), method="filter_overdue", widget=BooleanWidget())
+
+    class Meta:
+        model = Lead
+        fields = ["q", "unit", "category", "status", "outcome", "overdue"]
+
+    def filter_text(self, queryset, name, value):
+        text = value.strip()
+        if not text:
+            return queryset
+        number = clean_text(text)
+        if any(character.isdigit() for character in number):
+            return queryset.filter(Q(person__doc_number=number) | Q(person__phone=number))
+        return queryset.filter(person__name__icontains=text)
+
+    def filter_unit(self, queryset, name, unit):
+        return queryset.filter(unit__path__startswith=unit.path) if unit else queryset
+
+    def filter_overdue(self, queryset, name, value):
+        if value:
+            return queryset.filter(status=LeadStatus.OPEN, deadline__lt=timezone.now())
+        return queryset

@@ -1,0 +1,56 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, scoped_units
+from fangxian.leads.choices import LeadCategory, LeadSource, Outcome
+from fangxian.leads.models import Lead
+
+UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+class UploadForm(StyledForm):
+    district = ScopedUnitChoiceField(label=_("接收区县"), queryset=None)
+    source = forms.ChoiceField(label=_("来源"), choices=LeadSource.choices, initial=LeadSource.CITY_PUSH)
+    pusher = forms.CharField(
+        label=_("推送单位"), max_length=100, required=False, help_text=_("同一推送单位的列对应会被记住")
+    )
+    default_category = forms.ChoiceField(
+        label=_("默认人员类别"),
+        choices=LeadCategory.choices,
+        initial=LeadCategory.OTHER,
+        help_text=_("名单中没有“推送原因/人员类别”列或无法识别时使用"),
+    )
+    file = forms.FileField(label=_("名单文件（.xlsx / .xls / .ods / .csv）"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = scoped_units(user, Action.CHANGE, [UnitLevel.DISTRICT], for_model=Lead)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(UPLOAD_SUFFIXES):
+            raise forms.ValidationError(_("不支持的文件类型：请上传 .xlsx、.xls、.ods 或 .csv"))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("文件超过 200 MB，请拆分后上传"))
+        if upload.size == 0:
+            raise forms.ValidationError(_("文件是空的"))
+        return upload
+
+
+class VerifyForm(StyledForm):
+    outcome = forms.ChoiceField(label=_("核查结果"), choices=Outcome.choices, widget=forms.RadioSelect)
+    outcome_note = forms.CharField(
+        label=_("说明"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    current_address = forms.CharField(label=_("现住址（核实）"), max_length=200, required=False)
+
+
+class HandoverForm(StyledForm):
+    to_unit = ScopedUnitChoiceField(label=_("分派给"), queryset=None)
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_unit"].queryset = scoped_units(user, Action.CHANGE, for_model=Lead)

@@ -1,0 +1,154 @@
+import datetime
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from python_calamine import CalamineWorkbook
+
+from fangxian.core.choices import AccessKind
+from fangxian.core.models import AccessRecord, ChangeRecord
+from fangxian.leads.choices import LeadStatus, Outcome
+from fangxian.leads.models import Handover, ImportBatch, Lead
+
+from .conftest import PUSH_HEADER, resident_id
+from .files import write_xlsx
+
+
+def sheet(response):
+    return CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
+
+
+def upload(client, world, path, **extra):
+    data = {"district": world["huiji"].pk, "source": "city_push", "pusher": "郑州市指挥部", "default_category": "other"}
+    data["file"] = SimpleUploadedFile(path.name, path.read_bytes())
+    return client.post(reverse("leads:upload"), {**data, **extra})
+
+
+def test_upload_check_and_commit_through_the_pages(world, client_for, pushed_rows, tmp_path):
+    client = client_for("district")
+    response = upload(client, world, write_xlsx(tmp_path / "push.xlsx", pushed_rows))
+    batch = ImportBatch.objects.get(file_name="push.xlsx")
+    assert response.url == reverse("leads:batch", kwargs={"uuid": batch.uuid})
+    page = client.get(response.url).content.decode()
+    assert "全部导入" in page and Lead.objects.filter(batch=batch).count() == 0
+    client.post(reverse("leads:batch_commit", kwargs={"uuid": batch.uuid}))
+    batch.refresh_from_db()
+    assert batch.status == "committed" and Lead.objects.filter(batch=batch).count() == 2
+
+
+def test_the_batch_page_masks_numbers_and_the_error_file_names_each_problem(world, client_for, tmp_path):
+    good = resident_id("41010819900101001")
+    bad = good[:-1] + ("1" if good[-1] == "0" else "0")
+    rows = [PUSH_HEADER, [1, "错号", bad], [2, "好人", resident_id("41010819900101013")]]
+    client = client_for("district")
+    response = upload(client, world, write_xlsx(tmp_path / "bad.xlsx", rows, merge_title=False))
+    page = client.get(response.url).content.decode()
+    assert "校验位" in page and bad not in page
+    assert "仅导入 1 条有效行" in page
+    batch = ImportBatch.objects.get(file_name="bad.xlsx")
+    errors = sheet(client.get(reverse("leads:batch_errors", kwargs={"uuid": batch.uuid})))
+    # Our column titles, then every row of the original file (its header first), each with its problems.
+    assert errors[0][-1] == "错误说明" and errors[1][1] == "姓名"
+    assert "校验位" in errors[2][-1] and errors[3][-1] == ""
+    assert AccessRecord.objects.filter(kind=AccessKind.EXPORT, detail__file="errors").exists()
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_refused_with_a_message(world, client_for):
+    response = client_for("district").post(
+        reverse("leads:upload"),
+        {
+            "district": world["huiji"].pk,
+            "source": "city_push",
+            "default_category": "other",
+            "file": SimpleUploadedFile("名单.xlsx", b"PK\x03\x04 broken"),
+        },
+    )
+    assert response.status_code == 200 and "无法读取" in response.content.decode()
+    response = client_for("district").post(
+        reverse("leads:upload"),
+        {
+            "district": world["huiji"].pk,
+            "source": "city_push",
+            "default_category": "other",
+            "file": SimpleUploadedFile("名单.pdf", b"%PDF"),
+        },
+    )
+    assert "不支持的文件类型" in response.content.decode()
+
+
+def test_a_township_officer_cannot_upload_for_the_district(world, client_for, pushed_rows, tmp_path):
+    response = upload(client_for("township_a"), world, write_xlsx(tmp_path / "push.xlsx", pushed_rows))
+    assert response.status_code == 200 and not ImportBatch.objects.filter(file_name="push.xlsx").exists()
+
+
+def test_the_grid_team_verifies_a_lead_and_it_is_audited(world, client_for):
+    lead = world["xc_lead"]
+    client = client_for("grid")
+    page = client.get(reverse("leads:detail", kwargs={"uuid": lead.uuid})).content.decode()
+    assert world["alice"].doc_number not in page  # the pushed row is shown masked
+    client.post(
+        reverse("leads:verify", kwargs={"uuid": lead.uuid}),
+        {"outcome": Outcome.PLACED_UNDER_MEASURE, "outcome_note": "已转运集中隔离", "current_address": "金河社区1号楼"},
+    )
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CLOSED and lead.verified_by == world["grid"]
+    record = ChangeRecord.objects.get(object_id=str(lead.uuid), reason="核查反馈")
+    assert record.after["outcome"] == Outcome.PLACED_UNDER_MEASURE
+
+
+def test_some_outcomes_need_a_note(world, client_for):
+    lead = world["xc_lead"]
+    client_for("grid").post(reverse("leads:verify", kwargs={"uuid": lead.uuid}), {"outcome": Outcome.NOT_IN_AREA})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.OPEN
+
+
+def test_the_read_only_clerk_cannot_verify(world, client_for):
+    lead = world["xc_lead"]
+    response = client_for("clerk").post(
+        reverse("leads:verify", kwargs={"uuid": lead.uuid}), {"outcome": Outcome.NO_MEASURE_NEEDED}
+    )
+    assert response.status_code == 404
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.OPEN
+
+
+def test_leads_are_handed_down_with_who_and_when(world, client_for):
+    lead = world["xc_lead"]
+    client_for("township_a").post(
+        reverse("leads:handover"), {"lead": [str(lead.uuid)], "to_unit": world["xc_grid"].pk, "note": "请网格核查"}
+    )
+    lead.refresh_from_db()
+    assert lead.unit == world["xc_grid"]
+    handover = Handover.objects.filter(lead=lead).latest("id")
+    assert (handover.from_unit, handover.to_unit, handover.by) == (
+        world["xc_community"],
+        world["xc_grid"],
+        world["township_a"],
+    )
+
+
+def test_the_overdue_board_shows_late_leads_to_each_level_in_scope(world, client_for):
+    lead = world["xc_lead"]
+    Lead.objects.filter(pk=lead.pk).update(deadline=timezone.now() - datetime.timedelta(hours=3))
+    assert "新城甲" in client_for("township_a").get(reverse("leads:overdue")).content.decode()
+    assert "新城甲" in client_for("district").get(reverse("leads:overdue")).content.decode()
+    assert "新城甲" not in client_for("township_b").get(reverse("leads:overdue")).content.decode()
+    home = client_for("district").get(reverse("core:home"))
+    assert home.context["overdue_leads"] == 1
+
+
+def test_the_feedback_export_gives_the_pushers_rows_with_outcomes(world, client_for, pushed_rows, tmp_path):
+    client = client_for("district")
+    upload(client, world, write_xlsx(tmp_path / "push.xlsx", pushed_rows))
+    batch = ImportBatch.objects.get(file_name="push.xlsx")
+    client.post(reverse("leads:batch_commit", kwargs={"uuid": batch.uuid}))
+    lead = Lead.objects.get(batch=batch, person__name="王五")
+    client_for("district").post(
+        reverse("leads:verify", kwargs={"uuid": lead.uuid}), {"outcome": Outcome.NO_MEASURE_NEEDED}
+    )
+    rows = sheet(client.get(reverse("leads:batch_feedback", kwargs={"uuid": batch.uuid})))
+    assert rows[0][:3] == ["序号", "姓名", "公民身份号码"] and "核查结果" in rows[0]
+    by_name = {row[1]: row for row in rows[1:]}
+    assert by_name["王五"][rows[0].index("核查结果")] == "已找到，无需管控"

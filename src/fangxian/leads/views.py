@@ -1,0 +1,294 @@
+from operator import itemgetter
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Min
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, View
+
+from fangxian.core.audit import record_access
+from fangxian.core.choices import AccessKind, Action
+from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
+from fangxian.core.masking import mask_numbers_in_text
+from fangxian.core.scoping import user_can
+from fangxian.core.tabular import TableReadError, read_rows, spool_upload
+from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin
+from fangxian.leads import services
+from fangxian.leads.choices import BatchStatus, LeadStatus
+from fangxian.leads.filtersets import LeadFilterSet
+from fangxian.leads.forms import HandoverForm, UploadForm, VerifyForm
+from fangxian.leads.models import ImportBatch, Lead
+from fangxian.leads.tables import feedback_columns
+
+ERRORS_SHOWN = 500
+
+
+class LeadListView(ScopedListView):
+    model = Lead
+    filterset_class = LeadFilterSet
+    template_name = "leads/lead_list.html"
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset.select_related("person", "unit"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["now"] = timezone.now()
+        context["handover_form"] = HandoverForm(user=self.request.user)
+        return context
+
+
+class OverdueBoardView(ScopedListView):
+    """失管漏管: every open lead past its deadline, oldest first, with counts per responsible unit."""
+
+    model = Lead
+    template_name = "leads/overdue_board.html"
+
+    def filter_queryset(self, queryset):
+        return services.overdue(queryset).select_related("person", "unit").order_by("deadline", "id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        by_unit = (
+            self.get_queryset()
+            .order_by()
+            .values("unit__name", "unit__code")
+            .annotate(n=Count("id"), oldest=Min("deadline"))
+        )
+        context["by_unit"] = sorted(by_unit, key=lambda row: row["oldest"])
+        context["now"] = timezone.now()
+        return context
+
+
+class LeadDetailView(ScopedDetailView):
+    model = Lead
+    slug_field = slug_url_kwarg = "uuid"
+    template_name = "leads/lead_detail.html"
+    context_object_name = "lead"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("person", "unit", "batch", "verified_by")
+
+    def get_object(self, queryset=None):
+        lead = super().get_object(queryset)
+        record_access(actor=self.request.user, kind=AccessKind.DETAIL, unit=lead.unit, instance=lead)
+        return lead
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        lead = self.object
+        # The pushed row holds the full ID and phone as the city sent them: listed here masked like everywhere.
+        context["pushed"] = [(key, mask_numbers_in_text(str(value))) for key, value in lead.pushed_data.items()]
+        context["handovers"] = lead.handovers.select_related("from_unit", "to_unit", "by")
+        can_change = user_can(self.request.user, Action.CHANGE, lead.unit, model=Lead)
+        context["can_change"] = can_change and lead.status == LeadStatus.OPEN
+        context["verify_form"] = VerifyForm(initial={"current_address": lead.person.address})
+        context["handover_form"] = HandoverForm(user=self.request.user)
+        context["overdue"] = lead.status == LeadStatus.OPEN and lead.deadline < timezone.now()
+        return context
+
+
+class LeadVerifyView(ScopedObjectMixin, View):
+    model = Lead
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+    http_method_names = ["post"]
+
+    def post(self, request, uuid):
+        lead = self.get_object()
+        form = VerifyForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ValidationError([m for errors in form.errors.values() for m in errors])
+            with transaction.atomic():
+                services.verify_lead(
+                    actor=request.user,
+                    lead=lead,
+                    outcome=form.cleaned_data["outcome"],
+                    note=form.cleaned_data["outcome_note"],
+                    current_address=form.cleaned_data["current_address"],
+                )
+            messages.success(request, _("核查结果已保存，任务已办结"))
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        return HttpResponseRedirect(reverse("leads:detail", kwargs={"uuid": lead.uuid}))
+
+
+class LeadHandoverView(LoginRequiredMixin, View):
+    """Hand one or many leads (chosen on the list or the detail page) to another unit in scope."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = HandoverForm(request.POST, user=request.user)
+        uuids = request.POST.getlist("lead")
+        back = request.POST.get("next") or reverse("leads:list")
+        if not back.startswith("/"):
+            back = reverse("leads:list")
+        if not form.is_valid() or not uuids:
+            messages.error(request, _("请选择任务和要分派的单位"))
+            return HttpResponseRedirect(back)
+        leads = list(Lead.objects.restrict(request.user, Action.CHANGE).filter(uuid__in=uuids[:5000]))
+        if len(leads) != len(set(uuids)):
+            raise PermissionDenied(_("部分任务不在您的管辖范围内"))
+        try:
+            with transaction.atomic():
+                moved = services.hand_over(
+                    actor=request.user,
+                    leads=leads,
+                    to_unit=form.cleaned_data["to_unit"],
+                    note=form.cleaned_data["note"],
+                )
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+            return HttpResponseRedirect(back)
+        messages.success(request, _("已分派 %(count)s 条任务") % {"count": moved})
+        return HttpResponseRedirect(back)
+
+
+# ---------------------------------------------------------------- pushed lists
+
+
+class BatchListView(ScopedListView):
+    model = ImportBatch
+    template_name = "leads/batch_list.html"
+
+    def filter_queryset(self, queryset):
+        return queryset.select_related("uploaded_by", "district")
+
+
+class BatchUploadView(LoginRequiredMixin, FormView):
+    template_name = "leads/batch_upload.html"
+    form_class = UploadForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        upload = data["file"]
+        try:
+            with spool_upload(upload) as path, transaction.atomic():
+                batch, _plan = services.stage_batch(
+                    actor=self.request.user,
+                    district=data["district"],
+                    path=path,
+                    file_name=upload.name,
+                    source=data["source"],
+                    pusher=data["pusher"].strip(),
+                    default_category=data["default_category"],
+                )
+        except TableReadError as error:
+            form.add_error("file", str(error))
+            return self.form_invalid(form)
+        return HttpResponseRedirect(reverse("leads:batch", kwargs={"uuid": batch.uuid}))
+
+
+class BatchDetailView(ScopedDetailView):
+    model = ImportBatch
+    slug_field = slug_url_kwarg = "uuid"
+    template_name = "leads/batch_detail.html"
+    context_object_name = "batch"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        batch = self.object
+        context["errors"] = batch.errors[:ERRORS_SHOWN]
+        context["more_errors"] = max(0, len(batch.errors) - ERRORS_SHOWN)
+        context["previous"] = services.previous_import(batch) if batch.status != BatchStatus.COMMITTED else None
+        context["can_commit"] = (
+            batch.status == BatchStatus.VALIDATED
+            and bool(batch.mapping)
+            and user_can(self.request.user, Action.CHANGE, batch.district, model=ImportBatch)
+        )
+        context["mapping"] = (
+            sorted(
+                ((field, batch.mapping["headers"][index]) for field, index in batch.mapping.get("columns", {}).items()),
+                key=lambda item: item[0],
+            )
+            if batch.mapping
+            else []
+        )
+        return context
+
+
+class BatchCommitView(ScopedObjectMixin, View):
+    model = ImportBatch
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+    http_method_names = ["post"]
+
+    def post(self, request, uuid):
+        batch = self.get_object()
+        valid_only = request.POST.get("valid_only") == "1"
+        try:
+            with transaction.atomic():
+                summary = services.commit_batch(actor=request.user, batch=batch, valid_only=valid_only)
+        except (ValidationError, TableReadError) as error:
+            messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+        else:
+            if "already_imported" in summary:
+                messages.info(request, _("该文件此前已导入，本次未新增任何人员或任务"))
+            else:
+                messages.success(
+                    request,
+                    _("导入完成：新增人员 %(persons)s，生成协查任务 %(leads)s")
+                    % {"persons": summary["new_persons"], "leads": summary["leads"]},
+                )
+        return HttpResponseRedirect(reverse("leads:batch", kwargs={"uuid": batch.uuid}))
+
+
+class BatchErrorFileView(ScopedObjectMixin, View):
+    """The file back as the user sent it, with an added column saying what is wrong on each row."""
+
+    model = ImportBatch
+    lookup_field = lookup_url_kwarg = "uuid"
+
+    def get(self, request, uuid):
+        batch = self.get_object()
+        try:
+            rows = read_rows(batch.stored_path)
+        except (TableReadError, OSError) as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(reverse("leads:batch", kwargs={"uuid": batch.uuid}))
+        problems: dict[int, list[str]] = {}
+        for error in batch.errors:
+            problems.setdefault(error["row"], []).append(
+                f"[{error['column']}] {error['message']}" if error["column"] else error["message"]
+            )
+        width = max((len(row) for row in rows), default=0)
+        padded = [[*row, *[""] * (width - len(row)), "；".join(problems.get(n, []))] for n, row in enumerate(rows, 1)]
+        columns = [Column(f"第{i + 1}列", itemgetter(i), 16) for i in range(width)]
+        columns.append(Column("错误说明", itemgetter(width), 60))
+        content, _count = xlsx_bytes(title="错误标注", columns=columns, rows=padded)
+        record_access(
+            actor=request.user, kind=AccessKind.EXPORT, unit=batch.district, instance=batch, detail={"file": "errors"}
+        )
+        return xlsx_response(filename=f"错误标注-{batch.file_name.rsplit('.', 1)[0]}", content=content)
+
+
+class BatchFeedbackView(ScopedObjectMixin, View):
+    """回传: the pusher's rows with what the verification found, for sending back up."""
+
+    model = ImportBatch
+    action = Action.EXPORT
+    lookup_field = lookup_url_kwarg = "uuid"
+
+    def get(self, request, uuid):
+        batch = self.get_object()
+        leads = batch.leads.select_related("unit").order_by("row_number", "id")
+        headers = batch.mapping.get("headers", []) if batch.mapping else []
+        content, count = xlsx_bytes(title="核查反馈", columns=feedback_columns(headers), rows=leads.iterator(2000))
+        record_access(
+            actor=request.user,
+            kind=AccessKind.EXPORT,
+            unit=batch.district,
+            instance=batch,
+            detail={"file": "feedback", "rows": count},
+        )
+        return xlsx_response(filename=f"核查反馈-{batch.file_name.rsplit('.', 1)[0]}", content=content)
