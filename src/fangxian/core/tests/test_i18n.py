@@ -20,3 +20,10 @@ def test_english_error_pages(world, client_for):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     response = client.get(reverse("people:detail", kwargs={"uuid": world["alice"].uuid}))
     assert response.status_code == 404 and "outside your area" in response.content.decode()
+
+
+def test_the_leads_pages_are_translated(world, client_for):
+    client = client_for("township_a")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("leads:list")).content.decode()
+    assert "Close contact" in page and "Hand over the selected leads" in page and "协查任务" not in page
