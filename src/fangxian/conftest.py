@@ -98,7 +98,13 @@ def world(db, tmp_path):
         pushed_data={"姓名": alice.name, "身份证号": alice.doc_number},
     )
     Handover.objects.create(lead=xc_lead, to_unit=xc_community, by=officer)
+    from fangxian.core.models import Job
+
+    xc_job = Job.objects.create(
+        kind="lead_import", title="新城街道的后台任务", unit=xincheng, created_by=users["township_a"], status="done"
+    )
     return {
+        "xc_job": xc_job,
         "xc_batch": batch,
         "xc_lead": xc_lead,
         "xc_team": xc_team,
@@ -115,6 +121,24 @@ def world(db, tmp_path):
         "system": system,
         **users,
     }
+
+
+@pytest.fixture
+def run_worker(monkeypatch):
+    """Run the real worker (django-tasks' database queue) over what is queued, inside the test's transaction.
+
+    A worker process closes its connection between tasks; here that connection holds the test's open
+    transaction, so only that one call is made a no-op. Claiming, running and storing results are real.
+    """
+    from django.core.management import call_command
+    from django_tasks_db.management.commands import db_worker
+
+    def run():
+        monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+        call_command("worker", batch=True)
+        monkeypatch.undo()
+
+    return run
 
 
 @pytest.fixture

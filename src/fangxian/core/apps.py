@@ -5,3 +5,6 @@ class CoreConfig(AppConfig):
     name = "fangxian.core"
     label = "core"
     verbose_name = "基础"
+
+    def ready(self) -> None:
+        from fangxian.core import jobs  # noqa: F401  (registers the stale-job sweep)

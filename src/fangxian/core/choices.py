@@ -65,3 +65,11 @@ class AccessKind(models.TextChoices):
     API_READ = "api_read", _("接口读取")
     SEARCH = "search", _("检索")
     LIST = "list", _("列表浏览")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+    INTERRUPTED = "interrupted", _("已中断")

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from fangxian.core.choices import LEVEL_CODE_LENGTH, AccessKind, ChangeKind, Role, UnitLevel
+from fangxian.core.choices import LEVEL_CODE_LENGTH, AccessKind, ChangeKind, JobStatus, Role, UnitLevel
 from fangxian.core.scoping import ScopedQuerySet
 
 
@@ -273,6 +273,35 @@ class AccessRecord(models.Model):
             return value
 
         return {key: shown(value) for key, value in self.detail.items() if key != "ids"}
+
+
+class Job(models.Model):
+    """A long piece of work run by the worker: who asked, for which unit, how far it got, and what it produced."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField("类型", max_length=32)
+    title = models.CharField("名称", max_length=200)
+    status = models.CharField("状态", max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(User, verbose_name="发起人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    arguments = models.JSONField(default=dict)
+    result = models.JSONField(default=dict, blank=True)
+    log = models.TextField("日志", blank=True)
+    result_url = models.CharField(max_length=300, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 def new_request_id() -> str:

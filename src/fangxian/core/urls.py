@@ -22,6 +22,8 @@ urlpatterns = [
     path("users/new/", views.UserCreateView.as_view(), name="user_create"),
     path("users/<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
     path("users/<int:pk>/<str:operation>/", views.UserActionView.as_view(), name="user_action"),
+    path("jobs/", views.JobListView.as_view(), name="job_list"),
+    path("jobs/<uuid:uuid>/", views.JobDetailView.as_view(), name="job_detail"),
     path("audit/changes/", views.ChangeRecordListView.as_view(), name="change_list"),
     path("audit/access/", views.AccessRecordListView.as_view(), name="access_list"),
 ]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from fangxian.core import services
-from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.choices import Action, JobStatus, UnitLevel
 from fangxian.core.filtersets import AccessRecordFilterSet, ChangeRecordFilterSet
 from fangxian.core.forms import (
     GrantForm,
@@ -26,7 +26,8 @@ from fangxian.core.forms import (
     UserCreateForm,
     style_form,
 )
-from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, TeamMember, Unit, User
+from fangxian.core.jobs import read_progress
+from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, Job, TeamMember, Unit, User
 from fangxian.core.scoping import within
 from fangxian.core.tabular import TableReadError, read_uploaded_rows
 
@@ -457,6 +458,33 @@ def _add_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+# ---------------------------------------------------------------- background jobs
+
+
+class JobListView(ScopedListView):
+    model = Job
+    template_name = "core/job_list.html"
+
+    def filter_queryset(self, queryset):
+        return queryset.select_related("created_by", "unit")
+
+
+class JobDetailView(ScopedDetailView):
+    model = Job
+    slug_field = slug_url_kwarg = "uuid"
+    context_object_name = "job"
+
+    def get_template_names(self):
+        # The same view answers the page and the fragment htmx polls every second.
+        return ["core/_job_progress.html"] if self.request.headers.get("HX-Request") else ["core/job_detail.html"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["progress"] = read_progress(self.object)
+        context["finished"] = self.object.status not in {JobStatus.QUEUED, JobStatus.RUNNING}
+        return context
 
 
 # ---------------------------------------------------------------- audit

@@ -5,3 +5,6 @@ class LeadsConfig(AppConfig):
     name = "fangxian.leads"
     label = "leads"
     verbose_name = "协查"
+
+    def ready(self) -> None:
+        from fangxian.leads import jobs  # noqa: F401  (registers the job handlers)

@@ -138,8 +138,17 @@ def previous_import(batch: ImportBatch) -> ImportBatch | None:
     )
 
 
+def _silent(message: str, **counts) -> None:
+    pass
+
+
 def commit_batch(
-    *, actor: User, batch: ImportBatch, valid_only: bool = False, plan: intake.IntakePlan | None = None
+    *,
+    actor: User,
+    batch: ImportBatch,
+    valid_only: bool = False,
+    plan: intake.IntakePlan | None = None,
+    report=_silent,
 ) -> dict:
     """Phase two: create the missing persons, one lead per person and category not already open, the hand-overs
     and the change records, in the caller's transaction. Re-running a committed file changes nothing.
@@ -155,6 +164,7 @@ def commit_batch(
         return _finish(batch, {**batch.summary, "leads": 0, "new_persons": 0, "already_imported": str(earlier.uuid)})
     if not batch.mapping:
         raise ValidationError("该文件未找到表头，不能导入")
+    report("读取并校验文件", done=0, total=batch.summary.get("rows", 0))
     plan = plan or plan_rows(
         read_rows(batch.stored_path),
         default_category=batch.default_category,
@@ -164,6 +174,7 @@ def commit_batch(
         raise ValidationError(f"文件有 {plan.invalid_rows} 行错误：请修正后重新上传，或选择“仅导入有效行”")
     received_at = timezone.now()
     router = Router(batch.district)
+    report("按证件号码匹配已有人员", done=0, total=len(plan.rows))
     existing = match_persons(plan.rows)
 
     new_rows = [row for row in plan.rows if (row.document.doc_type, row.document.number) not in existing]
@@ -173,7 +184,9 @@ def commit_batch(
         )
         for row in new_rows
     ]
+    report("登记新增人员", done=0, total=len(plan.rows))
     new_ids = bulk_register_persons(actor=actor, rows=person_rows, reason=f"推送名单导入：{batch.file_name}")
+    report("生成协查任务", done=len(new_rows), total=len(plan.rows))
     for row, pk in zip(new_rows, new_ids, strict=True):
         existing[(row.document.doc_type, row.document.number)] = pk
     home_unit = _home_units(existing, new_ids, person_rows)
@@ -188,6 +201,7 @@ def commit_batch(
         router=router,
         received_at=received_at,
     )
+    report("保存导入结果", done=len(plan.rows), total=len(plan.rows))
     if batch.pusher:
         SourceMapping.objects.update_or_create(
             district=batch.district, pusher=batch.pusher, defaults={"mapping": batch.mapping}

@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, View
 
 from fangxian.core.audit import record_access
-from fangxian.core.choices import AccessKind, Action
+from fangxian.core.choices import AccessKind, Action, JobStatus
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
+from fangxian.core.jobs import read_progress, start_job
 from fangxian.core.masking import mask_numbers_in_text
+from fangxian.core.models import Job
 from fangxian.core.scoping import user_can
 from fangxian.core.tabular import TableReadError, read_rows, spool_upload
 from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin
@@ -22,6 +24,7 @@ from fangxian.leads import services
 from fangxian.leads.choices import BatchStatus, LeadStatus
 from fangxian.leads.filtersets import LeadFilterSet
 from fangxian.leads.forms import HandoverForm, UploadForm, VerifyForm
+from fangxian.leads.jobs import IMPORT_JOB
 from fangxian.leads.models import ImportBatch, Lead
 from fangxian.leads.tables import feedback_columns
 
@@ -201,9 +204,14 @@ class BatchDetailView(ScopedDetailView):
         context["errors"] = batch.errors[:ERRORS_SHOWN]
         context["more_errors"] = max(0, len(batch.errors) - ERRORS_SHOWN)
         context["previous"] = services.previous_import(batch) if batch.status != BatchStatus.COMMITTED else None
+        job = context["job"] = import_job_of(batch)
+        running = job is not None and job.status in {JobStatus.QUEUED, JobStatus.RUNNING}
+        context["finished"] = not running
+        context["progress"] = read_progress(job) if job is not None else {}
         context["can_commit"] = (
             batch.status == BatchStatus.VALIDATED
             and bool(batch.mapping)
+            and not running
             and user_can(self.request.user, Action.CHANGE, batch.district, model=ImportBatch)
         )
         context["mapping"] = (
@@ -218,6 +226,8 @@ class BatchDetailView(ScopedDetailView):
 
 
 class BatchCommitView(ScopedObjectMixin, View):
+    """Starts phase two as a background job; the batch page follows its progress."""
+
     model = ImportBatch
     action = Action.CHANGE
     lookup_field = lookup_url_kwarg = "uuid"
@@ -225,22 +235,28 @@ class BatchCommitView(ScopedObjectMixin, View):
 
     def post(self, request, uuid):
         batch = self.get_object()
-        valid_only = request.POST.get("valid_only") == "1"
-        try:
-            with transaction.atomic():
-                summary = services.commit_batch(actor=request.user, batch=batch, valid_only=valid_only)
-        except (ValidationError, TableReadError) as error:
-            messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
-        else:
-            if "already_imported" in summary:
-                messages.info(request, _("该文件此前已导入，本次未新增任何人员或任务"))
-            else:
-                messages.success(
-                    request,
-                    _("导入完成：新增人员 %(persons)s，生成协查任务 %(leads)s")
-                    % {"persons": summary["new_persons"], "leads": summary["leads"]},
-                )
-        return HttpResponseRedirect(reverse("leads:batch", kwargs={"uuid": batch.uuid}))
+        url = reverse("leads:batch", kwargs={"uuid": batch.uuid})
+        if batch.status != BatchStatus.VALIDATED or import_job_of(batch, active=True) is not None:
+            messages.info(request, _("该名单已导入或正在导入"))
+            return HttpResponseRedirect(url)
+        with transaction.atomic():
+            start_job(
+                actor=request.user,
+                kind=IMPORT_JOB,
+                title=_("导入推送名单：%(name)s") % {"name": batch.file_name},
+                unit=batch.district,
+                result_url=url,
+                arguments={"batch": batch.pk, "valid_only": request.POST.get("valid_only") == "1"},
+            )
+        messages.info(request, _("已开始导入，可离开本页，稍后在“后台任务”中查看"))
+        return HttpResponseRedirect(url)
+
+
+def import_job_of(batch: ImportBatch, *, active: bool = False):
+    jobs = Job.objects.filter(kind=IMPORT_JOB, arguments__batch=batch.pk)
+    if active:
+        jobs = jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+    return jobs.order_by("-created_at").first()
 
 
 class BatchErrorFileView(ScopedObjectMixin, View):

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
-from fangxian.core.choices import AccessKind
-from fangxian.core.models import AccessRecord, ChangeRecord
+from fangxian.core.choices import AccessKind, JobStatus
+from fangxian.core.models import AccessRecord, ChangeRecord, Job
 from fangxian.leads.choices import LeadStatus, Outcome
 from fangxian.leads.models import Handover, ImportBatch, Lead
 
@@ -19,22 +19,37 @@ def sheet(response):
     return CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
 
 
+def commit_through_the_worker(client, batch, capture, run_worker, **data):
+    """Press the commit button, then let the real worker (django-tasks' database queue) run the job."""
+    with capture(execute=True):
+        response = client.post(reverse("leads:batch_commit", kwargs={"uuid": batch.uuid}), data)
+    run_worker()
+    return response
+
+
 def upload(client, world, path, **extra):
     data = {"district": world["huiji"].pk, "source": "city_push", "pusher": "郑州市指挥部", "default_category": "other"}
     data["file"] = SimpleUploadedFile(path.name, path.read_bytes())
     return client.post(reverse("leads:upload"), {**data, **extra})
 
 
-def test_upload_check_and_commit_through_the_pages(world, client_for, pushed_rows, tmp_path):
+def test_upload_check_and_commit_through_the_pages(
+    world, client_for, pushed_rows, tmp_path, django_capture_on_commit_callbacks, run_worker
+):
     client = client_for("district")
     response = upload(client, world, write_xlsx(tmp_path / "push.xlsx", pushed_rows))
     batch = ImportBatch.objects.get(file_name="push.xlsx")
     assert response.url == reverse("leads:batch", kwargs={"uuid": batch.uuid})
     page = client.get(response.url).content.decode()
     assert "全部导入" in page and Lead.objects.filter(batch=batch).count() == 0
-    client.post(reverse("leads:batch_commit", kwargs={"uuid": batch.uuid}))
+    commit_through_the_worker(client, batch, django_capture_on_commit_callbacks, run_worker)
     batch.refresh_from_db()
     assert batch.status == "committed" and Lead.objects.filter(batch=batch).count() == 2
+    job = Job.objects.get(kind="lead_import", arguments__batch=batch.pk)
+    assert job.status == JobStatus.DONE and job.result["leads"] == 2 and "生成协查任务" in job.log
+    assert ChangeRecord.objects.filter(job_id=str(job.uuid), model="leads.lead").count() == 2
+    page = client.get(reverse("leads:batch", kwargs={"uuid": batch.uuid})).content.decode()
+    assert "已完成" in page and "导出核查反馈" in page
 
 
 def test_the_batch_page_masks_numbers_and_the_error_file_names_each_problem(world, client_for, tmp_path):
@@ -139,11 +154,13 @@ def test_the_overdue_board_shows_late_leads_to_each_level_in_scope(world, client
     assert home.context["overdue_leads"] == 1
 
 
-def test_the_feedback_export_gives_the_pushers_rows_with_outcomes(world, client_for, pushed_rows, tmp_path):
+def test_the_feedback_export_gives_the_pushers_rows_with_outcomes(
+    world, client_for, pushed_rows, tmp_path, django_capture_on_commit_callbacks, run_worker
+):
     client = client_for("district")
     upload(client, world, write_xlsx(tmp_path / "push.xlsx", pushed_rows))
     batch = ImportBatch.objects.get(file_name="push.xlsx")
-    client.post(reverse("leads:batch_commit", kwargs={"uuid": batch.uuid}))
+    commit_through_the_worker(client, batch, django_capture_on_commit_callbacks, run_worker)
     lead = Lead.objects.get(batch=batch, person__name="王五")
     client_for("district").post(
         reverse("leads:verify", kwargs={"uuid": lead.uuid}), {"outcome": Outcome.NO_MEASURE_NEEDED}
@@ -152,3 +169,25 @@ def test_the_feedback_export_gives_the_pushers_rows_with_outcomes(world, client_
     assert rows[0][:3] == ["序号", "姓名", "公民身份号码"] and "核查结果" in rows[0]
     by_name = {row[1]: row for row in rows[1:]}
     assert by_name["王五"][rows[0].index("核查结果")] == "已找到，无需管控"
+
+
+def test_an_interrupted_import_left_nothing_and_can_be_run_again(
+    world, client_for, pushed_rows, tmp_path, django_capture_on_commit_callbacks, run_worker
+):
+    client = client_for("district")
+    upload(client, world, write_xlsx(tmp_path / "push.xlsx", pushed_rows))
+    batch = ImportBatch.objects.get(file_name="push.xlsx")
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("leads:batch_commit", kwargs={"uuid": batch.uuid}))
+    job = Job.objects.get(kind="lead_import", arguments__batch=batch.pk)
+    # The worker took the job and its process was killed before it finished: the row stays "running".
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, started_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    from fangxian.core.jobs import sweep_stale_jobs
+
+    assert sweep_stale_jobs() == 1
+    batch.refresh_from_db()
+    assert batch.status == "validated" and not Lead.objects.filter(batch=batch).exists()
+    commit_through_the_worker(client, batch, django_capture_on_commit_callbacks, run_worker)
+    assert Lead.objects.filter(batch=batch).count() == 2

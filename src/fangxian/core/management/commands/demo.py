@@ -33,4 +33,4 @@ class Command(BaseCommand):
         for username, display_name, role, _ in demo.DEMO_USERS:
             self.stdout.write(f"  {username:<10} {role.label}　{display_name}")
         if not no_serve:
-            call_command("serve", bind=bind)
+            call_command("serve", bind=bind, with_worker=True)

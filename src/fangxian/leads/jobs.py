@@ -1,0 +1,18 @@
+from django.db import transaction
+
+from fangxian.core.jobs import Report, handler
+from fangxian.core.models import Job
+from fangxian.leads import services
+from fangxian.leads.models import ImportBatch
+
+IMPORT_JOB = "lead_import"
+
+
+@handler(IMPORT_JOB)
+def import_batch(job: Job, report: Report) -> dict:
+    """Phase two of a pushed list, in one transaction: a killed worker leaves nothing half-written."""
+    batch = ImportBatch.objects.get(pk=job.arguments["batch"])
+    with transaction.atomic():
+        return services.commit_batch(
+            actor=job.created_by, batch=batch, valid_only=job.arguments.get("valid_only", False), report=report
+        )
