@@ -191,3 +191,8 @@ def test_an_interrupted_import_left_nothing_and_can_be_run_again(
     assert batch.status == "validated" and not Lead.objects.filter(batch=batch).exists()
     commit_through_the_worker(client, batch, django_capture_on_commit_callbacks, run_worker)
     assert Lead.objects.filter(batch=batch).count() == 2
+
+
+def test_the_list_counts_down_to_each_deadline(world, client_for):
+    page = client_for("township_a").get(reverse("leads:list")).content.decode()
+    assert "剩余 7" in page and "小时" in page  # an 8-hour close-contact deadline, just received
