@@ -1,11 +1,18 @@
 from django.db import transaction
 
+from fangxian.core import services as core_services
 from fangxian.core.jobs import Report, handler
 from fangxian.core.models import Job
+from fangxian.core.sweeps import sweep
 from fangxian.leads import services
 from fangxian.leads.models import ImportBatch
 
 IMPORT_JOB = "lead_import"
+
+
+@sweep
+def escalate_overdue_leads() -> int:
+    return services.escalate_overdue(actor=core_services.service_account())
 
 
 @handler(IMPORT_JOB)

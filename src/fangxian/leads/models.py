@@ -90,6 +90,10 @@ class Lead(models.Model):
     verified_by = models.ForeignKey(
         User, verbose_name=_("核查人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    escalated_to = models.ForeignKey(
+        Unit, verbose_name=_("已升级至"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"

@@ -383,3 +383,43 @@ def hand_over(*, actor: User, leads: Iterable[Lead], to_unit: Unit, note: str = 
 def overdue(queryset, *, now: datetime.datetime | None = None):
     """Leads neither closed nor under a measure past their deadline: 失管/漏管."""
     return queryset.filter(status=LeadStatus.OPEN, deadline__lt=now or timezone.now())
+
+
+ESCALATION_STEP = datetime.timedelta(hours=12)
+
+
+def escalate_overdue(*, actor: User, now: datetime.datetime | None = None) -> int:
+    """Raise overdue leads one level per step past their deadline (at the deadline: the level above the
+    responsible unit; 12 hours later: the next; up to the district). The responsible unit keeps the lead:
+    the person must still be found there; the levels above see it flagged on their boards."""
+    require_actor(actor)
+    now = now or timezone.now()
+    late = overdue(Lead.objects.all(), now=now).select_related("unit", "escalated_to")
+    codes_needed: dict[Lead, list[str]] = {}
+    for lead in late.iterator(2000):
+        codes_needed[lead] = lead.unit.path.strip("/").split("/")[:-1]
+    units = {
+        unit.code: unit for unit in Unit.objects.filter(code__in={c for codes in codes_needed.values() for c in codes})
+    }
+    changed = 0
+    for lead, ancestor_codes in codes_needed.items():
+        if not ancestor_codes:
+            continue
+        steps = 1 + int((now - lead.deadline) / ESCALATION_STEP)
+        target = units.get(ancestor_codes[max(0, len(ancestor_codes) - steps)])
+        if target is None or target == lead.escalated_to:
+            continue
+        before = {"escalated_to_id": lead.escalated_to_id}
+        lead.escalated_to, lead.escalated_at = target, now
+        lead.save(update_fields=["escalated_to", "escalated_at"])
+        record_change(
+            actor=actor,
+            kind=ChangeKind.UPDATE,
+            instance=lead,
+            unit=lead.unit,
+            before=before,
+            after={"escalated_to_id": target.pk},
+            reason=f"超时未办结，自动升级至{target.name}",
+        )
+        changed += 1
+    return changed

@@ -53,7 +53,7 @@ class OverdueBoardView(ScopedListView):
     template_name = "leads/overdue_board.html"
 
     def filter_queryset(self, queryset):
-        return services.overdue(queryset).select_related("person", "unit").order_by("deadline", "id")
+        return services.overdue(queryset).select_related("person", "unit", "escalated_to").order_by("deadline", "id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -92,7 +92,8 @@ class LeadDetailView(ScopedDetailView):
         context["can_change"] = can_change and lead.status == LeadStatus.OPEN
         context["verify_form"] = VerifyForm(initial={"current_address": lead.person.address})
         context["handover_form"] = HandoverForm(user=self.request.user)
-        context["overdue"] = lead.status == LeadStatus.OPEN and lead.deadline < timezone.now()
+        context["now"] = timezone.now()
+        context["overdue"] = lead.status == LeadStatus.OPEN and lead.deadline < context["now"]
         return context
 
 

@@ -196,3 +196,24 @@ def test_an_interrupted_import_left_nothing_and_can_be_run_again(
 def test_the_list_counts_down_to_each_deadline(world, client_for):
     page = client_for("township_a").get(reverse("leads:list")).content.decode()
     assert "剩余 7" in page and "小时" in page  # an 8-hour close-contact deadline, just received
+
+
+def test_the_sweep_escalates_overdue_leads_one_level_per_step(world, client_for):
+    from fangxian.core import services as core_services
+    from fangxian.core.sweeps import run_all
+    from fangxian.leads.services import ESCALATION_STEP, escalate_overdue
+
+    lead = world["xc_lead"]
+    deadline = timezone.now() - datetime.timedelta(minutes=5)
+    Lead.objects.filter(pk=lead.pk).update(deadline=deadline)
+    assert run_all()["escalate_overdue_leads"] == 1
+    lead.refresh_from_db()
+    assert lead.escalated_to == world["xincheng"] and lead.unit == world["xc_community"]
+    system = core_services.service_account()
+    assert escalate_overdue(actor=system) == 0  # nothing new until the next step
+    later = deadline + ESCALATION_STEP + datetime.timedelta(minutes=1)
+    assert escalate_overdue(actor=system, now=later) == 1
+    lead.refresh_from_db()
+    assert lead.escalated_to == world["huiji"]
+    assert ChangeRecord.objects.filter(object_id=str(lead.uuid), reason__startswith="超时未办结").count() == 2
+    assert "已升级至惠济区" in client_for("district").get(reverse("leads:overdue")).content.decode()
