@@ -103,7 +103,13 @@ def world(db, tmp_path):
     xc_job = Job.objects.create(
         kind="lead_import", title="新城街道的后台任务", unit=xincheng, created_by=users["township_a"], status="done"
     )
+    from fangxian.leads.models import RiskArea
+
+    area = RiskArea.objects.create(
+        district=district, name="上海市浦东新区", level="high", declared_at=now, created_by=officer
+    )
     return {
+        "area": area,
         "xc_job": xc_job,
         "xc_batch": batch,
         "xc_lead": xc_lead,

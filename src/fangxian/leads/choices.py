@@ -48,6 +48,7 @@ class LeadSource(models.TextChoices):
     VENUE_SCAN = "venue_scan", _("场所扫码")
     COMPANION = "companion", _("时空伴随")
     POSITIVE_POOL = "positive_pool", _("阳性混管")
+    RISK_AREA_SCREENING = "risk_area_screening", _("风险区排查")
 
 
 class LeadStatus(models.TextChoices):
@@ -69,3 +70,18 @@ class BatchStatus(models.TextChoices):
     COMMITTING = "committing", _("导入中")
     COMMITTED = "committed", _("已导入")
     FAILED = "failed", _("失败")
+
+
+class RiskLevel(models.TextChoices):
+    HIGH = "high", _("高风险区")
+    MEDIUM = "medium", _("中风险区")
+    LOW = "low", _("低风险区")
+
+
+RISK_LEVEL_CATEGORY: dict[str, str] = {
+    RiskLevel.HIGH: LeadCategory.HIGH_RISK_AREA,
+    RiskLevel.MEDIUM: LeadCategory.MEDIUM_RISK_AREA,
+    RiskLevel.LOW: LeadCategory.LOW_RISK_AREA,
+}
+# 9th edition: people who were in a high/medium-risk area during the 7 days before it was declared.
+RISK_AREA_LOOKBACK_DAYS = 7

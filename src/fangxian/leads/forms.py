@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, scoped_units
 from fangxian.leads.choices import LeadCategory, LeadSource, Outcome
-from fangxian.leads.models import Lead
+from fangxian.leads.models import Lead, RiskArea
 
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -54,3 +54,24 @@ class HandoverForm(StyledForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_unit"].queryset = scoped_units(user, Action.CHANGE, for_model=Lead)
+
+
+class RiskAreaForm(StyledForm):
+    district = ScopedUnitChoiceField(label=_("登记区县"), queryset=None)
+    name = forms.CharField(label=_("名称"), max_length=200, help_text=_("与推送名单“风险地区”列的写法一致或为其一部分"))
+    level = forms.ChoiceField(label=_("风险等级"), choices=RiskArea._meta.get_field("level").choices)
+    region_code = forms.RegexField(label=_("区划代码"), regex=r"^\d{6,12}$", required=False)
+    declared_at = forms.DateTimeField(label=_("划定时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    lifted_at = forms.DateTimeField(
+        label=_("解除时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = scoped_units(user, Action.CHANGE, [UnitLevel.DISTRICT], for_model=RiskArea)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("lifted_at") and data.get("declared_at") and data["lifted_at"] < data["declared_at"]:
+            self.add_error("lifted_at", _("解除时间不能早于划定时间"))
+        return data

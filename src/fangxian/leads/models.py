@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from fangxian.core.choices import Role
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet
-from fangxian.leads.choices import BatchStatus, LeadCategory, LeadSource, LeadStatus, Outcome
+from fangxian.leads.choices import BatchStatus, LeadCategory, LeadSource, LeadStatus, Outcome, RiskLevel
 from fangxian.people.models import Person
 
 LEAD_ROLES = frozenset({Role.DISTRICT_COMMAND, Role.TOWNSHIP_OFFICE, Role.GRID_MEMBER, Role.INSPECTOR, Role.CLERK})
@@ -134,3 +134,30 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_unit} → {self.to_unit}"
+
+
+class RiskArea(models.Model):
+    """A declared high/medium/low-risk area (风险区) and the window in which being there puts a person at risk."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    district = models.ForeignKey(Unit, verbose_name=_("登记区县"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(
+        _("名称"), max_length=200, help_text=_("如：上海市浦东新区某街道，须与推送名单中的写法一致或为其一部分")
+    )
+    level = models.CharField(_("风险等级"), max_length=16, choices=RiskLevel.choices)
+    region_code = models.CharField(_("区划代码"), max_length=12, blank=True)
+    declared_at = models.DateTimeField(_("划定时间"))
+    lifted_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "district"
+
+    class Meta:
+        verbose_name = _("风险区")
+        verbose_name_plural = _("风险区")
+        ordering = ["-declared_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.name}"

@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
 
@@ -21,6 +22,8 @@ from fangxian.leads import intake
 from fangxian.leads.choices import (
     DEFAULT_DEADLINE_HOURS,
     FALLBACK_DEADLINE_HOURS,
+    RISK_AREA_LOOKBACK_DAYS,
+    RISK_LEVEL_CATEGORY,
     BatchStatus,
     LeadCategory,
     LeadSource,
@@ -241,63 +244,107 @@ def _open_pairs(person_ids: Iterable[int]) -> set[tuple[int, str]]:
 
 
 def _write_leads(*, actor, batch, plan, persons, home_unit, open_pairs, router, received_at) -> int:
-    """One lead per person and category not already open, its first hand-over and its change record."""
-    reason = f"推送名单导入：{batch.file_name}"
+    """One lead per person and category not already open in the pushed list."""
     wanted = []
     for row in plan.rows:
         person_id = persons[(row.document.doc_type, row.document.number)]
-        if (person_id, row.category) not in open_pairs:
-            open_pairs.add((person_id, row.category))
-            wanted.append((row, person_id))
-    ids = allocate_ids(Lead, len(wanted))
-    leads, handovers = RowWriter(Lead, with_pk=True), RowWriter(Handover)
-    changes = ChangeRows(actor=actor, kind=ChangeKind.CREATE, model_label="leads.lead", reason=reason)
-    labels = dict(LeadCategory.choices)
-    lead_rows, handover_rows = [], []
-    for pk, (row, person_id) in zip(ids, wanted, strict=True):
+        if (person_id, row.category) in open_pairs:
+            continue
+        open_pairs.add((person_id, row.category))
         routed = router.route(row.address)
-        unit_id = home_unit[person_id] if routed == batch.district else routed.pk
-        lead_uuid = uuid4()
-        deadline = deadline_for(row.category, received_at)
-        lead_rows.append(
-            leads.values(
-                id=pk,
-                uuid=lead_uuid,
+        wanted.append(
+            NewLead(
                 person_id=person_id,
-                batch_id=batch.pk,
+                person_name=row.name,
                 category=row.category,
-                source=batch.source,
+                unit_id=home_unit[person_id] if routed == batch.district else routed.pk,
                 pushed_data=row.pushed,
                 row_number=row.row,
-                received_at=received_at,
-                deadline=deadline,
-                unit_id=unit_id,
                 risk_area=row.risk_area,
                 left_risk_area_at=timezone.make_aware(row.left_at) if row.left_at else None,
             )
         )
+    return create_leads(
+        actor=actor,
+        leads=wanted,
+        source=batch.source,
+        batch_id=batch.pk,
+        received_at=received_at,
+        reason=f"推送名单导入：{batch.file_name}",
+    )
+
+
+@dataclass(frozen=True)
+class NewLead:
+    person_id: int
+    person_name: str
+    category: str
+    unit_id: int
+    pushed_data: dict = field(default_factory=dict)
+    row_number: int | None = None
+    risk_area: str = ""
+    left_risk_area_at: datetime.datetime | None = None
+
+
+def create_leads(
+    *,
+    actor: User,
+    leads: list[NewLead],
+    source: str,
+    received_at: datetime.datetime,
+    reason: str,
+    batch_id: int | None = None,
+) -> int:
+    """Leads with their first hand-over and change record, written as plain rows. Callers have already left
+    out persons with an open lead of the same category (the database refuses a second one anyway)."""
+    require_actor(actor)
+    ids = allocate_ids(Lead, len(leads))
+    lead_writer, handover_writer = RowWriter(Lead, with_pk=True), RowWriter(Handover)
+    changes = ChangeRows(actor=actor, kind=ChangeKind.CREATE, model_label="leads.lead", reason=reason)
+    labels = dict(LeadCategory.choices)
+    lead_rows, handover_rows = [], []
+    for pk, lead in zip(ids, leads, strict=True):
+        lead_uuid = uuid4()
+        deadline = deadline_for(lead.category, received_at)
+        lead_rows.append(
+            lead_writer.values(
+                id=pk,
+                uuid=lead_uuid,
+                person_id=lead.person_id,
+                batch_id=batch_id,
+                category=lead.category,
+                source=source,
+                pushed_data=lead.pushed_data,
+                row_number=lead.row_number,
+                received_at=received_at,
+                deadline=deadline,
+                unit_id=lead.unit_id,
+                risk_area=lead.risk_area,
+                left_risk_area_at=lead.left_risk_area_at,
+            )
+        )
         handover_rows.append(
-            handovers.values(lead_id=pk, to_unit_id=unit_id, by_id=actor.pk, at=received_at, note="导入分派")
+            handover_writer.values(lead_id=pk, to_unit_id=lead.unit_id, by_id=actor.pk, at=received_at, note="分派")
         )
         changes.add(
             object_id=str(lead_uuid),
-            object_repr=f"{labels[row.category]} {row.name}",
-            unit_id=unit_id,
+            object_repr=f"{labels[lead.category]} {lead.person_name}",
+            unit_id=lead.unit_id,
             after=plain_values(
                 {
-                    "person_id": person_id,
-                    "batch_id": batch.pk,
-                    "category": row.category,
-                    "source": batch.source,
+                    "person_id": lead.person_id,
+                    "batch_id": batch_id,
+                    "category": lead.category,
+                    "source": source,
                     "deadline": deadline,
-                    "unit_id": unit_id,
+                    "unit_id": lead.unit_id,
                     "status": LeadStatus.OPEN,
                     "outcome": "",
                 }
             ),
         )
-    leads.insert(lead_rows)
-    handovers.insert(handover_rows)
+    lead_writer.insert(lead_rows)
+    handover_writer.insert(handover_rows)
     changes.insert()
     return len(lead_rows)
 
@@ -423,3 +470,68 @@ def escalate_overdue(*, actor: User, now: datetime.datetime | None = None) -> in
         )
         changed += 1
     return changed
+
+
+# ---------------------------------------------------------------- risk areas
+
+
+def risk_window(area) -> tuple[datetime.datetime, datetime.datetime]:
+    """Being in the area from the look-back before its declaration until it was lifted (or now) counts."""
+    start = area.declared_at - datetime.timedelta(days=RISK_AREA_LOOKBACK_DAYS)
+    return start, area.lifted_at or timezone.now()
+
+
+def exposed_leads(area):
+    """Leads whose travel history touches the area during its window (the latest such lead per person)."""
+    start, end = risk_window(area)
+    matches = Lead.objects.filter(risk_area__contains=area.name.strip(), left_risk_area_at__range=(start, end))
+    if area.region_code:
+        matches = matches | Lead.objects.filter(
+            pushed_data__icontains=area.region_code, left_risk_area_at__range=(start, end)
+        )
+    return matches.filter(unit__path__startswith=area.district.path)
+
+
+def exposed_persons(area) -> list[dict]:
+    """One row per person: who, their unit, when they left the area, and whether they already have a lead of
+    the area's category open."""
+    category = RISK_LEVEL_CATEGORY[area.level]
+    rows: dict[int, dict] = {}
+    for lead in exposed_leads(area).select_related("person", "unit").order_by("person_id", "-left_risk_area_at"):
+        rows.setdefault(
+            lead.person_id,
+            {"person": lead.person, "unit": lead.unit, "left_at": lead.left_risk_area_at, "risk_area": lead.risk_area},
+        )
+    open_ids = set(
+        Lead.objects.filter(person_id__in=rows, category=category, status=LeadStatus.OPEN).values_list(
+            "person_id", flat=True
+        )
+    )
+    for person_id, row in rows.items():
+        row["has_open_lead"] = person_id in open_ids
+    return list(rows.values())
+
+
+def create_leads_for_area(*, actor: User, area) -> int:
+    """Leads of the area's category for everyone exposed who has none open; one action, one transaction."""
+    category = RISK_LEVEL_CATEGORY[area.level]
+    wanted = [
+        NewLead(
+            person_id=row["person"].pk,
+            person_name=row["person"].name,
+            category=category,
+            unit_id=row["unit"].pk,
+            pushed_data={"风险区": area.name, "离开风险地区时间": row["left_at"].isoformat() if row["left_at"] else ""},
+            risk_area=row["risk_area"],
+            left_risk_area_at=row["left_at"],
+        )
+        for row in exposed_persons(area)
+        if not row["has_open_lead"]
+    ]
+    return create_leads(
+        actor=actor,
+        leads=wanted,
+        source=LeadSource.RISK_AREA_SCREENING,
+        received_at=timezone.now(),
+        reason=f"风险区排查：{area}",
+    )

@@ -14,6 +14,10 @@ urlpatterns = [
     path("batches/<uuid:uuid>/commit/", views.BatchCommitView.as_view(), name="batch_commit"),
     path("batches/<uuid:uuid>/errors.xlsx", views.BatchErrorFileView.as_view(), name="batch_errors"),
     path("batches/<uuid:uuid>/feedback.xlsx", views.BatchFeedbackView.as_view(), name="batch_feedback"),
+    path("risk-areas/", views.RiskAreaListView.as_view(), name="riskareas"),
+    path("risk-areas/new/", views.RiskAreaCreateView.as_view(), name="riskarea_create"),
+    path("risk-areas/<uuid:uuid>/", views.RiskAreaDetailView.as_view(), name="riskarea"),
+    path("risk-areas/<uuid:uuid>/leads/", views.RiskAreaLeadsView.as_view(), name="riskarea_leads"),
     path("<uuid:uuid>/", views.LeadDetailView.as_view(), name="detail"),
     path("<uuid:uuid>/verify/", views.LeadVerifyView.as_view(), name="verify"),
 ]

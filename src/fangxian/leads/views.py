@@ -23,9 +23,9 @@ from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMi
 from fangxian.leads import services
 from fangxian.leads.choices import BatchStatus, LeadStatus
 from fangxian.leads.filtersets import LeadFilterSet
-from fangxian.leads.forms import HandoverForm, UploadForm, VerifyForm
+from fangxian.leads.forms import HandoverForm, RiskAreaForm, UploadForm, VerifyForm
 from fangxian.leads.jobs import IMPORT_JOB
-from fangxian.leads.models import ImportBatch, Lead
+from fangxian.leads.models import ImportBatch, Lead, RiskArea
 from fangxian.leads.tables import feedback_columns
 
 ERRORS_SHOWN = 500
@@ -309,3 +309,64 @@ class BatchFeedbackView(ScopedObjectMixin, View):
             detail={"file": "feedback", "rows": count},
         )
         return xlsx_response(filename=f"核查反馈-{batch.file_name.rsplit('.', 1)[0]}", content=content)
+
+
+# ---------------------------------------------------------------- risk areas
+
+
+class RiskAreaListView(ScopedListView):
+    model = RiskArea
+    template_name = "leads/riskarea_list.html"
+
+
+class RiskAreaCreateView(LoginRequiredMixin, FormView):
+    template_name = "leads/riskarea_form.html"
+    form_class = RiskAreaForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        area = RiskArea.objects.create(
+            district=data["district"],
+            name=data["name"].strip(),
+            level=data["level"],
+            region_code=data["region_code"],
+            declared_at=data["declared_at"],
+            lifted_at=data["lifted_at"],
+            created_by=self.request.user,
+        )
+        messages.success(self.request, _("已登记风险区，下方列出行程与其相交的人员"))
+        return HttpResponseRedirect(reverse("leads:riskarea", kwargs={"uuid": area.uuid}))
+
+
+class RiskAreaDetailView(ScopedDetailView):
+    model = RiskArea
+    slug_field = slug_url_kwarg = "uuid"
+    template_name = "leads/riskarea_detail.html"
+    context_object_name = "area"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = services.exposed_persons(self.object)
+        visible = set(Lead.objects.restrict(self.request.user).values_list("unit_id", flat=True).distinct())
+        context["rows"] = [row for row in rows if row["unit"].pk in visible or self.request.user.is_superuser]
+        context["to_create"] = sum(1 for row in context["rows"] if not row["has_open_lead"])
+        context["window"] = services.risk_window(self.object)
+        context["can_create"] = user_can(self.request.user, Action.CHANGE, self.object.district, model=RiskArea)
+        return context
+
+
+class RiskAreaLeadsView(ScopedObjectMixin, View):
+    model = RiskArea
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+    http_method_names = ["post"]
+
+    def post(self, request, uuid):
+        area = self.get_object()
+        with transaction.atomic():
+            created = services.create_leads_for_area(actor=request.user, area=area)
+        messages.success(request, _("已为 %(count)s 人生成协查任务") % {"count": created})
+        return HttpResponseRedirect(reverse("leads:riskarea", kwargs={"uuid": area.uuid}))
