@@ -2,8 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.choices import Action, UnitLevel
-from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, scoped_units
+from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, scoped_units, style_form
 from fangxian.leads.choices import LeadCategory, LeadSource, Outcome
+from fangxian.leads.intake import FIELD_LABELS, REQUIRED_FIELDS
 from fangxian.leads.models import Lead, RiskArea
 
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
@@ -75,3 +76,21 @@ class RiskAreaForm(StyledForm):
         if data.get("lifted_at") and data.get("declared_at") and data["lifted_at"] < data["declared_at"]:
             self.add_error("lifted_at", _("解除时间不能早于划定时间"))
         return data
+
+
+class MappingForm(StyledForm):
+    """Which column of the file holds each field; the header row is counted from 1 as in the spreadsheet."""
+
+    header_row = forms.IntegerField(label=_("表头所在行"), min_value=1)
+
+    def __init__(self, *args, headers: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("（不导入）"))] + [(str(i), f"第{i + 1}列 {text}") for i, text in enumerate(headers)]
+        for name, label in FIELD_LABELS.items():
+            self.fields[name] = forms.ChoiceField(label=label, choices=choices, required=name in REQUIRED_FIELDS)
+        style_form(self)
+
+    def mapping(self) -> dict[str, int]:
+        return {
+            name: int(self.cleaned_data[name]) for name in FIELD_LABELS if self.cleaned_data.get(name) not in ("", None)
+        }

@@ -17,7 +17,7 @@ from fangxian.core.audit import ChangeRows, plain_values, record_change, require
 from fangxian.core.bulk import RowWriter, allocate_ids
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import Unit, User
-from fangxian.core.tabular import read_rows
+from fangxian.core.tabular import cell_text, read_rows
 from fangxian.leads import intake
 from fangxian.leads.choices import (
     DEFAULT_DEADLINE_HOURS,
@@ -131,6 +131,29 @@ def stage_batch(
         errors=[error.__dict__ for error in plan.errors[:STORED_ERRORS]],
     )
     return batch, plan
+
+
+def remap_batch(*, actor: User, batch: ImportBatch, header_row: int, columns: dict[str, int]) -> intake.IntakePlan:
+    """Validate the stored file again under a mapping the user corrected; the batch takes the new results."""
+    require_actor(actor)
+    if batch.status != BatchStatus.VALIDATED:
+        raise ValidationError("已导入的名单不能再修改列对应")
+    missing = [intake.FIELD_LABELS[name] for name in intake.REQUIRED_FIELDS if name not in columns]
+    if missing:
+        raise ValidationError(f"必须指定：{'、'.join(missing)}")
+    if len(set(columns.values())) != len(columns):
+        raise ValidationError("同一列不能对应两个字段")
+    rows = read_rows(batch.stored_path)
+    if not 0 <= header_row < len(rows):
+        raise ValidationError("表头行超出文件范围")
+    mapped = intake.ColumnMap(header_row, columns, [cell_text(cell) for cell in rows[header_row]])
+    plan = plan_rows(rows, default_category=batch.default_category, columns=mapped)
+    matched = match_persons(plan.rows)
+    batch.header_row, batch.mapping = header_row, mapped.as_json()
+    batch.summary = {**plan.summary(), "matched_persons": len(matched), "new_persons": len(plan.rows) - len(matched)}
+    batch.errors = [error.__dict__ for error in plan.errors[:STORED_ERRORS]]
+    batch.save(update_fields=["header_row", "mapping", "summary", "errors"])
+    return plan
 
 
 def previous_import(batch: ImportBatch) -> ImportBatch | None:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("batches/upload/", views.BatchUploadView.as_view(), name="upload"),
     path("batches/<uuid:uuid>/", views.BatchDetailView.as_view(), name="batch"),
     path("batches/<uuid:uuid>/commit/", views.BatchCommitView.as_view(), name="batch_commit"),
+    path("batches/<uuid:uuid>/mapping/", views.BatchMappingView.as_view(), name="batch_mapping"),
     path("batches/<uuid:uuid>/errors.xlsx", views.BatchErrorFileView.as_view(), name="batch_errors"),
     path("batches/<uuid:uuid>/feedback.xlsx", views.BatchFeedbackView.as_view(), name="batch_feedback"),
     path("risk-areas/", views.RiskAreaListView.as_view(), name="riskareas"),

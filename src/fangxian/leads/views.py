@@ -8,6 +8,7 @@ from django.db.models import Count, Min
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, View
 
@@ -18,12 +19,12 @@ from fangxian.core.jobs import read_progress, start_job
 from fangxian.core.masking import mask_numbers_in_text
 from fangxian.core.models import Job
 from fangxian.core.scoping import user_can
-from fangxian.core.tabular import TableReadError, read_rows, spool_upload
+from fangxian.core.tabular import TableReadError, cell_text, read_rows, spool_upload
 from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin
-from fangxian.leads import services
+from fangxian.leads import intake, services
 from fangxian.leads.choices import BatchStatus, LeadStatus
 from fangxian.leads.filtersets import LeadFilterSet
-from fangxian.leads.forms import HandoverForm, RiskAreaForm, UploadForm, VerifyForm
+from fangxian.leads.forms import HandoverForm, MappingForm, RiskAreaForm, UploadForm, VerifyForm
 from fangxian.leads.jobs import IMPORT_JOB
 from fangxian.leads.models import ImportBatch, Lead, RiskArea
 from fangxian.leads.tables import feedback_columns
@@ -209,6 +210,7 @@ class BatchDetailView(ScopedDetailView):
         running = job is not None and job.status in {JobStatus.QUEUED, JobStatus.RUNNING}
         context["finished"] = not running
         context["progress"] = read_progress(job) if job is not None else {}
+        context["can_correct"] = user_can(self.request.user, Action.CHANGE, batch.district, model=ImportBatch)
         context["can_commit"] = (
             batch.status == BatchStatus.VALIDATED
             and bool(batch.mapping)
@@ -224,6 +226,60 @@ class BatchDetailView(ScopedDetailView):
             else []
         )
         return context
+
+
+class BatchMappingView(ScopedObjectMixin, FormView):
+    """Correct the header row and the column of each field, then check the whole file again."""
+
+    model = ImportBatch
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+    template_name = "leads/batch_mapping.html"
+    form_class = MappingForm
+
+    @cached_property
+    def batch(self) -> ImportBatch:
+        return self.get_object()
+
+    @cached_property
+    def rows(self) -> list[list[str]]:
+        try:
+            return read_rows(self.batch.stored_path)[: intake.HEADER_SEARCH_ROWS + 5]
+        except (TableReadError, OSError):
+            return []
+
+    def header_index(self) -> int:
+        raw = self.request.POST.get("header_row") or self.batch.header_row + 1
+        try:
+            return max(0, min(int(raw) - 1, len(self.rows) - 1))
+        except (TypeError, ValueError):
+            return self.batch.header_row
+
+    def get_form_kwargs(self):
+        headers = [cell_text(cell) for cell in self.rows[self.header_index()]] if self.rows else []
+        return {**super().get_form_kwargs(), "headers": headers}
+
+    def get_initial(self):
+        columns = self.batch.mapping.get("columns", {}) if self.batch.mapping else {}
+        return {"header_row": self.batch.header_row + 1, **{name: str(index) for name, index in columns.items()}}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(batch=self.batch, preview=self.rows[:12], **kwargs)
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                services.remap_batch(
+                    actor=self.request.user,
+                    batch=self.batch,
+                    header_row=form.cleaned_data["header_row"] - 1,
+                    columns=form.mapping(),
+                )
+        except (ValidationError, TableReadError) as error:
+            form.add_error(None, "；".join(getattr(error, "messages", [str(error)])))
+            return self.form_invalid(form)
+        messages.success(self.request, _("已按新的列对应重新校验"))
+        return HttpResponseRedirect(reverse("leads:batch", kwargs={"uuid": self.batch.uuid}))
 
 
 class BatchCommitView(ScopedObjectMixin, View):

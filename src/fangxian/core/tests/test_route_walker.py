@@ -34,6 +34,7 @@ OBJECT_ROUTES = {
     "leads:verify": ("post", lambda w: {"uuid": w["xc_lead"].uuid}),
     "leads:batch": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_commit": ("post", lambda w: {"uuid": w["xc_batch"].uuid}),
+    "leads:batch_mapping": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_errors": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_feedback": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
     "unit-detail": ("get", lambda w: {"code": w["xincheng"].code}),

@@ -217,3 +217,32 @@ def test_the_sweep_escalates_overdue_leads_one_level_per_step(world, client_for)
     assert lead.escalated_to == world["huiji"]
     assert ChangeRecord.objects.filter(object_id=str(lead.uuid), reason__startswith="超时未办结").count() == 2
     assert "已升级至惠济区" in client_for("district").get(reverse("leads:overdue")).content.decode()
+
+
+def test_a_mapping_the_system_could_not_guess_is_set_by_hand(world, client_for, tmp_path):
+    rows = [["人员", "号码", "住在哪里"], ["张三", resident_id("41010819900101001"), "惠济区刘寨街道"]]
+    client = client_for("district")
+    response = upload(client, world, write_xlsx(tmp_path / "odd.xlsx", rows, merge_title=False))
+    batch = ImportBatch.objects.get(file_name="odd.xlsx")
+    assert "未找到表头" in client.get(response.url).content.decode()
+    page = client.get(reverse("leads:batch_mapping", kwargs={"uuid": batch.uuid})).content.decode()
+    assert "第2列 号码" in page
+    client.post(
+        reverse("leads:batch_mapping", kwargs={"uuid": batch.uuid}),
+        {"header_row": 1, "name": "0", "doc_number": "1", "address": "2"},
+    )
+    batch.refresh_from_db()
+    assert batch.summary["valid"] == 1 and batch.errors == [] and batch.mapping["columns"]["address"] == 2
+    page = client.get(reverse("leads:batch", kwargs={"uuid": batch.uuid})).content.decode()
+    assert "全部导入" in page
+
+
+def test_two_fields_cannot_share_a_column(world, client_for, tmp_path):
+    rows = [["人员", "号码"], ["张三", resident_id("41010819900101001")]]
+    client = client_for("district")
+    upload(client, world, write_xlsx(tmp_path / "odd.xlsx", rows, merge_title=False))
+    batch = ImportBatch.objects.get(file_name="odd.xlsx")
+    response = client.post(
+        reverse("leads:batch_mapping", kwargs={"uuid": batch.uuid}), {"header_row": 1, "name": "0", "doc_number": "0"}
+    )
+    assert "同一列不能对应两个字段" in response.content.decode()
