@@ -7,6 +7,7 @@ import datetime
 import random
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -88,6 +89,8 @@ def build(
         users = _users(communities)
         rows = _persons(rng, grids, persons)
         bulk_register_persons(actor=actor, rows=rows, reason="演示数据")
+        if rows:
+            _leads(rng, district, rows)
     return DemoSummary(len(townships), len(communities), len(grids), teams, len(rows), users)
 
 
@@ -203,3 +206,75 @@ def _persons(rng, grids: list[Unit], count: int) -> list[PersonRow]:
             )
         )
     return rows
+
+
+_REASONS = ["密接", "密接", "次密接", "中风险区来返", "高风险区来返", "时空伴随"]
+
+
+def _pushed_list(rng, known: list[PersonRow], new: int, path: Path, today: datetime.date) -> Path:
+    """A list as the city sends it: title row, header, known residents and people new to the district."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("推送名单")
+    sheet.write_row(0, 0, ["郑州市涉疫风险人员信息推送表"])
+    sheet.write_row(
+        1, 0, ["序号", "姓名", "身份证号", "联系电话", "现居住地址", "推送原因", "风险地区", "离开风险地区时间"]
+    )
+    entries = [(row.name, row.document.number, row.phone, row.address) for row in known]
+    for _ in range(new):
+        born = datetime.date(2022, 11, 10) - datetime.timedelta(days=rng.randrange(365 * 5, 365 * 80))
+        number = resident_id(rng, area=rng.choice(_OTHER_AREAS), born=born, sex=rng.choice((Sex.MALE, Sex.FEMALE)))
+        entries.append(
+            (_name(rng), number, _phone(rng), rng.choice(known).address if rng.random() < 0.8 else "郑州市金水区某小区")
+        )
+    rng.shuffle(entries)
+    for index, (name, number, phone, address) in enumerate(entries, start=1):
+        reason = rng.choice(_REASONS)
+        departed = today - datetime.timedelta(days=rng.randrange(1, 6))
+        area, left = ("上海市浦东新区", f"{departed:%Y-%m-%d} 09:00") if "风险" in reason else ("", "")
+        sheet.write_row(index + 1, 0, [index, name, number, phone, address, reason, area, left])
+    sheet.write_row(len(entries) + 3, 0, ["制表人：市指挥部流调组"])
+    workbook.close()
+    return path
+
+
+def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
+    """Yesterday's list (mostly verified, some left overdue) and today's, through the real intake services."""
+    import tempfile
+
+    from django.utils import timezone
+
+    from fangxian.leads import services as lead_services
+    from fangxian.leads.choices import Outcome
+    from fangxian.leads.models import Lead, RiskArea
+
+    officer = User.objects.get(username="district")
+    folder = Path(tempfile.mkdtemp(prefix="fangxian-demo-"))
+    now = timezone.now()
+    for label, received_at, known, new in [
+        ("昨日推送", now - datetime.timedelta(hours=30), rng.sample(rows, min(240, len(rows))), 60),
+        ("今日推送", now - datetime.timedelta(hours=2), rng.sample(rows, min(150, len(rows))), 50),
+    ]:
+        path = _pushed_list(rng, known, new, folder / f"{label}.xlsx", timezone.localdate())
+        batch, plan = lead_services.stage_batch(
+            actor=officer, district=district, path=path, file_name=path.name, pusher="郑州市疫情防控指挥部"
+        )
+        lead_services.commit_batch(actor=officer, batch=batch, plan=plan, received_at=received_at)
+    yesterday = Lead.objects.filter(batch__file_name="昨日推送.xlsx").select_related("person").order_by("id")
+    outcomes = [Outcome.PLACED_UNDER_MEASURE] * 5 + [Outcome.NO_MEASURE_NEEDED] * 3 + [Outcome.NOT_IN_AREA]
+    for index, lead in enumerate(yesterday):
+        if index % 10 == 0:
+            continue  # about one in ten is still open past its deadline: the 失管漏管 board has work
+        outcome = outcomes[index % len(outcomes)]
+        note = "已转至外地，已电话告知" if outcome == Outcome.NOT_IN_AREA else ""
+        lead_services.verify_lead(
+            actor=officer, lead=lead, outcome=outcome, note=note, current_address=lead.person.address
+        )
+    RiskArea.objects.create(
+        district=district,
+        name="上海市浦东新区",
+        level="high",
+        declared_at=now - datetime.timedelta(days=1),
+        created_by=officer,
+    )

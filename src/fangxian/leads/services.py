@@ -175,6 +175,7 @@ def commit_batch(
     valid_only: bool = False,
     plan: intake.IntakePlan | None = None,
     report=_silent,
+    received_at: datetime.datetime | None = None,
 ) -> dict:
     """Phase two: create the missing persons, one lead per person and category not already open, the hand-overs
     and the change records, in the caller's transaction. Re-running a committed file changes nothing.
@@ -198,7 +199,7 @@ def commit_batch(
     )
     if plan.errors and not valid_only:
         raise ValidationError(f"文件有 {plan.invalid_rows} 行错误：请修正后重新上传，或选择“仅导入有效行”")
-    received_at = timezone.now()
+    received_at = received_at or timezone.now()
     router = Router(batch.district)
     report("按证件号码匹配已有人员", done=0, total=len(plan.rows))
     existing = match_persons(plan.rows)

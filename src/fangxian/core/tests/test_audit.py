@@ -115,7 +115,7 @@ def test_a_job_context_tags_the_records_it_writes(world):
 
 def test_the_demo_command_writes_change_records_as_the_service_account(db):
     call_command("demo", no_serve=True, persons=50)
-    records = ChangeRecord.objects.filter(model="people.person", kind=ChangeKind.CREATE)
+    records = ChangeRecord.objects.filter(model="people.person", kind=ChangeKind.CREATE, reason="演示数据")
     assert records.count() == 50
     assert {record.actor.username for record in records} == {"system"}
 

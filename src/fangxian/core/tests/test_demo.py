@@ -42,3 +42,19 @@ def test_demo_users_sign_in_with_the_published_password(db, client, settings):
     demo.build(persons=10)
     response = client.post("/login/", {"username": "xincheng", "password": "fangxian-demo"})
     assert response.status_code == 302
+
+
+def test_the_demo_has_pushed_lists_with_verified_open_and_overdue_leads(db):
+    from django.utils import timezone
+
+    from fangxian.leads.models import ImportBatch, Lead
+
+    demo.build(persons=400)
+    assert ImportBatch.objects.filter(status="committed").count() == 2
+    leads = Lead.objects.all()
+    assert leads.filter(status="closed").exists() and leads.filter(status="open").exists()
+    assert leads.filter(status="open", deadline__lt=timezone.now()).exists()
+    from fangxian.leads.models import RiskArea
+    from fangxian.leads.services import exposed_persons
+
+    assert exposed_persons(RiskArea.objects.get())  # the declared area has people to screen
