@@ -52,7 +52,7 @@ MAX_ROWS = 1_000_000
 _HEADER_REMARK = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")  # 身份证号（必填）
 _HEADER_NOISE = re.compile(r"[\s*＊:：]")
 _FOOTER = re.compile(r"^(制表|填表|填报|审核|联系人|负责人|合计|总计|注|说明)")
-_PHONE = re.compile(r"^(1\d{10}|0\d{9,11}|\d{7,8})$")
+_PHONE = re.compile(r"^(1\d{10}|0\d{9,11}|\d{7,8})$", re.ASCII)
 _FORMULA_START = ("=", "+", "@")
 _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -74,7 +74,7 @@ _DOC_TYPE_WORDS = [
     ("户口", DocumentType.HOUSEHOLD_REGISTER),
     ("军官", DocumentType.MILITARY_OFFICER_ID),
 ]
-_ID_SHAPE = re.compile(r"^(\d{15}|\d{17}[\dX])$")
+_ID_SHAPE = re.compile(r"^(\d{15}|\d{17}[\dX])$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -198,85 +198,95 @@ def validate(rows: list[list[str]], columns: ColumnMap, *, default_category: str
         return plan
     first_row_of: dict[tuple[str, str], int] = {}
     col = columns.columns
+    at = {name: col.get(name) for name in FIELD_LABELS}
+    pushed_columns = [(i, header) for i, header in enumerate(columns.headers) if header]
+    errors = plan.errors
+
+    def cell(cells: list, name: str) -> str:
+        index = at[name]
+        return cell_text(cells[index]) if index is not None and index < len(cells) else ""
+
+    def error(row: int, field_name: str, value: str, message: str) -> None:
+        errors.append(RowError(row, columns.label(field_name), value, message))
+
     for offset, cells in enumerate(rows[columns.header_row + 1 :], start=columns.header_row + 2):
-
-        def cell(name: str, cells=cells) -> str:
-            index = col.get(name)
-            return cell_text(cells[index]) if index is not None and index < len(cells) else ""
-
-        name, raw_number = cell("name"), cell("doc_number")
+        name, raw_number = cell(cells, "name"), cell(cells, "doc_number")
         if not name and not raw_number:
             continue  # blank line, or a footer written in another column
-        if _FOOTER.match(name) and not raw_number:
+        if not raw_number and _FOOTER.match(name):
             continue
         plan.data_rows += 1
-        errors_before = len(plan.errors)
-
-        def error(field_name: str, value: str, message: str, row=offset) -> None:
-            plan.errors.append(RowError(row, columns.label(field_name), value, message))
+        errors_before = len(errors)
 
         if not name:
-            error("name", name, "姓名为空")
+            error(offset, "name", name, "姓名为空")
         elif name.startswith(_FORMULA_START) or "<" in name or ">" in name:
-            error("name", name, "姓名含有公式或网页标记等非法字符")
+            error(offset, "name", name, "姓名含有公式或网页标记等非法字符")
         elif len(name) > 50:
-            error("name", name, "姓名超过 50 个字符")
+            error(offset, "name", name, "姓名超过 50 个字符")
 
         document = None
-        doc_type_text = cell("doc_type")
+        doc_type_text = cell(cells, "doc_type") if at["doc_type"] is not None else ""
         doc_type = document_type_of(doc_type_text) if doc_type_text else None
         if doc_type_text and doc_type is None:
-            error("doc_type", doc_type_text, "无法识别的证件类型")
+            error(offset, "doc_type", doc_type_text, "无法识别的证件类型")
         elif not raw_number:
-            error("doc_number", raw_number, "证件号码为空")
+            error(offset, "doc_number", raw_number, "证件号码为空")
         else:
-            cleaned = clean_text(raw_number)
             if doc_type is None:
+                cleaned = raw_number if _ID_SHAPE.match(raw_number) else clean_text(raw_number)
                 looks_like_id = _ID_SHAPE.match(cleaned) or "E+" in cleaned.upper() or cleaned.isdigit()
                 doc_type = DocumentType.RESIDENT_ID if looks_like_id else None
             if doc_type is None:
-                error("doc_number", raw_number, "无法判断证件类型：非身份证号码时请增加“证件类型”列")
+                error(offset, "doc_number", raw_number, "无法判断证件类型：非身份证号码时请增加“证件类型”列")
             else:
                 try:
                     document = parse_document(doc_type, raw_number, today=today)
                 except DocumentError as problem:
-                    error("doc_number", raw_number, str(problem))
+                    error(offset, "doc_number", raw_number, str(problem))
 
-        phone = clean_text(cell("phone")).lstrip("+")
-        if len(phone) == 13 and phone.startswith("861"):
-            phone = phone[2:]  # +86 country code before a mobile number
-        if phone and not _PHONE.match(phone):
-            error("phone", cell("phone"), "联系电话格式不正确（应为 11 位手机号或固定电话）")
+        raw_phone = cell(cells, "phone") if at["phone"] is not None else ""
+        phone = ""
+        if raw_phone:
+            phone = raw_phone if _PHONE.match(raw_phone) else clean_text(raw_phone).lstrip("+")
+            if len(phone) == 13 and phone.startswith("861"):
+                phone = phone[2:]  # +86 country code before a mobile number
+            if not _PHONE.match(phone):
+                error(offset, "phone", raw_phone, "联系电话格式不正确（应为 11 位手机号或固定电话）")
 
         left_at = None
-        if cell("left_at"):
+        raw_left = cell(cells, "left_at") if at["left_at"] is not None else ""
+        if raw_left:
             try:
-                left_at = parse_when(cell("left_at"))
+                left_at = parse_when(raw_left)
             except ValueError:
-                error("left_at", cell("left_at"), "时间格式无法识别（例：2022-11-10 08:30）")
+                error(offset, "left_at", raw_left, "时间格式无法识别（例：2022-11-10 08:30）")
 
-        if len(plan.errors) > errors_before or document is None:
+        if len(errors) > errors_before or document is None:
             continue
         key = (document.doc_type, document.number)
         if key in first_row_of:
             plan.duplicates.append((offset, first_row_of[key]))
             continue
         first_row_of[key] = offset
+        width = len(cells)
+        pushed = {}
+        for i, header in pushed_columns:
+            if i < width:
+                text = cell_text(cells[i])
+                if text:
+                    pushed[header] = text
         plan.rows.append(
             IntakeRow(
                 row=offset,
                 name=name,
                 document=document,
                 phone=phone,
-                address=cell("address")[:200],
-                category=category_of(cell("category"), default_category),
-                risk_area=cell("risk_area")[:200],
+                address=cell(cells, "address")[:200],
+                category=category_of(cell(cells, "category"), default_category),
+                risk_area=cell(cells, "risk_area")[:200],
                 left_at=left_at,
-                pushed={
-                    columns.headers[i]: cell_text(cells[i])
-                    for i in range(min(len(cells), len(columns.headers)))
-                    if cell_text(cells[i])
-                },
+                pushed=pushed,
             )
         )
     if plan.data_rows == 0:

@@ -122,3 +122,10 @@ def test_the_default_category_applies_when_the_reason_is_unknown():
 def test_a_mobile_number_with_country_code_is_kept_as_eleven_digits():
     plan = plan_of([["姓名", "身份证号", "手机号"], ["张三", resident_id("41010819900101001"), "+86 138-1234-5678"]])
     assert plan.rows[0].phone == "13812345678"
+
+
+def test_full_width_digits_are_normalised_in_ids_and_phones():
+    full = "".join(chr(ord(c) + 0xFEE0) for c in resident_id("41010819900101001"))
+    plan = plan_of([["姓名", "身份证号", "手机号"], ["张三", full, "１３８１２３４５６７８"]])
+    assert plan.rows[0].document.number == resident_id("41010819900101001")
+    assert plan.rows[0].phone == "13812345678"
