@@ -128,9 +128,18 @@ def main() -> None:
     with transaction.atomic():
         batch, plan = services.stage_batch(actor=officer, district=district, path=path, file_name=path.name)
     staged = time.perf_counter() - begin
+    phases: list[tuple[str, float]] = []
+
+    def report(message, **counts):
+        phases.append((message, time.perf_counter()))
+
     with transaction.atomic():
-        summary = services.commit_batch(actor=officer, batch=batch)
+        summary = services.commit_batch(actor=officer, batch=batch, report=report)
+        phases.append(("(transaction commit)", time.perf_counter()))
     total_time = time.perf_counter() - begin
+    marks = [("validate", begin), *[(name, at) for name, at in phases]]
+    breakdown = ", ".join(f"{marks[i][0]} {marks[i + 1][1] - marks[i][1]:.1f} s" for i in range(len(marks) - 1))
+    print(f"phases: {breakdown}")
     print(f"validate (read, check, match): {staged:.2f} s; commit: {total_time - staged:.2f} s")
     print(
         f"import: {total_time:.2f} s, {args.rows / total_time:,.0f} rows/s "

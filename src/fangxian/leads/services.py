@@ -10,7 +10,7 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, plain_values, record_change, require_actor, snapshot
@@ -73,6 +73,15 @@ def match_persons(rows: Iterable[intake.IntakeRow]) -> dict[tuple[str, str], int
     for row in rows:
         by_type.setdefault(row.document.doc_type, []).append(row.document.number)
     found: dict[tuple[str, str], int] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for doc_type, numbers in by_type.items():
+                cursor.execute(
+                    "SELECT id, doc_number FROM people_person WHERE doc_type = %s AND doc_number = ANY(%s)",
+                    [doc_type, numbers],
+                )
+                found.update(((doc_type, number), pk) for pk, number in cursor.fetchall())
+        return found
     for doc_type, numbers in by_type.items():
         for start in range(0, len(numbers), MATCH_CHUNK):
             chunk = numbers[start : start + MATCH_CHUNK]
@@ -319,14 +328,15 @@ def create_leads(
     reason: str,
     batch_id: int | None = None,
 ) -> int:
-    """Leads with their first hand-over and change record, written as plain rows. Callers have already left
-    out persons with an open lead of the same category (the database refuses a second one anyway)."""
+    """Leads with their change record, written as plain rows. The initial assignment is the lead's own unit and
+    received time (and its change record says who): only later hand-overs get Handover rows. Callers have
+    already left out persons with an open lead of the same category (the database refuses a second one)."""
     require_actor(actor)
     ids = allocate_ids(Lead, len(leads))
-    lead_writer, handover_writer = RowWriter(Lead, with_pk=True), RowWriter(Handover)
+    lead_writer = RowWriter(Lead, with_pk=True)
     changes = ChangeRows(actor=actor, kind=ChangeKind.CREATE, model_label="leads.lead", reason=reason)
     labels = dict(LeadCategory.choices)
-    lead_rows, handover_rows = [], []
+    lead_rows = []
     for pk, lead in zip(ids, leads, strict=True):
         lead_uuid = uuid4()
         deadline = deadline_for(lead.category, received_at)
@@ -347,9 +357,6 @@ def create_leads(
                 left_risk_area_at=lead.left_risk_area_at,
             )
         )
-        handover_rows.append(
-            handover_writer.values(lead_id=pk, to_unit_id=lead.unit_id, by_id=actor.pk, at=received_at, note="分派")
-        )
         changes.add(
             object_id=str(lead_uuid),
             object_repr=f"{labels[lead.category]} {lead.person_name}",
@@ -368,7 +375,6 @@ def create_leads(
             ),
         )
     lead_writer.insert(lead_rows)
-    handover_writer.insert(handover_rows)
     changes.insert()
     return len(lead_rows)
 

@@ -88,7 +88,9 @@ class LeadDetailView(ScopedDetailView):
         lead = self.object
         # The pushed row holds the full ID and phone as the city sent them: listed here masked like everywhere.
         context["pushed"] = [(key, mask_numbers_in_text(str(value))) for key, value in lead.pushed_data.items()]
-        context["handovers"] = lead.handovers.select_related("from_unit", "to_unit", "by")
+        handovers = list(lead.handovers.select_related("from_unit", "to_unit", "by"))
+        context["handovers"] = handovers
+        context["first_unit"] = handovers[0].from_unit if handovers else lead.unit
         can_change = user_can(self.request.user, Action.CHANGE, lead.unit, model=Lead)
         context["can_change"] = can_change and lead.status == LeadStatus.OPEN
         context["verify_form"] = VerifyForm(initial={"current_address": lead.person.address})

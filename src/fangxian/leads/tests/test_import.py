@@ -62,7 +62,10 @@ def test_leads_are_routed_by_address_and_handed_over(pushed_rows, world, tmp_pat
     # An address outside the district goes to the district queue for manual routing.
     assert by_name["赵六"].unit == world["huiji"]
     assert by_name["王五"].person.unit == world["lz_community"]
-    assert Handover.objects.filter(lead=by_name["王五"], to_unit=world["lz_community"], from_unit=None).exists()
+    # The initial assignment is the lead's own unit, and its change record says who and when.
+    assert not Handover.objects.filter(lead=by_name["王五"]).exists()
+    record = ChangeRecord.objects.get(object_id=str(by_name["王五"].uuid))
+    assert record.after["unit_id"] == world["lz_community"].pk and record.actor.username == "system"
     assert by_name["新城甲"].category == LeadCategory.CLOSE_CONTACT
     assert (by_name["新城甲"].deadline - by_name["新城甲"].received_at).total_seconds() == 8 * 3600
 
