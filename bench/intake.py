@@ -11,17 +11,15 @@ dropped and recreated.
 """
 
 import argparse
-import os
 import random
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from persons import fresh_database  # noqa: E402
+from setup_db import setup_django  # noqa: E402
 
 
 def main() -> None:
@@ -31,14 +29,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     args = parser.parse_args()
 
-    fresh_database(args.db)
-    os.environ["DATABASE_URL"] = args.db
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangxian.settings")
-    import django
-
-    django.setup()
+    setup_django(args.db)
     import xlsxwriter
-    from django.core.management import call_command
     from django.db import connection, transaction
     from python_calamine import CalamineWorkbook
 
@@ -49,7 +41,6 @@ def main() -> None:
     from fangxian.people.models import Person
     from fangxian.people.services import person_from_row
 
-    call_command("migrate", verbosity=0)
     demo.build(persons=0)
     district = Unit.objects.get(code="410108")
     officer = User.objects.get(username="district")

@@ -12,31 +12,15 @@ The database named in --db is dropped and recreated.
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def fresh_database(url: str) -> None:
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        path = Path(parsed.path[1:])
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
+from setup_db import setup_django  # noqa: E402
 
 
 def timed(function, repeat: int) -> list[float]:
@@ -60,13 +44,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
 
-    fresh_database(args.db)
-    os.environ["DATABASE_URL"] = args.db
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangxian.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django(args.db)
     from django.db import connection, transaction
     from django.test import Client
 
@@ -76,7 +54,6 @@ def main() -> None:
     from fangxian.people.models import Person
     from fangxian.people.services import bulk_register_persons, person_from_row
 
-    call_command("migrate", verbosity=0)
     demo.build(persons=0)
     grids = list(Unit.objects.filter(level="grid").select_related("parent__parent").order_by("code"))
     rows = demo._persons(random.Random(1), grids, args.persons)

@@ -11,6 +11,7 @@ from fangxian.core.audit import record_change, require_actor, snapshot
 from fangxian.core.choices import CHILD_LEVEL, LEVEL_CODE_LENGTH, Action, ChangeKind, Role, UnitLevel
 from fangxian.core.models import Grant, GridTeam, TeamMember, TeamSlot, TeamTemplate, Unit, User
 from fangxian.core.scoping import user_can
+from fangxian.core.tabular import RowError, match_headers
 
 # ---------------------------------------------------------------- units
 
@@ -30,14 +31,6 @@ def load_county(*, code: str) -> tuple[Unit, int]:
         )
         created += was_created
     return district, created
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    value: str
-    message: str
 
 
 @dataclass
@@ -108,13 +101,7 @@ def plan_unit_import(*, rows: list[list[str]], district: Unit) -> UnitImportPlan
 
 
 def _map_headers(row: list[str]) -> dict[str, int]:
-    mapping: dict[str, int] = {}
-    for index, header in enumerate(row):
-        text = header.strip().replace(" ", "")
-        for key, names in _UNIT_HEADERS.items():
-            if text in names and key not in mapping:
-                mapping[key] = index
-    return mapping
+    return match_headers(row, _UNIT_HEADERS)
 
 
 def commit_unit_import(*, plan: UnitImportPlan) -> tuple[int, int]:

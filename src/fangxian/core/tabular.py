@@ -8,11 +8,42 @@ that the validators can report it instead of silently accepting a rounded number
 import csv
 import datetime
 import io
+import re
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
+
+_HEADER_REMARK = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")  # 身份证号（必填）
+_HEADER_NOISE = re.compile(r"[\s*＊:：]")
+
+
+@dataclass
+class RowError:
+    """One problem in an imported file, as the user will look for it: spreadsheet row, column, value, message."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+def normal_header(text) -> str:
+    return _HEADER_NOISE.sub("", _HEADER_REMARK.sub("", cell_text(text)))
+
+
+def match_headers(row: list, wordings: dict[str, tuple[str, ...] | set[str]]) -> dict[str, int]:
+    """field -> column index, for the header cells that read as one of the field's wordings (first wins)."""
+    index = {normal_header(wording): name for name, names in wordings.items() for wording in names}
+    columns: dict[str, int] = {}
+    for position, text in enumerate(row):
+        name = index.get(normal_header(text))
+        if name and name not in columns:
+            columns[name] = position
+    return columns
+
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")

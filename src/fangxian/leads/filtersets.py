@@ -1,5 +1,4 @@
 import django_filters
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import BooleanWidget
@@ -8,7 +7,7 @@ from fangxian.core.choices import Action
 from fangxian.core.models import Unit
 from fangxian.leads.choices import LeadCategory, LeadStatus, Outcome
 from fangxian.leads.models import Lead
-from fangxian.people.documents import clean_text
+from fangxian.people.filtersets import search_persons
 
 
 def _units(request):
@@ -30,13 +29,7 @@ class LeadFilterSet(django_filters.FilterSet):
         fields = ["q", "unit", "category", "status", "outcome", "overdue"]
 
     def filter_text(self, queryset, name, value):
-        text = value.strip()
-        if not text:
-            return queryset
-        number = clean_text(text)
-        if any(character.isdigit() for character in number):
-            return queryset.filter(Q(person__doc_number=number) | Q(person__phone=number))
-        return queryset.filter(person__name__icontains=text)
+        return search_persons(queryset, value, via="person__")
 
     def filter_unit(self, queryset, name, unit):
         return queryset.filter(unit__path__startswith=unit.path) if unit else queryset

@@ -8,7 +8,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from fangxian.core.tabular import cell_text
+from fangxian.core.tabular import RowError, cell_text, match_headers
 from fangxian.leads.choices import CATEGORY_WORDS
 from fangxian.people.choices import DocumentType
 from fangxian.people.documents import Document, DocumentError, clean_text, parse_document
@@ -49,8 +49,6 @@ REQUIRED_FIELDS = ("name", "doc_number")
 HEADER_SEARCH_ROWS = 30
 MAX_ROWS = 1_000_000
 
-_HEADER_REMARK = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")  # 身份证号（必填）
-_HEADER_NOISE = re.compile(r"[\s*＊:：]")
 _FOOTER = re.compile(r"^(制表|填表|填报|审核|联系人|负责人|合计|总计|注|说明)")
 _PHONE = re.compile(r"^(1\d{10}|0\d{9,11}|\d{7,8})$", re.ASCII)
 _FORMULA_START = ("=", "+", "@")
@@ -92,14 +90,6 @@ class ColumnMap:
 
 
 @dataclass
-class RowError:
-    row: int
-    column: str
-    value: str
-    message: str
-
-
-@dataclass
 class IntakeRow:
     row: int
     name: str
@@ -133,20 +123,8 @@ class IntakePlan:
         }
 
 
-def _normal_header(text: str) -> str:
-    return _HEADER_NOISE.sub("", _HEADER_REMARK.sub("", text or ""))
-
-
-_HEADER_INDEX = {_normal_header(wording): name for name, wordings in FIELD_HEADERS.items() for wording in wordings}
-
-
-def map_header_row(row: list[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, text in enumerate(row):
-        name = _HEADER_INDEX.get(_normal_header(cell_text(text)))
-        if name and name not in columns:
-            columns[name] = index
-    return columns
+def map_header_row(row: list) -> dict[str, int]:
+    return match_headers(row, FIELD_HEADERS)
 
 
 def detect_columns(rows: list[list[str]]) -> ColumnMap | None:

@@ -15,6 +15,19 @@ def _scoped_units(request):
     return Unit.objects.restrict(request.user, Action.VIEW).filter(is_active=True)
 
 
+def search_persons(queryset, text: str, *, via: str = ""):
+    """A whole document number or phone typed in any of the usual ways, otherwise a name fragment.
+    `via` is the path to the person from the queryset's model ("person__" for leads)."""
+    text = text.strip()
+    if not text:
+        return queryset
+    number = clean_text(text)
+    if any(character.isdigit() for character in number):
+        # Exact matches on indexed columns; a name never contains digits.
+        return queryset.filter(Q(**{f"{via}doc_number": number}) | Q(**{f"{via}phone": number}))
+    return queryset.filter(**{f"{via}name__icontains": text})
+
+
 class PersonFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("姓名/证件号/电话"), method="filter_text")
     unit = django_filters.ModelChoiceFilter(
@@ -29,15 +42,7 @@ class PersonFilterSet(django_filters.FilterSet):
         fields = ["q", "unit", "category"]
 
     def filter_text(self, queryset, name, value):
-        """A whole document number or phone typed in any of the usual ways, otherwise a name fragment."""
-        text = value.strip()
-        if not text:
-            return queryset
-        number = clean_text(text)
-        if any(character.isdigit() for character in number):
-            # Exact matches on indexed columns; a name never contains digits.
-            return queryset.filter(Q(doc_number=number) | Q(phone=number))
-        return queryset.filter(name__icontains=text)
+        return search_persons(queryset, value)
 
     def filter_unit(self, queryset, name, unit):
         return queryset.filter(unit__path__startswith=unit.path) if unit else queryset
