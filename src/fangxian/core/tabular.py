@@ -10,6 +10,7 @@ import datetime
 import io
 import re
 import tempfile
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ def normal_header(text) -> str:
     return _HEADER_NOISE.sub("", _HEADER_REMARK.sub("", cell_text(text)))
 
 
-def match_headers(row: list, wordings: dict[str, tuple[str, ...] | set[str]]) -> dict[str, int]:
+def match_headers(row: list, wordings: Mapping[str, Iterable[str]]) -> dict[str, int]:
     """field -> column index, for the header cells that read as one of the field's wordings (first wins)."""
     index = {normal_header(wording): name for name, names in wordings.items() for wording in names}
     columns: dict[str, int] = {}
