@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from fangxian.core import services
-from fangxian.core.choices import Action, JobStatus, UnitLevel
+from fangxian.core.audit import record_access
+from fangxian.core.choices import AccessKind, Action, JobStatus, UnitLevel
 from fangxian.core.filtersets import AccessRecordFilterSet, ChangeRecordFilterSet
 from fangxian.core.forms import (
     GrantForm,
@@ -55,17 +56,45 @@ class ScopedMixin(LoginRequiredMixin):
         return queryset
 
 
+def object_or_404(queryset, **lookup):
+    """get_object_or_404 for ids that come from a form body: a malformed id is a 404 like a missing one,
+    not a ValueError/ValidationError 500."""
+    try:
+        return get_object_or_404(queryset, **lookup)
+    except (ValueError, ValidationError):
+        raise Http404 from None
+
+
 class ScopedListView(ScopedMixin, ListView):
-    """Lists are further narrowed to the focus unit picked in the navigation bar (never widened: restrict() first)."""
+    """Lists are further narrowed to the focus unit picked in the navigation bar (never widened: restrict() first).
+
+    A list of personal data names `searched_model`: a search on it (the q parameter) writes an access record.
+    """
 
     paginate_by = 50
     filterset_class = None
     follows_focus = True
+    searched_model = ""
 
     def get_queryset(self):
         queryset = super().get_queryset()
         unit = focus_unit(self.request) if self.follows_focus else None
+        self.record_search()
         return within(queryset, unit) if unit is not None else queryset
+
+    def record_search(self) -> None:
+        text = self.request.GET.get("q", "").strip()
+        if not (self.searched_model and text):
+            return
+        unit = access_unit(self.request.user)
+        if unit is not None:
+            record_access(
+                actor=self.request.user,
+                kind=AccessKind.SEARCH,
+                unit=unit,
+                model=self.searched_model,
+                detail={"q": text[:100]},
+            )
 
     def filter_queryset(self, queryset):
         if self.filterset_class is None:
@@ -316,7 +345,7 @@ class TeamActionView(ScopedObjectMixin, View):
                     services.add_team_member(actor=request.user, team=team, **form.cleaned_data)
                     messages.success(request, _("已添加成员"))
                 elif operation == "remove":
-                    member = get_object_or_404(TeamMember, pk=request.POST.get("member"), team=team)
+                    member = object_or_404(TeamMember.objects.filter(team=team), pk=request.POST.get("member"))
                     services.remove_team_member(actor=request.user, member=member, reason="移出小组")
                     messages.success(request, _("已移出成员"))
                 else:
@@ -434,8 +463,9 @@ class UserActionView(ScopedObjectMixin, View):
             )
             messages.success(self.request, _("已授予角色"))
         elif operation == "revoke":
-            grant = get_object_or_404(
-                Grant.objects.restrict(actor, Action.MANAGE_USERS), pk=self.request.POST.get("grant"), user=account
+            grant = object_or_404(
+                Grant.objects.restrict(actor, Action.MANAGE_USERS).filter(user=account),
+                pk=self.request.POST.get("grant"),
             )
             services.revoke_grant(actor=actor, grant=grant)
             messages.success(self.request, _("已撤销角色"))

@@ -1,11 +1,12 @@
 from operator import itemgetter
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Min
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -18,7 +19,7 @@ from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
 from fangxian.core.jobs import read_progress, start_job
 from fangxian.core.masking import mask_numbers_in_text
 from fangxian.core.models import Job
-from fangxian.core.scoping import user_can
+from fangxian.core.scoping import scope_unit_ids, user_can
 from fangxian.core.tabular import TableReadError, cell_text, read_rows, spool_upload
 from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin
 from fangxian.leads import intake, services
@@ -36,6 +37,7 @@ class LeadListView(ScopedListView):
     model = Lead
     filterset_class = LeadFilterSet
     template_name = "leads/lead_list.html"
+    searched_model = "leads.lead"
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset.select_related("person", "unit"))
@@ -133,15 +135,20 @@ class LeadHandoverView(LoginRequiredMixin, View):
 
     def post(self, request):
         form = HandoverForm(request.POST, user=request.user)
-        uuids = request.POST.getlist("lead")
+        uuids = set()
+        for raw in request.POST.getlist("lead")[:5000]:
+            try:
+                uuids.add(UUID(raw))
+            except ValueError:
+                raise Http404 from None
         back = request.POST.get("next") or reverse("leads:list")
         if not back.startswith("/"):
             back = reverse("leads:list")
         if not form.is_valid() or not uuids:
             messages.error(request, _("请选择任务和要分派的单位"))
             return HttpResponseRedirect(back)
-        leads = list(Lead.objects.restrict(request.user, Action.CHANGE).filter(uuid__in=uuids[:5000]))
-        if len(leads) != len(set(uuids)):
+        leads = list(Lead.objects.restrict(request.user, Action.CHANGE).filter(uuid__in=uuids))
+        if len(leads) != len(uuids):
             raise PermissionDenied(_("部分任务不在您的管辖范围内"))
         try:
             with transaction.atomic():
@@ -212,6 +219,9 @@ class BatchDetailView(ScopedDetailView):
         running = job is not None and job.status in {JobStatus.QUEUED, JobStatus.RUNNING}
         context["finished"] = not running
         context["progress"] = read_progress(job) if job is not None else {}
+        context["can_download"] = user_can(
+            self.request.user, Action.EXPORT, batch.district, model=ImportBatch
+        ) and user_can(self.request.user, Action.REVEAL, batch.district, model=ImportBatch)
         context["can_correct"] = user_can(self.request.user, Action.CHANGE, batch.district, model=ImportBatch)
         context["can_commit"] = (
             batch.status == BatchStatus.VALIDATED
@@ -318,14 +328,22 @@ def import_job_of(batch: ImportBatch, *, active: bool = False):
     return jobs.order_by("-created_at").first()
 
 
+def require_full_numbers(user, batch: ImportBatch) -> None:
+    """Files that carry the pushed rows in full (IDs, phones) go only to users who may also reveal them."""
+    if not user_can(user, Action.REVEAL, batch.district, model=ImportBatch):
+        raise PermissionDenied(_("该文件含完整证件号码，需有查看完整信息的权限"))
+
+
 class BatchErrorFileView(ScopedObjectMixin, View):
     """The file back as the user sent it, with an added column saying what is wrong on each row."""
 
     model = ImportBatch
+    action = Action.EXPORT
     lookup_field = lookup_url_kwarg = "uuid"
 
     def get(self, request, uuid):
         batch = self.get_object()
+        require_full_numbers(request.user, batch)
         try:
             rows = read_rows(batch.stored_path)
         except (TableReadError, OSError) as error:
@@ -356,6 +374,7 @@ class BatchFeedbackView(ScopedObjectMixin, View):
 
     def get(self, request, uuid):
         batch = self.get_object()
+        require_full_numbers(request.user, batch)
         leads = batch.leads.select_related("unit").order_by("row_number", "id")
         headers = batch.mapping.get("headers", []) if batch.mapping else []
         content, count = xlsx_bytes(title="核查反馈", columns=feedback_columns(headers), rows=leads.iterator(2000))
@@ -408,8 +427,9 @@ class RiskAreaDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         rows = services.exposed_persons(self.object)
-        visible = set(Lead.objects.restrict(self.request.user).values_list("unit_id", flat=True).distinct())
-        context["rows"] = [row for row in rows if row["unit"].pk in visible or self.request.user.is_superuser]
+        user = self.request.user
+        visible = None if user.is_superuser else set(scope_unit_ids(user, Action.VIEW, Lead.scope_roles))
+        context["rows"] = [row for row in rows if visible is None or row["unit"].pk in visible]
         context["to_create"] = sum(1 for row in context["rows"] if not row["has_open_lead"])
         context["window"] = services.risk_window(self.object)
         context["can_create"] = user_can(self.request.user, Action.CHANGE, self.object.district, model=RiskArea)

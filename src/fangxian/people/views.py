@@ -35,21 +35,10 @@ class PersonListView(ScopedListView):
     model = Person
     filterset_class = PersonFilterSet
     template_name = "people/person_list.html"
+    searched_model = "people.person"
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset.select_related("unit"))
-        text = self.request.GET.get("q", "").strip()
-        if text:
-            unit = access_unit(self.request.user)
-            if unit is not None:
-                record_access(
-                    actor=self.request.user,
-                    kind=AccessKind.SEARCH,
-                    unit=unit,
-                    model="people.person",
-                    detail={"q": text[:100]},
-                )
-        return queryset
+        return super().filter_queryset(queryset.select_related("unit"))
 
 
 class PersonExportView(ScopedListView):
