@@ -4,8 +4,8 @@
     .venv/bin/python bench/intake.py --db sqlite:////tmp/intake.sqlite3 --registry 200000
 
 Builds a registry, writes a 200,000-row .xlsx in which half the people already exist, and times the import through
-the services the page and the command use (read, validate, match, create persons, leads, hand-overs and change
-records). The baseline, measured in the same run on the same file: python-calamine read + the database's native
+the services the page and the command use (phase one: read, validate, stage the valid rows; phase two: match,
+create persons, leads and their change records). The baseline, measured in the same run on the same file: python-calamine read + the database's native
 bulk path (COPY on PostgreSQL, executemany on SQLite) of the same rows into a bare table. The database in --db is
 dropped and recreated.
 """
@@ -113,6 +113,9 @@ def main() -> None:
             cursor.execute("DROP TABLE bare_push")
         return time.perf_counter() - begin
 
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("CHECKPOINT")  # the set-up's writes are not the import's to pay for
     base = baseline()
 
     begin = time.perf_counter()
@@ -126,12 +129,13 @@ def main() -> None:
 
     with transaction.atomic():
         summary = services.commit_batch(actor=officer, batch=batch, report=report)
-        phases.append(("(transaction commit)", time.perf_counter()))
+        phases.append(("commit (deferred constraint checks)", time.perf_counter()))
     total_time = time.perf_counter() - begin
-    marks = [("validate", begin), *[(name, at) for name, at in phases]]
+    # Each phase runs from its own mark to the next one.
+    marks = [("stage", begin), *phases, ("end", begin + total_time)]
     breakdown = ", ".join(f"{marks[i][0]} {marks[i + 1][1] - marks[i][1]:.1f} s" for i in range(len(marks) - 1))
     print(f"phases: {breakdown}")
-    print(f"validate (read, check, match): {staged:.2f} s; commit: {total_time - staged:.2f} s")
+    print(f"phase one (read, check, stage, count matches): {staged:.2f} s; phase two: {total_time - staged:.2f} s")
     print(
         f"import: {total_time:.2f} s, {args.rows / total_time:,.0f} rows/s "
         f"(new persons {summary['new_persons']:,}, leads {summary['leads']:,}, errors {len(plan.errors)})"

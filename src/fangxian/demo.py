@@ -257,10 +257,10 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
         ("今日推送", now - datetime.timedelta(hours=2), rng.sample(rows, min(150, len(rows))), 50),
     ]:
         path = _pushed_list(rng, known, new, folder / f"{label}.xlsx", timezone.localdate())
-        batch, plan = lead_services.stage_batch(
+        batch, _plan = lead_services.stage_batch(
             actor=officer, district=district, path=path, file_name=path.name, pusher="郑州市疫情防控指挥部"
         )
-        lead_services.commit_batch(actor=officer, batch=batch, plan=plan, received_at=received_at)
+        lead_services.commit_batch(actor=officer, batch=batch, received_at=received_at)
     yesterday = Lead.objects.filter(batch__file_name="昨日推送.xlsx").select_related("person").order_by("id")
     outcomes = [Outcome.PLACED_UNDER_MEASURE] * 5 + [Outcome.NO_MEASURE_NEEDED] * 3 + [Outcome.NOT_IN_AREA]
     for index, lead in enumerate(yesterday):

@@ -174,14 +174,19 @@ class ChangeRecord(models.Model):
     """One create/update/delete of personal data. Append-only: the database refuses UPDATE and DELETE."""
 
     at = models.DateTimeField("时间", default=timezone.now, db_index=True)
-    actor = models.ForeignKey(User, verbose_name="操作人", on_delete=models.PROTECT, related_name="+")
+    # Imports write a change record per row. A constraint check per row on actor and unit would cost as much as
+    # the record itself; users and units are never deleted (everything else protects them), and services only
+    # record real, saved actors (require_actor).
+    actor = models.ForeignKey(
+        User, verbose_name="操作人", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     request_id = models.CharField("请求", max_length=64, blank=True)
     job_id = models.CharField("任务", max_length=64, blank=True)
     kind = models.CharField("操作", max_length=16, choices=ChangeKind.choices)
     model = models.CharField("对象类型", max_length=64)
-    object_id = models.CharField("对象", max_length=64, db_index=True)
+    object_id = models.CharField("对象", max_length=64)
     object_repr = models.CharField("对象名称", max_length=200)
-    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+", db_constraint=False)
     before = models.JSONField("修改前", null=True, blank=True)
     after = models.JSONField("修改后", null=True, blank=True)
     reason = models.CharField("原因", max_length=200, blank=True)
@@ -193,6 +198,8 @@ class ChangeRecord(models.Model):
         verbose_name = "变更记录"
         verbose_name_plural = "变更记录"
         ordering = ["-at", "-id"]
+        # A plain index: object ids are looked up by equality, never by prefix (no second "LIKE" index to keep up).
+        indexes = [models.Index(fields=["object_id"], name="changerecord_object_id")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.object_repr}"

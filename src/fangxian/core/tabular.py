@@ -57,7 +57,8 @@ class TableReadError(ValueError):
 
 def cell_text(value) -> str:
     if type(value) is str:
-        return value.strip()
+        # NUL is no character anyone typed, and PostgreSQL refuses it in text: it goes at the boundary.
+        return value.strip() if "\x00" not in value else value.replace("\x00", "").strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -89,7 +90,7 @@ def read_rows(path: Path | str, *, sheet: int = 0) -> list[list[str]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         text = decode_text(path.read_bytes())
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        return [[cell_text(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
     if suffix in SPREADSHEET_SUFFIXES:
         try:
             workbook = CalamineWorkbook.from_path(str(path))

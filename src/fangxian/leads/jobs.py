@@ -4,7 +4,7 @@ from fangxian.core import services as core_services
 from fangxian.core.jobs import Report, handler
 from fangxian.core.models import Job
 from fangxian.core.sweeps import sweep
-from fangxian.leads import services
+from fangxian.leads import services, staging
 from fangxian.leads.models import ImportBatch
 
 IMPORT_JOB = "lead_import"
@@ -13,6 +13,11 @@ IMPORT_JOB = "lead_import"
 @sweep
 def escalate_overdue_leads() -> int:
     return services.escalate_overdue(actor=core_services.service_account())
+
+
+@sweep
+def purge_staged_rows() -> int:
+    return staging.purge()
 
 
 @handler(IMPORT_JOB)

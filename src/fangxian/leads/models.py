@@ -65,13 +65,54 @@ class SourceMapping(models.Model):
         return self.pusher
 
 
+class StagedRow(models.Model):
+    """A valid row of a checked list, normalised and routed, waiting for the commit.
+
+    Phase one writes these; phase two is then a few set-based statements over them, so a file is read and
+    validated once however long the user takes between the two. Never shown: the batch pages show the batch.
+    Rows of committed batches are purged by a sweep."""
+
+    # No foreign-key constraint: staged rows are a work table written at the database's bulk speed, deleted
+    # with their batch by the purge sweep; a per-row constraint check would cost as much as the write.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    row = models.PositiveIntegerField()
+    name = models.CharField(max_length=50)
+    doc_type = models.CharField(max_length=16)
+    doc_number = models.CharField(max_length=32)
+    sex = models.CharField(max_length=8)
+    birth_date = models.DateField(null=True)
+    phone = models.CharField(max_length=20)
+    address = models.CharField(max_length=200)
+    category = models.CharField(max_length=32)
+    risk_area = models.CharField(max_length=200)
+    left_at = models.DateTimeField(null=True)
+    pushed = models.JSONField()
+    unit_id = models.BigIntegerField()  # where the address routes: a community, a township or the district
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "row"])]
+
+    def __str__(self) -> str:
+        return f"#{self.row}"
+
+
 class Lead(models.Model):
     """One person to find and verify (协查任务), from one push, routed down to the unit that must act."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="leads")
+    # No constraint check per lead on the batch: an import writes 10⁵ leads of one batch, locked and written in
+    # the same transaction, and batches are never deleted.
     batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("推送名单"), null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+        ImportBatch,
+        verbose_name=_("推送名单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        db_constraint=False,
     )
     category = models.CharField(_("人员类别"), max_length=32, choices=LeadCategory.choices)
     source = models.CharField(_("来源"), max_length=32, choices=LeadSource.choices)
@@ -87,11 +128,24 @@ class Lead(models.Model):
     risk_area = models.CharField(_("风险地区"), max_length=200, blank=True)
     left_risk_area_at = models.DateTimeField(_("离开风险地区时间"), null=True, blank=True)
     verified_at = models.DateTimeField(_("核查时间"), null=True, blank=True)
+    # Never looked up by these two: no index to keep up on every insert.
     verified_by = models.ForeignKey(
-        User, verbose_name=_("核查人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=_("核查人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     escalated_to = models.ForeignKey(
-        Unit, verbose_name=_("已升级至"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Unit,
+        verbose_name=_("已升级至"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
 

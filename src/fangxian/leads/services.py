@@ -10,7 +10,7 @@ from uuid import uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, plain_values, record_change, require_actor, snapshot
@@ -18,7 +18,7 @@ from fangxian.core.bulk import RowWriter, allocate_ids
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import Unit, User
 from fangxian.core.tabular import cell_text, read_rows
-from fangxian.leads import intake
+from fangxian.leads import intake, staging
 from fangxian.leads.choices import (
     DEFAULT_DEADLINE_HOURS,
     FALLBACK_DEADLINE_HOURS,
@@ -32,8 +32,6 @@ from fangxian.leads.choices import (
 )
 from fangxian.leads.models import Handover, ImportBatch, Lead, SourceMapping
 from fangxian.leads.routing import Router
-from fangxian.people.models import Person
-from fangxian.people.services import PersonRow, bulk_register_persons
 
 IMPORT_DIR_NAME = "imports"
 STORED_ERRORS = 50_000
@@ -67,31 +65,6 @@ def plan_rows(
     return intake.validate(rows, columns, default_category=default_category, today=timezone.localdate())
 
 
-def match_persons(rows: Iterable[intake.IntakeRow]) -> dict[tuple[str, str], int]:
-    """Existing persons by normalised document: (type, number) -> person id."""
-    by_type: dict[str, list[str]] = {}
-    for row in rows:
-        by_type.setdefault(row.document.doc_type, []).append(row.document.number)
-    found: dict[tuple[str, str], int] = {}
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for doc_type, numbers in by_type.items():
-                cursor.execute(
-                    "SELECT id, doc_number FROM people_person WHERE doc_type = %s AND doc_number = ANY(%s)",
-                    [doc_type, numbers],
-                )
-                found.update(((doc_type, number), pk) for pk, number in cursor.fetchall())
-        return found
-    for doc_type, numbers in by_type.items():
-        for start in range(0, len(numbers), MATCH_CHUNK):
-            chunk = numbers[start : start + MATCH_CHUNK]
-            for pk, number in Person.objects.filter(doc_type=doc_type, doc_number__in=chunk).values_list(
-                "pk", "doc_number"
-            ):
-                found[(doc_type, number)] = pk
-    return found
-
-
 def _stored_file(path: Path, digest: str) -> Path:
     folder = settings.VAR_DIR / IMPORT_DIR_NAME
     folder.mkdir(parents=True, exist_ok=True)
@@ -123,8 +96,6 @@ def stage_batch(
                 columns = candidate
     plan = plan_rows(rows, default_category=default_category, columns=columns)
     digest = fingerprint(path)
-    matched = match_persons(plan.rows)
-    summary = {**plan.summary(), "matched_persons": len(matched), "new_persons": len(plan.rows) - len(matched)}
     batch = ImportBatch.objects.create(
         district=district,
         source=source,
@@ -136,10 +107,18 @@ def stage_batch(
         uploaded_by=actor,
         header_row=plan.columns.header_row if plan.columns else 0,
         mapping=plan.columns.as_json() if plan.columns else {},
-        summary=summary,
         errors=[error.__dict__ for error in plan.errors[:STORED_ERRORS]],
     )
+    _stage(batch, plan)
     return batch, plan
+
+
+def _stage(batch: ImportBatch, plan: intake.IntakePlan) -> None:
+    """Keep the valid rows for the commit and count who is already registered."""
+    staging.stage(batch, plan, Router(batch.district))
+    matched = staging.count_registered(batch)
+    batch.summary = {**plan.summary(), "matched_persons": matched, "new_persons": len(plan.rows) - matched}
+    batch.save(update_fields=["summary"])
 
 
 def remap_batch(*, actor: User, batch: ImportBatch, header_row: int, columns: dict[str, int]) -> intake.IntakePlan:
@@ -157,11 +136,10 @@ def remap_batch(*, actor: User, batch: ImportBatch, header_row: int, columns: di
         raise ValidationError("表头行超出文件范围")
     mapped = intake.ColumnMap(header_row, columns, [cell_text(cell) for cell in rows[header_row]])
     plan = plan_rows(rows, default_category=batch.default_category, columns=mapped)
-    matched = match_persons(plan.rows)
     batch.header_row, batch.mapping = header_row, mapped.as_json()
-    batch.summary = {**plan.summary(), "matched_persons": len(matched), "new_persons": len(plan.rows) - len(matched)}
     batch.errors = [error.__dict__ for error in plan.errors[:STORED_ERRORS]]
-    batch.save(update_fields=["header_row", "mapping", "summary", "errors"])
+    batch.save(update_fields=["header_row", "mapping", "errors"])
+    _stage(batch, plan)
     return plan
 
 
@@ -182,15 +160,11 @@ def commit_batch(
     actor: User,
     batch: ImportBatch,
     valid_only: bool = False,
-    plan: intake.IntakePlan | None = None,
     report=_silent,
     received_at: datetime.datetime | None = None,
 ) -> dict:
-    """Phase two: create the missing persons, one lead per person and category not already open, the hand-overs
-    and the change records, in the caller's transaction. Re-running a committed file changes nothing.
-
-    `plan` may be passed by a caller that staged the batch in the same process; otherwise the stored file is
-    read and validated again (the file is kept by hash, so it is the same file)."""
+    """Phase two: from the staged rows, create the missing persons, one lead per person and category not already
+    open, and a change record for each, in the caller's transaction. Re-running a committed file changes nothing."""
     require_actor(actor)
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status == BatchStatus.COMMITTED:
@@ -200,111 +174,40 @@ def commit_batch(
         return _finish(batch, {**batch.summary, "leads": 0, "new_persons": 0, "already_imported": str(earlier.uuid)})
     if not batch.mapping:
         raise ValidationError("该文件未找到表头，不能导入")
-    report("读取并校验文件", done=0, total=batch.summary.get("rows", 0))
-    plan = plan or plan_rows(
-        read_rows(batch.stored_path),
-        default_category=batch.default_category,
-        columns=intake.columns_from_json(batch.mapping),
-    )
-    if plan.errors and not valid_only:
-        raise ValidationError(f"文件有 {plan.invalid_rows} 行错误：请修正后重新上传，或选择“仅导入有效行”")
-    received_at = received_at or timezone.now()
-    router = Router(batch.district)
-    report("按证件号码匹配已有人员", done=0, total=len(plan.rows))
-    existing = match_persons(plan.rows)
-
-    new_rows = [row for row in plan.rows if (row.document.doc_type, row.document.number) not in existing]
-    person_rows = [
-        PersonRow(
-            unit=router.route(row.address), name=row.name, document=row.document, phone=row.phone, address=row.address
+    if batch.errors and not valid_only:
+        invalid = batch.summary.get("invalid", 0)
+        raise ValidationError(f"文件有 {invalid} 行错误：请修正后重新上传，或选择“仅导入有效行”")
+    valid = batch.summary.get("valid", 0)
+    if valid and not staging.is_staged(batch):
+        # Staged rows are purged some days after staging; the kept file is read and checked again.
+        report("读取并校验文件", done=0, total=valid)
+        rows = read_rows(batch.stored_path)
+        columns = intake.columns_from_json(batch.mapping)
+        staging.stage(
+            batch, plan_rows(rows, default_category=batch.default_category, columns=columns), Router(batch.district)
         )
-        for row in new_rows
-    ]
-    report("登记新增人员", done=0, total=len(plan.rows))
-    new_ids = bulk_register_persons(actor=actor, rows=person_rows, reason=f"推送名单导入：{batch.file_name}")
-    report("生成协查任务", done=len(new_rows), total=len(plan.rows))
-    for row, pk in zip(new_rows, new_ids, strict=True):
-        existing[(row.document.doc_type, row.document.number)] = pk
-    home_unit = _home_units(existing, new_ids, person_rows)
-    open_pairs = _open_pairs(existing.values())
-    created = _write_leads(
-        actor=actor,
-        batch=batch,
-        plan=plan,
-        persons=existing,
-        home_unit=home_unit,
-        open_pairs=open_pairs,
-        router=router,
-        received_at=received_at,
-    )
-    report("保存导入结果", done=len(plan.rows), total=len(plan.rows))
+    received_at = received_at or timezone.now()
+    reason = f"推送名单导入：{batch.file_name}"
+    with staging.index_plans():
+        report("登记新增人员", done=0, total=valid)
+        new_persons = staging.create_persons(actor=actor, batch=batch, reason=reason)
+        report("生成协查任务", done=0, total=valid)
+        leads = staging.create_leads(
+            actor=actor, batch=batch, district=batch.district, received_at=received_at, reason=reason
+        )
+    report("保存导入结果", done=valid, total=valid)
     if batch.pusher:
         SourceMapping.objects.update_or_create(
             district=batch.district, pusher=batch.pusher, defaults={"mapping": batch.mapping}
         )
-    return _finish(
-        batch,
-        {
-            **plan.summary(),
-            "matched_persons": len(plan.rows) - len(new_rows),
-            "new_persons": len(new_rows),
-            "leads": created,
-            "already_open": len(plan.rows) - created,
-        },
-        valid_only=valid_only,
-    )
-
-
-def _home_units(persons: dict, new_ids: list[int], person_rows: list[PersonRow]) -> dict[int, int]:
-    """Each person's registered unit: where a lead goes when its pushed address names no unit of the district."""
-    units = {pk: row.unit.pk for pk, row in zip(new_ids, person_rows, strict=True)}
-    known = [pk for pk in persons.values() if pk not in units]
-    for start in range(0, len(known), MATCH_CHUNK):
-        units.update(Person.objects.filter(pk__in=known[start : start + MATCH_CHUNK]).values_list("pk", "unit_id"))
-    return units
-
-
-def _open_pairs(person_ids: Iterable[int]) -> set[tuple[int, str]]:
-    ids = list(set(person_ids))
-    pairs: set[tuple[int, str]] = set()
-    for start in range(0, len(ids), MATCH_CHUNK):
-        pairs.update(
-            Lead.objects.filter(person_id__in=ids[start : start + MATCH_CHUNK], status=LeadStatus.OPEN).values_list(
-                "person_id", "category"
-            )
-        )
-    return pairs
-
-
-def _write_leads(*, actor, batch, plan, persons, home_unit, open_pairs, router, received_at) -> int:
-    """One lead per person and category not already open in the pushed list."""
-    wanted = []
-    for row in plan.rows:
-        person_id = persons[(row.document.doc_type, row.document.number)]
-        if (person_id, row.category) in open_pairs:
-            continue
-        open_pairs.add((person_id, row.category))
-        routed = router.route(row.address)
-        wanted.append(
-            NewLead(
-                person_id=person_id,
-                person_name=row.name,
-                category=row.category,
-                unit_id=home_unit[person_id] if routed == batch.district else routed.pk,
-                pushed_data=row.pushed,
-                row_number=row.row,
-                risk_area=row.risk_area,
-                left_risk_area_at=timezone.make_aware(row.left_at) if row.left_at else None,
-            )
-        )
-    return create_leads(
-        actor=actor,
-        leads=wanted,
-        source=batch.source,
-        batch_id=batch.pk,
-        received_at=received_at,
-        reason=f"推送名单导入：{batch.file_name}",
-    )
+    summary = {key: batch.summary.get(key, 0) for key in ("rows", "valid", "invalid", "duplicates_in_file")}
+    summary |= {
+        "matched_persons": valid - new_persons,
+        "new_persons": new_persons,
+        "leads": leads,
+        "already_open": valid - leads,
+    }
+    return _finish(batch, summary, valid_only=valid_only)
 
 
 @dataclass(frozen=True)
@@ -395,7 +298,7 @@ def import_file(*, actor: User, district: Unit, path: Path, commit: bool, **opti
     summary = dict(batch.summary)
     if commit and batch.mapping and not plan.errors:
         with transaction.atomic():
-            summary = commit_batch(actor=actor, batch=batch, plan=plan)
+            summary = commit_batch(actor=actor, batch=batch)
         batch.refresh_from_db()
     return batch, summary
 

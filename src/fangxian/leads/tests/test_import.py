@@ -1,14 +1,17 @@
+import datetime
 import json
+import uuid
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.utils import timezone
 
 from fangxian.core.models import ChangeRecord
-from fangxian.leads import services
+from fangxian.leads import services, staging
 from fangxian.leads.choices import BatchStatus, LeadCategory, LeadStatus
-from fangxian.leads.models import Handover, ImportBatch, Lead
+from fangxian.leads.models import Handover, ImportBatch, Lead, StagedRow
 from fangxian.people.models import Person
 
 from .conftest import PUSH_HEADER, resident_id
@@ -78,6 +81,33 @@ def test_every_new_person_and_lead_has_a_change_record(pushed_rows, world, tmp_p
     assert {record.job_id for record in records} == {"cmd:leads-import:push.xlsx"}
 
 
+def test_records_written_by_the_database_read_like_those_written_one_by_one(pushed_rows, world, tmp_path):
+    run_import(write_xlsx(tmp_path / "push.xlsx", pushed_rows), "--commit")
+    lead = Lead.objects.select_related("person").get(person__name="王五")
+    person = lead.person
+    person_record = ChangeRecord.objects.get(model="people.person", object_id=str(person.uuid))
+    assert person_record.after == {
+        "name": "王五",
+        "doc_type": person.doc_type,
+        "doc_number": person.doc_number,
+        "sex": person.sex,
+        "birth_date": person.birth_date.isoformat(),
+        "phone": person.phone,
+        "address": person.address,
+        "unit_id": person.unit_id,
+        "category": person.category,
+        "note": "",
+    }
+    assert person_record.unit_id == person.unit_id and person_record.before is None
+    lead_record = ChangeRecord.objects.get(model="leads.lead", object_id=str(lead.uuid))
+    assert lead_record.object_repr == f"{lead.get_category_display()} 王五"
+    assert lead_record.after["deadline"] == lead.deadline.isoformat()
+    assert lead_record.after["person_id"] == person.pk and lead_record.after["status"] == LeadStatus.OPEN
+    # Keys written in bulk are time-ordered version-7 UUIDs, as valid as any other.
+    assert person.uuid.version == 7 and lead.uuid.version == 7 and person.uuid.variant == uuid.RFC_4122
+    assert Person.objects.get(uuid=str(person.uuid)) == person
+
+
 def test_reimporting_the_same_file_changes_nothing(pushed_rows, world, tmp_path):
     path = write_xlsx(tmp_path / "push.xlsx", pushed_rows)
     run_import(path, "--commit")
@@ -129,20 +159,20 @@ def test_an_import_that_fails_half_way_leaves_nothing(pushed_rows, world, tmp_pa
             path=write_xlsx(tmp_path / "p.xlsx", pushed_rows),
             file_name="p.xlsx",
         )
-    real_insert = services.RowWriter.insert
+    real_insert = staging.insert_select
 
-    def crash_on_leads(writer, rows):
-        if writer.model is Lead:
+    def crash_on_leads(model, *args, **kwargs):
+        if model is Lead:  # the persons and their change records are written by now
             raise RuntimeError("process killed")
-        return real_insert(writer, rows)
+        return real_insert(model, *args, **kwargs)
 
-    monkeypatch.setattr(services.RowWriter, "insert", crash_on_leads)
-    persons, leads = Person.objects.count(), Lead.objects.count()
+    monkeypatch.setattr(staging, "insert_select", crash_on_leads)
+    persons, leads, changes = Person.objects.count(), Lead.objects.count(), ChangeRecord.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
         services.commit_batch(actor=world["district"], batch=batch)
-    assert (Person.objects.count(), Lead.objects.count()) == (persons, leads)
+    assert (Person.objects.count(), Lead.objects.count(), ChangeRecord.objects.count()) == (persons, leads, changes)
     assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.VALIDATED
-    monkeypatch.setattr(services.RowWriter, "insert", real_insert)
+    monkeypatch.setattr(staging, "insert_select", real_insert)
     with transaction.atomic():
         assert services.commit_batch(actor=world["district"], batch=batch)["leads"] == 2
 
@@ -158,3 +188,32 @@ def test_broken_files_get_a_clear_message(content, message, world, tmp_path, cap
     with pytest.raises(CommandError) as raised:
         call_command("leads", "import", str(path), "--unit", "410108", "--commit")
     assert message in str(raised.value) + capsys.readouterr().out
+
+
+def test_staged_rows_are_purged_once_committed_and_a_late_commit_reads_the_file_again(pushed_rows, world, tmp_path):
+    with transaction.atomic():
+        kept, _ = services.stage_batch(
+            actor=world["district"],
+            district=world["huiji"],
+            path=write_xlsx(tmp_path / "kept.xlsx", pushed_rows),
+            file_name="kept.xlsx",
+        )
+    staging.purge()
+    run_import(write_csv(tmp_path / "other.csv", pushed_rows[1:3]), "--commit")
+    assert StagedRow.objects.filter(batch_id=kept.pk).count() == 3 and StagedRow.objects.count() == 3 + 1
+    assert staging.purge() == 1  # the committed batch's row; the rows awaiting confirmation stay
+    later = timezone.now() + datetime.timedelta(days=staging.STAGED_DAYS + 1)
+    assert staging.purge(now=later) == 3 and not staging.is_staged(kept)
+    with transaction.atomic():
+        summary = services.commit_batch(actor=world["district"], batch=kept)
+    assert summary["valid"] == 3 and summary["leads"] + summary["already_open"] == 3 and summary["leads"] == 2
+
+
+def test_nul_characters_in_a_file_are_dropped_at_reading_and_the_rows_import(pushed_rows, world, tmp_path):
+    rows = [list(row) for row in pushed_rows]
+    rows[3][1] = "王\x00五"
+    rows[3][4] = "惠济区刘寨街道\x00银湾社区3号楼"
+    result = run_import(write_csv(tmp_path / "nul.csv", rows), "--commit")
+    assert result["invalid"] == 0 and result["leads"] >= 1
+    lead = Lead.objects.get(person__name="王五")
+    assert "\x00" not in json.dumps(lead.pushed_data) and lead.person.address == "惠济区刘寨街道银湾社区3号楼"
