@@ -27,7 +27,10 @@ class UploadForm(StyledForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].queryset = scoped_units(user, Action.CHANGE, [UnitLevel.DISTRICT], for_model=Lead)
+        districts = scoped_units(user, Action.CHANGE, [UnitLevel.DISTRICT], for_model=Lead)
+        self.fields["district"].queryset = districts
+        if len(districts[:2]) == 1:  # a district office has one district: nothing to choose
+            self.fields["district"].initial = districts[0]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -229,14 +229,12 @@ class BatchDetailView(ScopedDetailView):
             and not running
             and user_can(self.request.user, Action.CHANGE, batch.district, model=ImportBatch)
         )
-        context["mapping"] = (
-            sorted(
-                ((field, batch.mapping["headers"][index]) for field, index in batch.mapping.get("columns", {}).items()),
-                key=lambda item: item[0],
-            )
-            if batch.mapping
-            else []
-        )
+        columns = batch.mapping.get("columns", {}) if batch.mapping else {}
+        # In the file's column order: "its header → the field it fills", both in words the officer uses.
+        context["mapping"] = [
+            (intake.FIELD_LABELS.get(field, field), batch.mapping["headers"][index])
+            for field, index in sorted(columns.items(), key=lambda item: item[1])
+        ]
         return context
 
 

@@ -42,7 +42,7 @@ def server(tmp_path_factory):
     subprocess.run([*command, "demo", "--no-serve", "--persons", "3000"], env=env, check=True, capture_output=True)
     port = _free_port()
     process = subprocess.Popen(
-        [*command, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        [*command, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--with-worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -123,3 +123,43 @@ def test_another_townships_person_is_404_and_absent_from_search(server, page):
     expect(page.locator("body")).not_to_contain_text(name)
     page.goto(f"{server['url']}/persons/?q={doc_number}")
     expect(page.locator("[data-testid=person-table] tbody")).to_contain_text("没有符合条件的人员")
+
+
+def test_district_officer_imports_a_pushed_list_with_an_error_and_commits_the_valid_rows(server, page, tmp_path):
+    """Upload → the check page lists the bad row → commit the valid rows → the job's progress → the leads."""
+    pushed = tmp_path / "今日推送.csv"
+    pushed.write_text(
+        "郑州市涉疫风险人员推送名单\n"
+        "序号,姓名,身份证号,手机号,现居住地址,推送原因\n"
+        "1,浏览甲,110101199003074477,13800000001,惠济区新城街道1号楼,密接\n"
+        "2,浏览乙,110101199003074478,13800000002,惠济区新城街道2号楼,次密接\n"
+        "3,浏览丙,11010119900307002X,13800000003,惠济区刘寨街道3号楼,次密接\n"
+        "制表人：张三\n",
+        encoding="gb18030",
+    )
+    server = server["url"]
+    page.context.clear_cookies()
+    page.goto(f"{server}/login/")
+    page.fill("input[name=username]", "district")
+    page.fill("input[name=password]", "fangxian-demo")
+    page.click("button[type=submit]")
+    page.goto(f"{server}/leads/batches/upload/")
+    page.set_input_files("input[name=file]", str(pushed))
+    page.get_by_role("button", name="上传并校验").click()
+
+    expect(page.get_by_test_id("invalid-count")).to_have_text("1")
+    errors = page.get_by_test_id("error-table")
+    expect(errors).to_contain_text("4")  # the spreadsheet's own row number
+    expect(errors).to_contain_text("校验位")
+    expect(page.get_by_test_id("commit-all")).to_be_disabled()
+    expect(page.get_by_test_id("column-mapping")).to_contain_text("身份证号 → 证件号码")
+    page.screenshot(path=str(SCREENSHOTS / "import_checked.png"), full_page=True)
+
+    page.get_by_test_id("commit-valid").click()
+    progress = page.get_by_test_id("job-progress")
+    expect(progress).to_have_attribute("data-status", "done", timeout=30_000)
+    page.get_by_role("link", name="查看结果").click()
+    expect(page.get_by_test_id("lead-count")).to_have_text("2")
+    page.goto(f"{server}/leads/?q=浏览")
+    expect(page.locator("body")).to_contain_text("浏览甲")
+    expect(page.locator("body")).not_to_contain_text("浏览乙")
