@@ -10,12 +10,13 @@ import datetime
 import io
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, PasswordError
 
 _HEADER_REMARK = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")  # 身份证号（必填）
 _HEADER_NOISE = re.compile(r"[\s*＊:：]")
@@ -85,6 +86,42 @@ def decode_text(data: bytes) -> str:
     raise TableReadError("文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV")
 
 
+_ENCRYPTED = "文件设置了打开密码（已加密），无法读取：请在 Excel 中取消密码后另存，再上传"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: .xls, or an encrypted .xlsx
+# A workbook is a zip. Sheets compress well, but not this well: a real 1,000,000-row sheet unpacks to well under
+# 1 GiB, and deflate cannot pack better than about 1:1000 — which is what a zip bomb does.
+MAX_UNPACKED_BYTES = 2 << 30
+MAX_RATIO = 200
+_RATIO_FLOOR = 50 << 20  # small parts (styles, a few cells) may compress as they like
+
+
+def refuse_unsafe_workbook(path: Path) -> None:
+    """Refuse, from the zip directory alone and before anything is unpacked, a workbook that would unpack to more
+    than MAX_UNPACKED_BYTES or holds a large part compressed beyond MAX_RATIO; name an encrypted one as such."""
+    with open(path, "rb") as handle:
+        magic = handle.read(len(_OLE_MAGIC))
+    if magic == _OLE_MAGIC:
+        if path.suffix.lower() in {".xlsx", ".xlsm"}:
+            raise TableReadError(_ENCRYPTED)  # Office keeps an encrypted .xlsx inside a compound file
+        return
+    if not zipfile.is_zipfile(path):
+        return  # calamine names what is wrong with it
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise TableReadError(f"无法读取表格文件：{error}") from error
+    unpacked = sum(part.file_size for part in parts)
+    bomb = any(
+        part.file_size > _RATIO_FLOOR and part.file_size > MAX_RATIO * max(part.compress_size, 1) for part in parts
+    )
+    if unpacked > MAX_UNPACKED_BYTES or bomb:
+        raise TableReadError(
+            f"文件解压后达 {unpacked / (1 << 20):,.0f} MB，远超正常表格（疑似压缩炸弹），已拒绝读取。"
+            "如确为大表，请拆分或另存为 CSV 后上传"
+        )
+
+
 def read_rows(path: Path | str, *, sheet: int = 0) -> list[list[str]]:
     path = Path(path)
     suffix = path.suffix.lower()
@@ -92,9 +129,12 @@ def read_rows(path: Path | str, *, sheet: int = 0) -> list[list[str]]:
         text = decode_text(path.read_bytes())
         return [[cell_text(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
     if suffix in SPREADSHEET_SUFFIXES:
+        refuse_unsafe_workbook(path)
         try:
             workbook = CalamineWorkbook.from_path(str(path))
             rows = workbook.get_sheet_by_index(sheet).to_python(skip_empty_area=False)
+        except PasswordError as error:
+            raise TableReadError(_ENCRYPTED) from error
         except Exception as error:  # calamine raises its own error types for corrupt or mislabelled files
             raise TableReadError(f"无法读取表格文件：{error}") from error
         return [[cell_text(cell) for cell in row] for row in rows]

@@ -1,6 +1,7 @@
 """Real spreadsheet files for the tests, written by the ordinary writers of each format."""
 
 import csv
+import zipfile
 from pathlib import Path
 
 import xlsxwriter
@@ -53,4 +54,25 @@ def write_ods(path: Path, rows: list[list]) -> Path:
 def write_csv(path: Path, rows: list[list], *, encoding: str = "utf-8") -> Path:
     with open(path, "w", encoding=encoding, newline="") as handle:
         csv.writer(handle).writerows([["" if v is None else v for v in row] for row in rows])
+    return path
+
+
+def write_encrypted_xlsx(path: Path, rows: list[list], password: str = "推送密码") -> Path:
+    """A workbook with an opening password, encrypted as Excel does (the package inside a compound file)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = write_xlsx(path.with_name(f"plain-{path.name}"), rows)
+    with open(plain, "rb") as source, open(path, "wb") as target:
+        OOXMLFile(source).encrypt(password, target)
+    return path
+
+
+def write_zip_bomb(path: Path, unpacked_mb: int = 300) -> Path:
+    """An .xlsx-shaped zip whose sheet unpacks ~1000 times larger than it is stored."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            block = b" " * (1 << 20)
+            for _ in range(unpacked_mb):
+                sheet.write(block)
     return path

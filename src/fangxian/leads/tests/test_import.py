@@ -15,7 +15,7 @@ from fangxian.leads.models import Handover, ImportBatch, Lead, StagedRow
 from fangxian.people.models import Person
 
 from .conftest import PUSH_HEADER, resident_id
-from .files import write_csv, write_ods, write_xls, write_xlsx
+from .files import write_csv, write_encrypted_xlsx, write_ods, write_xls, write_xlsx, write_zip_bomb
 
 
 def run_import(path, *extra):
@@ -217,3 +217,30 @@ def test_nul_characters_in_a_file_are_dropped_at_reading_and_the_rows_import(pus
     assert result["invalid"] == 0 and result["leads"] >= 1
     lead = Lead.objects.get(person__name="王五")
     assert "\x00" not in json.dumps(lead.pushed_data) and lead.person.address == "惠济区刘寨街道银湾社区3号楼"
+
+
+def _refused(path, capsys) -> str:
+    with pytest.raises(CommandError) as raised:
+        call_command("leads", "import", str(path), "--unit", "410108", "--commit")
+    return str(raised.value) + capsys.readouterr().out
+
+
+def test_a_password_protected_workbook_is_named_as_such(pushed_rows, world, tmp_path, capsys):
+    persons = Person.objects.count()
+    message = _refused(write_encrypted_xlsx(tmp_path / "加密.xlsx", pushed_rows), capsys)
+    assert "打开密码" in message and Person.objects.count() == persons
+
+
+def test_a_zip_bomb_disguised_as_a_workbook_is_refused_before_unpacking(world, tmp_path, capsys):
+    bomb = write_zip_bomb(tmp_path / "名单.xlsx")
+    assert bomb.stat().st_size < 2 << 20
+    assert "压缩炸弹" in _refused(bomb, capsys)
+
+
+def test_a_list_over_a_million_rows_is_refused_whole_with_a_clear_message(world, tmp_path, capsys):
+    path = tmp_path / "huge.csv"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("姓名,身份证号\n")
+        handle.write("某人,110101199003074477\n" * 1_000_001)
+    assert "超过 1,000,000 行" in _refused(path, capsys)
+    assert not Lead.objects.filter(batch__file_name="huge.csv").exists()
