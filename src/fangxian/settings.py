@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "fangxian.core",
     "fangxian.people",
     "fangxian.leads",
+    "fangxian.reports",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +104,8 @@ LOGIN_LOCKOUT_MINUTES = read_int("FANGXIAN_LOGIN_LOCKOUT_MINUTES", 15)
 
 # Idle sessions end after two hours; every request renews the clock.
 SESSION_COOKIE_AGE = read_int("FANGXIAN_SESSION_SECONDS", 2 * 60 * 60)
+# Where notifications go besides the app (an SMS or enterprise-WeChat gateway class); the default only logs.
+FANGXIAN_NOTIFIER = read_str("FANGXIAN_NOTIFIER", "fangxian.core.notify.LogNotifier")
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -313,3 +313,26 @@ class Job(models.Model):
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+class Notification(models.Model):
+    """An in-app message to the people of one unit (a report due, an alert); sent on by the configured notifier."""
+
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=200, unique=True)  # one message per event, however often a sweep runs
+    title = models.CharField("标题", max_length=200)
+    body = models.CharField("内容", max_length=1000, blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,23 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FieldKind(models.TextChoices):
+    INTEGER = "integer", _("整数")
+    TEXT = "text", _("文字")
+    CHOICE = "choice", _("选项")
+
+
+class Filing(models.TextChoices):
+    """Where a unit stands with one day's report (日报、零报告制度)."""
+
+    ON_TIME = "on_time", _("按时报送")
+    LATE = "late", _("迟报")
+    MISSING = "missing", _("未报")
+    DUE = "due", _("待报送")  # not filed yet, and the due time has not passed
+
+
+FILING_COLOURS = {Filing.ON_TIME: "green", Filing.LATE: "orange", Filing.MISSING: "red", Filing.DUE: "secondary"}
+
+# Minutes before the due time at which units that have not filed are reminded.
+REMINDER_MINUTES = 60

@@ -1,0 +1,86 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangxian.core.choices import UnitLevel
+from fangxian.core.models import Unit, User
+from fangxian.core.scoping import ScopedQuerySet
+from fangxian.reports.choices import FieldKind
+
+
+class ReportForm(models.Model):
+    """A daily report the district requires (日报): its fields, its due time, and which levels of unit file it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    district = models.ForeignKey(Unit, verbose_name=_("区/县"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("名称"), max_length=100)
+    due_time = models.TimeField(_("每日截止时间"))
+    levels = models.JSONField(_("报送单位层级"), default=list)  # UnitLevel values
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "district"
+
+    class Meta:
+        verbose_name = _("报表")
+        verbose_name_plural = _("报表")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def level_labels(self) -> list[str]:
+        labels = dict(UnitLevel.choices)
+        return [str(labels.get(level, level)) for level in self.levels]
+
+
+class ReportField(models.Model):
+    """One figure or remark of a form. A field bound to a live figure is pre-filled from the data the system holds,
+    and, when locked, always takes that value."""
+
+    form = models.ForeignKey(ReportForm, on_delete=models.CASCADE, related_name="fields")
+    key = models.SlugField(max_length=40)
+    label = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=16, choices=FieldKind.choices)
+    choices = models.JSONField(_("可选项"), default=list, blank=True)
+    required = models.BooleanField(_("必填"), default=True)
+    figure = models.CharField(_("取自系统数据"), max_length=40, blank=True)  # a key of reports.figures.FIGURES
+    locked = models.BooleanField(_("锁定系统数据"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["form", "key"], name="report_field_key_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Report(models.Model):
+    """One unit's report for one day (a zero report is a report too)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    form = models.ForeignKey(ReportForm, verbose_name=_("报表"), on_delete=models.PROTECT, related_name="reports")
+    unit = models.ForeignKey(Unit, verbose_name=_("报送单位"), on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(_("日期"))
+    values = models.JSONField(_("填报内容"), default=dict)
+    is_zero = models.BooleanField(_("零报告"), default=False)
+    late = models.BooleanField(_("迟报"), default=False)
+    filed_by = models.ForeignKey(User, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("报送时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("日报")
+        verbose_name_plural = _("日报")
+        ordering = ["-day", "unit__code"]
+        constraints = [models.UniqueConstraint(fields=["form", "unit", "day"], name="report_once_per_unit_day")]
+
+    def __str__(self) -> str:
+        return f"{self.form} {self.day:%Y-%m-%d}"
