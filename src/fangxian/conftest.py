@@ -1,5 +1,7 @@
 """The base world every test starts from: part of 惠济区 and the named users of DESIGN.md rule 10."""
 
+import datetime
+
 import pytest
 from django.test import Client
 
@@ -108,7 +110,30 @@ def world(db, tmp_path):
     area = RiskArea.objects.create(
         district=district, name="上海市浦东新区", level="high", declared_at=now, created_by=officer
     )
+    from fangxian.core.notify import notify
+    from fangxian.reports import services as report_services
+
+    report_form = report_services.create_form(
+        actor=officer,
+        district=district,
+        name="社区日报",
+        due_time=datetime.time(17, 0),
+        levels=[UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY],
+        fields=[report_services.FieldSpec("remark", "情况说明", "text", required=False)],
+    )
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    xc_report = report_services.file_report(
+        actor=users["grid"],
+        form=report_form,
+        unit=xc_community,
+        day=yesterday,
+        values={"remark": "金河社区无异常"},
+        now=timezone.make_aware(datetime.datetime.combine(yesterday, datetime.time(10))),
+    )
+    notify(unit=xc_community, key="walk", title="金河社区：日报待报送")
     return {
+        "report_form": report_form,
+        "xc_report": xc_report,
         "area": area,
         "xc_job": xc_job,
         "xc_batch": batch,

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("fangxian.core.urls")),
     path("persons/", include("fangxian.people.urls")),
     path("leads/", include("fangxian.leads.urls")),
+    path("reports/", include("fangxian.reports.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

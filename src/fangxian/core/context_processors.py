@@ -12,6 +12,7 @@ def shell(request):
         actions = {choice.value for choice in Action}
     from fangxian.core.choices import UnitLevel
     from fangxian.core.models import Unit
+    from fangxian.core.notify import for_user as notifications_for
     from fangxian.core.views import focus_unit
 
     pickable = Unit.objects.restrict(user, Action.VIEW).filter(level__in=[UnitLevel.DISTRICT, UnitLevel.TOWNSHIP])
@@ -21,4 +22,5 @@ def shell(request):
         "my_grants": grants,
         "my_actions": actions,
         "can_manage_users": Action.MANAGE_USERS in actions,
+        "unread_notifications": notifications_for(user).count(),
     }

@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("focus/", views.FocusView.as_view(), name="focus"),
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("units/", views.UnitTreeView.as_view(), name="unit_tree"),
     path("units/import/", views.UnitImportView.as_view(), name="unit_import"),
     path("units/<str:code>/", views.UnitTreeView.as_view(), name="unit_children"),

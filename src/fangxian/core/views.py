@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
@@ -28,7 +29,7 @@ from fangxian.core.forms import (
     style_form,
 )
 from fangxian.core.jobs import read_progress
-from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, Job, TeamMember, Unit, User
+from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, Job, Notification, TeamMember, Unit, User
 from fangxian.core.scoping import within
 from fangxian.core.tabular import TableReadError, read_uploaded_rows
 
@@ -536,3 +537,17 @@ class AccessRecordListView(ScopedListView):
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset.select_related("actor", "unit"))
+
+
+class NotificationListView(ScopedListView):
+    """Messages to the units the user works in (report reminders, alerts), newest first; read them all at once."""
+
+    model = Notification
+    template_name = "core/notification_list.html"
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset).filter(unit_id__in=self.request.user.grants.values("unit_id"))
+
+    def post(self, request, *args, **kwargs):
+        self.get_queryset().filter(read_at__isnull=True).update(read_at=timezone.now())
+        return HttpResponseRedirect(reverse("core:notifications"))

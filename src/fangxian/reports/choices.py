@@ -17,7 +17,12 @@ class Filing(models.TextChoices):
     DUE = "due", _("待报送")  # not filed yet, and the due time has not passed
 
 
-FILING_COLOURS = {Filing.ON_TIME: "green", Filing.LATE: "orange", Filing.MISSING: "red", Filing.DUE: "secondary"}
+FILING_COLOURS: dict[str, str] = {
+    Filing.ON_TIME: "green",
+    Filing.LATE: "orange",
+    Filing.MISSING: "red",
+    Filing.DUE: "secondary",
+}
 
 # Minutes before the due time at which units that have not filed are reminded.
 REMINDER_MINUTES = 60

@@ -13,8 +13,9 @@ from fangxian.core.audit import record_change, require_actor, snapshot
 from fangxian.core.choices import ChangeKind, UnitLevel
 from fangxian.core.models import Notification, Unit, User
 from fangxian.core.notify import notify
+from fangxian.core.scoping import scope_paths
 from fangxian.reports import figures
-from fangxian.reports.choices import REMINDER_MINUTES, FieldKind, Filing
+from fangxian.reports.choices import FILING_COLOURS, REMINDER_MINUTES, FieldKind, Filing
 from fangxian.reports.models import Report, ReportField, ReportForm
 
 REPORTING_LEVELS = (UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY, UnitLevel.GRID)
@@ -86,6 +87,14 @@ def create_form(
         after={**snapshot(form, ["name", "due_time", "levels"]), "fields": keys},
     )
     return form
+
+
+def forms_for(user, action: str = "view"):
+    """The active forms of the districts the user works in: a township officer files the district's forms."""
+    if user.is_superuser:
+        return ReportForm.objects.filter(is_active=True)
+    districts = {"/" + path.strip("/").split("/")[0] + "/" for path in scope_paths(user, action)}
+    return ReportForm.objects.filter(is_active=True, district__path__in=districts)
 
 
 def reporting_units(form: ReportForm):
@@ -204,6 +213,14 @@ class Standing:
     unit: Unit
     filing: str
     report: Report | None
+
+    @property
+    def label(self) -> str:
+        return str(Filing(self.filing).label)
+
+    @property
+    def colour(self) -> str:
+        return FILING_COLOURS[self.filing]
 
 
 def completeness(

@@ -40,6 +40,7 @@ OBJECT_ROUTES = {
     "unit-detail": ("get", lambda w: {"code": w["xincheng"].code}),
     "person-detail": ("get", lambda w: {"uuid": w["alice"].uuid}),
     "person-reveal": ("post", lambda w: {"uuid": w["alice"].uuid, "field": "doc_number"}),
+    "reports:form_create": ("get", lambda w: {}),  # the district's own: a township officer gets 404
 }
 
 # Routes that take objects in the request body: the intruder names the other township's objects and must
@@ -72,6 +73,11 @@ LIST_ROUTES = {
     "leads:upload": "",
     "leads:riskareas": "",
     "leads:riskarea_create": "",
+    "reports:board": "",
+    "reports:file": "",
+    "reports:monthly": "",
+    "reports:forms": "",
+    "core:notifications": "",
     "unit-list": "",
     "person-list": "?q=新城甲",
 }
@@ -186,6 +192,8 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "RiskAreaCreateView": "form choices restricted to the user's districts",
         "UserCreateView": "form choices restricted; service checks MANAGE_USERS",
         "PersonCreateView": "form choices restricted; save_then_verify",
+        "FileView": "units looked up through restrict(CHANGE), else 404; forms of the user's own districts",
+        "FormCreateView": "the district through restrict(CHANGE), else 404",
         "SpectacularAPIView": "schema only",
         "SpectacularSwaggerView": "schema only",
         "APIRootView": "links only",

@@ -1,0 +1,264 @@
+import datetime
+from collections import Counter
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
+from fangxian.core.models import Unit
+from fangxian.core.views import ScopedListView
+from fangxian.reports import services
+from fangxian.reports.choices import FILING_COLOURS, FieldKind, Filing
+from fangxian.reports.forms import FieldRowFormSet, ReportFormForm
+from fangxian.reports.models import ReportForm
+
+
+def _day(request) -> datetime.date:
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
+    return min(day, timezone.localdate())
+
+
+def _chosen_form(request, forms) -> ReportForm | None:
+    wanted = request.GET.get("form") or request.POST.get("form")
+    if wanted:
+        try:
+            return forms.get(uuid=wanted)
+        except (ReportForm.DoesNotExist, ValidationError):
+            raise Http404(_("报表不存在")) from None
+    return forms.first()
+
+
+class BoardView(ScopedListView):
+    """报送情况: every reporting unit in the user's scope, with its standing for the day (green: filed on time)."""
+
+    model = Unit
+    template_name = "reports/board.html"
+    paginate_by = 100
+
+    def get(self, request, *args, **kwargs):
+        self.forms = services.forms_for(request.user)
+        self.form = _chosen_form(request, self.forms)
+        self.day = _day(request)
+        if request.GET.get("export") and self.form is not None:
+            return self.export()
+        return super().get(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        if self.form is None:
+            return queryset.none()
+        return super().filter_queryset(queryset).filter(pk__in=services.reporting_units(self.form)).order_by("code")
+
+    def standings(self, units):
+        return services.completeness(form=self.form, day=self.day, units=units)
+
+    def export(self):
+        exportable = Unit.objects.restrict(self.request.user, Action.EXPORT).values("pk")
+        rows = self.standings(self.filter_queryset(self.get_queryset()).filter(pk__in=exportable))
+        if not rows:
+            raise PermissionDenied(_("没有可导出的单位（需要导出权限）"))
+        labels = dict(Filing.choices)
+        columns = [
+            Column(_("单位"), lambda row: row.unit.name),
+            Column(_("代码"), lambda row: row.unit.code),
+            Column(_("报送情况"), lambda row: str(labels[row.filing])),
+            Column(_("零报告"), lambda row: _("是") if row.report and row.report.is_zero else ""),
+            Column(
+                _("报送时间"),
+                lambda row: f"{timezone.localtime(row.report.filed_at):%Y-%m-%d %H:%M}" if row.report else "",
+            ),
+            Column(_("填报人"), lambda row: str(row.report.filed_by) if row.report else ""),
+            *[
+                Column(field.label, lambda row, key=field.key: row.report.values.get(key, "") if row.report else "")
+                for field in self.form.fields.all()
+            ],
+        ]
+        content, _count = xlsx_bytes(title=_("报送情况"), columns=columns, rows=rows)
+        return xlsx_response(filename=f"{self.form.name}-{self.day:%Y%m%d}", content=content)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(forms=self.forms, form=self.form, day=self.day, today=timezone.localdate())
+        if self.form is None:
+            return context
+        everyone = self.standings(self.filter_queryset(self.get_queryset()))
+        counts = Counter(row.filing for row in everyone)
+        context["counts"] = [(value, label, FILING_COLOURS[value], counts[value]) for value, label in Filing.choices]
+        context["rows"] = self.standings(context["object_list"])
+        context["colours"] = FILING_COLOURS
+        context["due"] = services.due_at(self.form, self.day)
+        changeable = set(Unit.objects.restrict(self.request.user, Action.CHANGE).values_list("pk", flat=True))
+        context["can_file"] = changeable
+        return context
+
+
+class FileView(LoginRequiredMixin, TemplateView):
+    """The unit's own page: today's forms to file, pre-filled from the live data, with a one-click zero report."""
+
+    template_name = "reports/file.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.forms = services.forms_for(request.user, Action.CHANGE)
+        self.day = _day(request)
+        self.units = Unit.objects.restrict(request.user, Action.CHANGE).filter(is_active=True)
+        self.form = self.unit = None
+        code = request.GET.get("unit") or request.POST.get("unit")
+        if code:
+            self.form = _chosen_form(request, self.forms)
+            self.unit = self.units.filter(code=code).first()
+            if self.form is None or self.unit is None or self.unit.level not in self.form.levels:
+                raise Http404(_("该单位不在您的管辖范围内或不需要报送此报表"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["day"] = self.day
+        if self.unit is None:
+            # Everything the user's units must file today, most urgent first.
+            pending = []
+            for form in self.forms:
+                mine = self.units.filter(pk__in=services.reporting_units(form)).order_by("code")[:200]
+                for row in services.completeness(form=form, day=self.day, units=mine):
+                    pending.append((form, row))
+            order = {Filing.MISSING: 0, Filing.DUE: 1, Filing.LATE: 2, Filing.ON_TIME: 3}
+            context["pending"] = sorted(pending, key=lambda item: (order[item[1].filing], item[1].unit.code))
+            context["colours"] = FILING_COLOURS
+            return context
+        report = self.form.reports.filter(unit=self.unit, day=self.day).first()
+        live = services.prefill(form=self.form, unit=self.unit, day=self.day)
+        given = kwargs.get("given") or (report.values if report else live)
+        context.update(
+            form=self.form,
+            unit=self.unit,
+            report=report,
+            errors=kwargs.get("errors", {}),
+            fields=[
+                {
+                    "field": field,
+                    "value": given.get(field.key, ""),
+                    "live": live.get(field.key),
+                    "choice": field.kind == FieldKind.CHOICE,
+                    "text": field.kind == FieldKind.TEXT,
+                }
+                for field in self.form.fields.all()
+            ],
+            due=services.due_at(self.form, self.day),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if self.unit is None:
+            raise Http404
+        zero = request.POST.get("zero") == "1"
+        values = {field.key: request.POST.get(field.key, "") for field in self.form.fields.all()}
+        try:
+            with transaction.atomic():
+                report = services.file_report(
+                    actor=request.user, form=self.form, unit=self.unit, day=self.day, values=values, zero=zero
+                )
+        except ValidationError as error:
+            errors = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+            messages.error(request, _("未能报送，请按提示修改"))
+            return self.render_to_response(self.get_context_data(given=values, errors=errors), status=400)
+        if report.is_zero:
+            messages.success(request, _("%(unit)s 已零报告") % {"unit": self.unit.name})
+        else:
+            messages.success(request, _("%(unit)s 已报送") % {"unit": self.unit.name})
+        url = reverse("reports:board")
+        return HttpResponseRedirect(f"{url}?form={self.form.uuid}&day={self.day.isoformat()}")
+
+
+class FormListView(ScopedListView):
+    model = ReportForm
+    template_name = "reports/form_list.html"
+
+    def get_queryset(self):
+        return services.forms_for(self.request.user).prefetch_related("fields")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = (
+            Unit.objects.restrict(self.request.user, Action.CHANGE).filter(level=UnitLevel.DISTRICT).exists()
+        )
+        return context
+
+
+class FormCreateView(LoginRequiredMixin, TemplateView):
+    template_name = "reports/form_create.html"
+
+    def districts(self):
+        return Unit.objects.restrict(self.request.user, Action.CHANGE).filter(level=UnitLevel.DISTRICT)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", ReportFormForm())
+        context.setdefault("rows", FieldRowFormSet(prefix="field"))
+        return context
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not self.districts().exists():
+            raise Http404(_("只有区/县指挥部可以设置报表"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form, rows = ReportFormForm(request.POST), FieldRowFormSet(request.POST, prefix="field")
+        if form.is_valid() and rows.is_valid():
+            specs = [spec for i, row in enumerate(rows) if (spec := row.spec(i)) is not None]
+            try:
+                with transaction.atomic():
+                    created = services.create_form(
+                        actor=request.user,
+                        district=self.districts().first(),
+                        name=form.cleaned_data["name"],
+                        due_time=form.cleaned_data["due_time"],
+                        levels=form.cleaned_data["levels"],
+                        fields=specs,
+                    )
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, _("已设置报表“%(name)s”") % {"name": created.name})
+                return HttpResponseRedirect(reverse("reports:board") + f"?form={created.uuid}")
+        return self.render_to_response(self.get_context_data(form=form, rows=rows), status=400)
+
+
+class MonthlyView(BoardView):
+    """A month of filings per unit: days on time, late, missing; best first."""
+
+    template_name = "reports/monthly.html"
+
+    def get(self, request, *args, **kwargs):
+        today = timezone.localdate()
+        try:
+            year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+            datetime.date(year, month, 1)
+        except ValueError:
+            year, month = today.year, today.month
+        self.month = (year, month)
+        return super().get(request, *args, **kwargs)
+
+    def export(self):
+        raise Http404
+
+    def get_context_data(self, **kwargs):
+        context = super(BoardView, self).get_context_data(**kwargs)
+        context.update(forms=self.forms, form=self.form, month=datetime.date(*self.month, 1))
+        if self.form is not None:
+            units = self.filter_queryset(self.get_queryset())
+            context["rows"] = services.monthly_record(
+                form=self.form, year=self.month[0], month=self.month[1], units=units
+            )
+        return context
