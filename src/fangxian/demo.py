@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from fangxian.core import services as core_services
 from fangxian.core.choices import Role, UnitLevel
@@ -91,6 +92,7 @@ def build(
         bulk_register_persons(actor=actor, rows=rows, reason="演示数据")
         if rows:
             _leads(rng, district, rows)
+        _reports(rng, district, townships)
     return DemoSummary(len(townships), len(communities), len(grids), teams, len(rows), users)
 
 
@@ -243,8 +245,6 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
     """Yesterday's list (mostly verified, some left overdue) and today's, through the real intake services."""
     import tempfile
 
-    from django.utils import timezone
-
     from fangxian.leads import services as lead_services
     from fangxian.leads.choices import Outcome
     from fangxian.leads.models import Lead, RiskArea
@@ -278,3 +278,73 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
         declared_at=now - datetime.timedelta(days=1),
         created_by=officer,
     )
+
+
+REPORT_HISTORY_DAYS = 20
+
+
+def _reports(rng, district: Unit, townships: list[Unit]) -> None:
+    """The district's daily report with three weeks of filings (mostly on time, some late, a few missing), and
+    today's from most townships — 新城街道 has not filed yet (its officer can file a zero report)."""
+    from fangxian.reports import services as report_services
+    from fangxian.reports.choices import FieldKind
+    from fangxian.reports.models import ReportForm
+    from fangxian.reports.services import FieldSpec
+
+    officer = User.objects.get(username="district")
+    daily = report_services.create_form(
+        actor=officer,
+        district=district,
+        name="疫情防控日报",
+        due_time=datetime.time(17, 0),
+        levels=[UnitLevel.TOWNSHIP],
+        fields=[
+            FieldSpec("new_positive", "新增阳性感染者", FieldKind.INTEGER),
+            FieldSpec("new_contacts", "新增密切接触者", FieldKind.INTEGER),
+            FieldSpec("households", "当日入户排查户数", FieldKind.INTEGER),
+            FieldSpec("problems", "发现问题及处置情况", FieldKind.TEXT, required=False),
+        ],
+    )
+    report_services.create_form(
+        actor=officer,
+        district=district,
+        name="协查任务日报",
+        due_time=datetime.time(20, 0),
+        levels=[UnitLevel.TOWNSHIP],
+        fields=[
+            FieldSpec("received", "当日接收协查任务", FieldKind.INTEGER, figure="leads_received", locked=True),
+            FieldSpec("verified", "当日核查办结", FieldKind.INTEGER, figure="leads_verified", locked=True),
+            FieldSpec("overdue", "超时未核查", FieldKind.INTEGER, figure="leads_overdue", locked=True),
+            FieldSpec("note", "情况说明", FieldKind.TEXT, required=False),
+        ],
+    )
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=REPORT_HISTORY_DAYS)
+    ReportForm.objects.filter(pk=daily.pk).update(
+        created_at=timezone.make_aware(datetime.datetime.combine(start, datetime.time(8)))
+    )
+    daily.refresh_from_db()
+    for offset in range(REPORT_HISTORY_DAYS, -1, -1):
+        day = today - datetime.timedelta(days=offset)
+        for township in townships:
+            if offset == 0 and township.code == "410108001":
+                continue  # 新城街道: today's report is still to come
+            chance = rng.random()
+            if chance < 0.06:
+                continue  # missing
+            hour = 18 if chance < 0.14 else rng.choice([9, 11, 14, 16])
+            filed_at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, rng.randrange(60))))
+            if offset == 0 and filed_at > timezone.now():
+                continue  # today, only what could have been filed by now
+            quiet = rng.random() < 0.6
+            report_services.file_report(
+                actor=officer,
+                form=daily,
+                unit=township,
+                day=day,
+                zero=quiet,
+                values=None
+                if quiet
+                else {"new_positive": "0", "new_contacts": str(rng.randrange(0, 6)), "households": "120"},
+                now=filed_at,
+            )

@@ -58,3 +58,22 @@ def test_the_demo_has_pushed_lists_with_verified_open_and_overdue_leads(db):
     from fangxian.leads.services import exposed_persons
 
     assert exposed_persons(RiskArea.objects.get())  # the declared area has people to screen
+
+
+def test_the_demo_has_weeks_of_daily_reports_and_xincheng_can_file_todays_zero_report(db):
+    from django.utils import timezone
+
+    from fangxian.reports import services
+    from fangxian.reports.choices import Filing
+    from fangxian.reports.models import ReportForm
+
+    demo.build(persons=400)
+    daily = ReportForm.objects.get(name="疫情防控日报")
+    past = [timezone.localdate() - timezone.timedelta(days=days) for days in range(1, demo.REPORT_HISTORY_DAYS + 1)]
+    standings = {row.filing for day in past for row in services.completeness(form=daily, day=day)}
+    assert standings == {Filing.ON_TIME, Filing.LATE, Filing.MISSING}
+    xincheng = Unit.objects.get(code="410108001")
+    assert not daily.reports.filter(unit=xincheng, day=timezone.localdate()).exists()
+    officer = User.objects.get(username="xincheng")
+    report = services.file_report(actor=officer, form=daily, unit=xincheng, day=timezone.localdate(), zero=True)
+    assert report.is_zero
