@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fangxian.people",
     "fangxian.leads",
     "fangxian.reports",
+    "fangxian.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -4,17 +4,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from fangxian.core.api import UnitViewSet
+from fangxian.dashboard.views import DashboardViewSet
 from fangxian.people.api import PersonViewSet
 
 router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
 router.register("persons", PersonViewSet, basename="person")
+router.register("dashboard", DashboardViewSet, basename="dashboard")
 
 urlpatterns = [
     path("", include("fangxian.core.urls")),
     path("persons/", include("fangxian.people.urls")),
     path("leads/", include("fangxian.leads.urls")),
     path("reports/", include("fangxian.reports.urls")),
+    path("dashboard/", include("fangxian.dashboard.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -166,7 +166,11 @@ class Lead(models.Model):
                 fields=["person", "category"], condition=Q(status="open"), name="lead_one_open_per_person_category"
             )
         ]
-        indexes = [models.Index(fields=["unit", "status", "deadline"])]
+        indexes = [
+            models.Index(fields=["unit", "status", "deadline"]),
+            # Only verified leads are in it: imports (all unverified) never touch it; the dashboard counts a day's.
+            models.Index(fields=["verified_at"], condition=Q(verified_at__isnull=False), name="lead_verified_at"),
+        ]
 
     def __str__(self) -> str:
         # No person lookup here: audit records of an import describe 10⁵ leads at once.

@@ -97,6 +97,10 @@ def forms_for(user, action: str = "view"):
     return ReportForm.objects.filter(is_active=True, district__path__in=districts)
 
 
+def forms_for_district(district: Unit):
+    return ReportForm.objects.filter(is_active=True, district=district).order_by("name", "id")
+
+
 def reporting_units(form: ReportForm):
     """Every active unit of the form's levels in its district, in code order."""
     return Unit.objects.filter(path__startswith=form.district.path, level__in=form.levels, is_active=True).order_by(

@@ -40,7 +40,11 @@ OBJECT_ROUTES = {
     "unit-detail": ("get", lambda w: {"code": w["xincheng"].code}),
     "person-detail": ("get", lambda w: {"uuid": w["alice"].uuid}),
     "person-reveal": ("post", lambda w: {"uuid": w["alice"].uuid, "field": "doc_number"}),
-    "reports:form_create": ("get", lambda w: {}),  # the district's own: a township officer gets 404
+    "reports:form_create": ("get", lambda w: {}),
+    "dashboard-detail": (
+        "get",
+        lambda w: {"code": w["xc_community"].code},
+    ),  # the district's own: a township officer gets 404
 }
 
 # Routes that take objects in the request body: the intruder names the other township's objects and must
@@ -78,6 +82,7 @@ LIST_ROUTES = {
     "reports:monthly": "",
     "reports:forms": "",
     "core:notifications": "",
+    "dashboard:board": "",
     "unit-list": "",
     "person-list": "?q=新城甲",
 }

@@ -1,0 +1,131 @@
+"""The command dashboard's figures (指挥大屏) for one unit and the units directly below it, from aggregate queries.
+
+Person counts per unit are one GROUP BY over the district, kept for a few minutes (the registry moves slowly and a
+count over 10⁶ rows is the one expensive figure); everything else is read live. Modules that have not landed yet
+(control measures, quarantine sites, testing) are reported as not available rather than as zeros."""
+
+import datetime
+from collections import defaultdict
+
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from fangxian.core.models import Unit
+from fangxian.leads.choices import LeadStatus
+from fangxian.leads.models import Lead, RiskArea
+from fangxian.people.models import Person
+from fangxian.reports import services as report_services
+from fangxian.reports.choices import Filing
+from fangxian.reports.figures import day_bounds
+
+PERSON_COUNT_SECONDS = 300
+TREND_DAYS = 14
+PENDING_MODULES = {"control": "管控措施", "sites": "集中隔离点", "testing": "核酸检测"}
+
+
+def district_of(unit: Unit) -> Unit:
+    code = unit.path.strip("/").split("/")[0]
+    return unit if unit.code == code else Unit.objects.get(code=code)
+
+
+def person_counts(district: Unit) -> dict[int, int]:
+    key = f"dashboard:persons:{district.pk}"
+    counts = cache.get(key)
+    if counts is None:
+        ids = Unit.objects.filter(path__startswith=district.path).values("id")
+        rows = Person.objects.filter(unit_id__in=ids).values_list("unit_id").annotate(n=Count("id"))
+        counts = dict(rows)
+        cache.set(key, counts, PERSON_COUNT_SECONDS)
+    return counts
+
+
+def _lead_counts(ids: list[int], now: datetime.datetime) -> dict[int, dict[str, int]]:
+    start, end = day_bounds(timezone.localdate(now))
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    open_rows = (
+        Lead.objects.filter(unit_id__in=ids, status=LeadStatus.OPEN)
+        .values_list("unit_id")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(deadline__lt=now)))
+    )
+    for unit_id, n, late in open_rows:
+        counts[unit_id]["open"], counts[unit_id]["overdue"] = n, late
+    # A lead received today has its deadline after the start of today: the deadline index bounds the scan.
+    received = Lead.objects.filter(unit_id__in=ids, deadline__gte=start, received_at__gte=start, received_at__lt=end)
+    for unit_id, n in received.values_list("unit_id").annotate(n=Count("id")):
+        counts[unit_id]["received_today"] = n
+    verified = Lead.objects.filter(unit_id__in=ids, verified_at__gte=start, verified_at__lt=end)
+    for unit_id, n in verified.values_list("unit_id").annotate(n=Count("id")):
+        counts[unit_id]["verified_today"] = n
+    return counts
+
+
+def _trend(ids: list[int], now: datetime.datetime) -> list[dict]:
+    today = timezone.localdate(now)
+    first = today - datetime.timedelta(days=TREND_DAYS - 1)
+    start, _ = day_bounds(first)
+    rows = (
+        Lead.objects.filter(unit_id__in=ids, deadline__gte=start, received_at__gte=start)
+        .annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
+    by_day = dict(rows)
+    return [
+        {
+            "day": (first + datetime.timedelta(days=i)).isoformat(),
+            "leads_received": by_day.get(first + datetime.timedelta(days=i), 0),
+        }
+        for i in range(TREND_DAYS)
+    ]
+
+
+def _reports(unit: Unit, district: Unit, now: datetime.datetime) -> list[dict]:
+    today = timezone.localdate(now)
+    result = []
+    for form in report_services.forms_for_district(district):
+        units = report_services.reporting_units(form).filter(path__startswith=unit.path)
+        rows = report_services.completeness(form=form, day=today, units=units, now=now)
+        tally = {value: 0 for value in Filing.values}
+        for row in rows:
+            tally[row.filing] += 1
+        result.append({"form": form.name, "uuid": str(form.uuid), "units": len(rows), **tally})
+    return result
+
+
+def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
+    now = now or timezone.now()
+    district = district_of(unit)
+    units = list(Unit.objects.filter(path__startswith=unit.path, is_active=True).values("id", "path", "parent_id"))
+    ids = [row["id"] for row in units]
+    children = list(Unit.objects.filter(parent=unit, is_active=True).order_by("code"))
+    people = person_counts(district)
+    leads = _lead_counts(ids, now)
+
+    def total(paths_prefix: str) -> dict[str, int]:
+        inside = [row["id"] for row in units if row["path"].startswith(paths_prefix)]
+        figures = {"persons": sum(people.get(i, 0) for i in inside)}
+        for name in ("received_today", "verified_today", "open", "overdue"):
+            figures[f"leads_{name}"] = sum(leads[i][name] for i in inside if i in leads)
+        return figures
+
+    areas = RiskArea.objects.filter(district=district, declared_at__lte=now).filter(
+        Q(lifted_at__isnull=True) | Q(lifted_at__gt=now)
+    )
+    return {
+        "unit": {"code": unit.code, "name": unit.name, "level": unit.level},
+        "parent": {"code": unit.parent.code, "name": unit.parent.name} if unit.parent_id and unit != district else None,
+        "at": now.isoformat(),
+        "totals": total(unit.path),
+        "children": [
+            {"code": child.code, "name": child.name, "level": child.level, **total(child.path)} for child in children
+        ],
+        "trend": _trend(ids, now),
+        "reports": _reports(unit, district, now),
+        "risk_areas": [
+            {"name": area.name, "level": area.level, "level_label": str(area.get_level_display())}
+            for area in areas.order_by("level", "name")
+        ],
+        "pending_modules": PENDING_MODULES,
+    }
