@@ -113,9 +113,10 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
     areas = RiskArea.objects.filter(district=district, declared_at__lte=now).filter(
         Q(lifted_at__isnull=True) | Q(lifted_at__gt=now)
     )
+    parent = unit.parent if unit != district else None
     return {
         "unit": {"code": unit.code, "name": unit.name, "level": unit.level},
-        "parent": {"code": unit.parent.code, "name": unit.parent.name} if unit.parent_id and unit != district else None,
+        "parent": {"code": parent.code, "name": parent.name} if parent is not None else None,
         "at": now.isoformat(),
         "totals": total(unit.path),
         "children": [
