@@ -38,7 +38,7 @@ lint: deps
 
 # The embedded database, with the browser tests (real Chromium against a real server).
 test-sqlite: deps
-	./scripts/ensure-chromium
+	./scripts/ensure-system-packages
 	DATABASE_URL=sqlite:///var/test.sqlite3 $(BIN)/pytest -q
 
 # PostgreSQL, the production database: the same suite but the browser leg. Under CI it must run;

@@ -29,24 +29,33 @@ def safe_cell(value):
 
 
 def xlsx_bytes(*, title: str, columns: list[Column], rows: Iterable[object]) -> tuple[bytes, int]:
+    content, counts = xlsx_sheets([(title, columns, rows)])
+    return content, counts[0]
+
+
+def xlsx_sheets(sheets: list[tuple[str, list[Column], Iterable[object]]]) -> tuple[bytes, list[int]]:
+    """One workbook, a sheet per (title, columns, rows); returns it and each sheet's row count."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False, "strings_to_formulas": False})
-    sheet = workbook.add_worksheet(title[:31])
     header = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
-    for index, column in enumerate(columns):
-        sheet.set_column(index, index, column.width)
-        sheet.write_string(0, index, column.title, header)
-    count = 0
-    for count, row in enumerate(rows, start=1):
+    counts = []
+    for title, columns, rows in sheets:
+        sheet = workbook.add_worksheet(title[:31])
         for index, column in enumerate(columns):
-            value = safe_cell(column.value(row))
-            if isinstance(value, str):
-                sheet.write_string(count, index, value)
-            else:
-                sheet.write(count, index, value)
-    sheet.freeze_panes(1, 0)
+            sheet.set_column(index, index, column.width)
+            sheet.write_string(0, index, column.title, header)
+        count = 0
+        for count, row in enumerate(rows, start=1):
+            for index, column in enumerate(columns):
+                value = safe_cell(column.value(row))
+                if isinstance(value, str):
+                    sheet.write_string(count, index, value)
+                else:
+                    sheet.write(count, index, value)
+        sheet.freeze_panes(1, 0)
+        counts.append(count)
     workbook.close()
-    return buffer.getvalue(), count
+    return buffer.getvalue(), counts
 
 
 def xlsx_response(*, filename: str, content: bytes) -> HttpResponse:

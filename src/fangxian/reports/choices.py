@@ -26,3 +26,16 @@ FILING_COLOURS: dict[str, str] = {
 
 # Minutes before the due time at which units that have not filed are reminded.
 REMINDER_MINUTES = 60
+
+
+class BriefingStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    ISSUED = "issued", _("已印发")
+
+
+# The parts of a briefing a person writes (the rest is figures and tables); defaults are drafted from the data.
+BRIEFING_TEXTS = {
+    "overall": _("总体情况"),
+    "problems": _("发现的问题"),
+    "next_steps": _("下一步工作"),
+}

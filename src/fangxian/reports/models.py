@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from fangxian.core.choices import UnitLevel
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet
-from fangxian.reports.choices import FieldKind
+from fangxian.reports.choices import BriefingStatus, FieldKind
 
 
 class ReportForm(models.Model):
@@ -84,3 +84,35 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form} {self.day:%Y-%m-%d}"
+
+
+class Briefing(models.Model):
+    """The district's daily briefing (防控日报/通报): figures frozen when drafted, texts edited, then issued as .docx
+    and .xlsx. An issued briefing is kept as it was sent."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    district = models.ForeignKey(Unit, verbose_name=_("区/县"), on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(_("日期"))
+    number = models.PositiveIntegerField(_("期数"))
+    status = models.CharField(_("状态"), max_length=16, choices=BriefingStatus.choices, default=BriefingStatus.DRAFT)
+    texts = models.JSONField(_("正文"), default=dict)
+    figures = models.JSONField(_("数据"), default=dict)
+    drafted_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        User, verbose_name=_("印发人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("印发时间"), null=True, blank=True)
+    docx_path = models.CharField(max_length=500, blank=True, editable=False)
+    xlsx_path = models.CharField(max_length=500, blank=True, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "district"
+
+    class Meta:
+        verbose_name = _("防控日报")
+        verbose_name_plural = _("防控日报")
+        ordering = ["-day", "-id"]
+        constraints = [models.UniqueConstraint(fields=["district", "day"], name="briefing_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.district.name}疫情防控日报（第{self.number}期）"

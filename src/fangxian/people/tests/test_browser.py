@@ -65,7 +65,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def page(server):  # noqa: ARG001 - the server must be up before the browser opens
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run ./scripts/ensure-chromium (make test does)")
+        pytest.fail(f"{CHROMIUM} is missing: run ./scripts/ensure-system-packages (make test does)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
