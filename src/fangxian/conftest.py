@@ -139,8 +139,10 @@ def world(db, tmp_path):
         now=timezone.make_aware(datetime.datetime.combine(yesterday, datetime.time(10))),
     )
     notify(unit=xc_community, key="walk", title="金河社区：日报待报送")
+    briefing = report_services.draft_briefing(actor=officer, district=district)
     return {
         "report_form": report_form,
+        "briefing": briefing,
         "xc_report": xc_report,
         "area": area,
         "xc_job": xc_job,

@@ -348,3 +348,7 @@ def _reports(rng, district: Unit, townships: list[Unit]) -> None:
                 else {"new_positive": "0", "new_contacts": str(rng.randrange(0, 6)), "households": "120"},
                 now=filed_at,
             )
+    # Yesterday evening's briefing, issued; today's is drafted at 18:00 by the worker or on demand.
+    evening = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=1), datetime.time(19)))
+    briefing = report_services.draft_briefing(actor=officer, district=district, now=evening)
+    report_services.issue_briefing(actor=officer, briefing=briefing)

@@ -9,4 +9,9 @@ urlpatterns = [
     path("monthly/", views.MonthlyView.as_view(), name="monthly"),
     path("forms/", views.FormListView.as_view(), name="forms"),
     path("forms/new/", views.FormCreateView.as_view(), name="form_create"),
+    path("briefings/", views.BriefingListView.as_view(), name="briefings"),
+    path("briefings/draft/", views.BriefingDraftView.as_view(), name="briefing_draft"),
+    path("briefings/<uuid:uuid>/", views.BriefingDetailView.as_view(), name="briefing"),
+    path("briefings/<uuid:uuid>/<str:operation>/", views.BriefingActionView.as_view(), name="briefing_action"),
+    path("briefings/<uuid:uuid>/file.<str:kind>", views.BriefingFileView.as_view(), name="briefing_file"),
 ]

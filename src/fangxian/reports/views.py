@@ -1,24 +1,28 @@
 import datetime
 from collections import Counter
+from pathlib import Path
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
 from fangxian.core.models import Unit
-from fangxian.core.views import ScopedListView
+from fangxian.core.scoping import user_can
+from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, object_or_404
 from fangxian.reports import services
-from fangxian.reports.choices import FILING_COLOURS, FieldKind, Filing
+from fangxian.reports.choices import BRIEFING_TEXTS, FILING_COLOURS, BriefingStatus, FieldKind, Filing
+from fangxian.reports.documents import TOWNSHIP_COLUMNS
 from fangxian.reports.forms import FieldRowFormSet, ReportFormForm
-from fangxian.reports.models import ReportForm
+from fangxian.reports.models import Briefing, ReportForm
 
 
 def _day(request) -> datetime.date:
@@ -262,3 +266,107 @@ class MonthlyView(BoardView):
                 form=self.form, year=self.month[0], month=self.month[1], units=units
             )
         return context
+
+
+# ---------------------------------------------------------------- the daily briefing
+
+
+class BriefingListView(ScopedListView):
+    model = Briefing
+    template_name = "reports/briefing_list.html"
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset).select_related("district", "issued_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["districts"] = Unit.objects.restrict(self.request.user, Action.CHANGE).filter(level=UnitLevel.DISTRICT)
+        return context
+
+
+class BriefingDraftView(LoginRequiredMixin, View):
+    """Draft today's briefing now (or refresh its figures), for a district the user may change."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        districts = Unit.objects.restrict(request.user, Action.CHANGE).filter(level=UnitLevel.DISTRICT)
+        district = object_or_404(districts, code=request.POST.get("district", ""))
+        try:
+            with transaction.atomic():
+                briefing = services.draft_briefing(actor=request.user, district=district)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+            return HttpResponseRedirect(reverse("reports:briefings"))
+        messages.success(request, _("已按最新数据生成日报草稿"))
+        return HttpResponseRedirect(reverse("reports:briefing", kwargs={"uuid": briefing.uuid}))
+
+
+class BriefingDetailView(ScopedDetailView):
+    model = Briefing
+    slug_field = slug_url_kwarg = "uuid"
+    template_name = "reports/briefing_detail.html"
+    context_object_name = "briefing"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        briefing = self.object
+        context["can_change"] = briefing.status == BriefingStatus.DRAFT and user_can(
+            self.request.user, Action.CHANGE, briefing.district, model=Briefing
+        )
+        context["texts"] = [(key, label, briefing.texts.get(key, "")) for key, label in BRIEFING_TEXTS.items()]
+        context["columns"] = TOWNSHIP_COLUMNS
+        return context
+
+
+class BriefingActionView(ScopedObjectMixin, View):
+    """Save the edited texts, or issue the briefing (then it is kept as sent)."""
+
+    model = Briefing
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+    http_method_names = ["post"]
+
+    def post(self, request, uuid, operation):
+        briefing = self.get_object()
+        try:
+            with transaction.atomic():
+                if operation == "edit":
+                    texts = {key: request.POST.get(key, "") for key in BRIEFING_TEXTS}
+                    services.edit_briefing(actor=request.user, briefing=briefing, texts=texts)
+                    messages.success(request, _("已保存"))
+                elif operation == "issue":
+                    services.issue_briefing(actor=request.user, briefing=briefing)
+                    messages.success(request, _("已印发，可下载 Word 与 Excel"))
+                else:
+                    raise Http404
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        return HttpResponseRedirect(reverse("reports:briefing", kwargs={"uuid": briefing.uuid}))
+
+
+class BriefingFileView(ScopedObjectMixin, View):
+    """The briefing as .docx or .xlsx: the issued files as sent, or a preview of a draft."""
+
+    model = Briefing
+    lookup_field = lookup_url_kwarg = "uuid"
+
+    def get(self, request, uuid, kind):
+        from fangxian.reports import documents
+
+        briefing = self.get_object()
+        if kind not in {"docx", "xlsx"}:
+            raise Http404
+        stored = briefing.docx_path if kind == "docx" else briefing.xlsx_path
+        if stored and Path(stored).exists():
+            content = Path(stored).read_bytes()
+        else:
+            content = documents.build_docx(briefing) if kind == "docx" else documents.build_xlsx(briefing)
+        types = {
+            "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+        response = HttpResponse(content, content_type=types[kind])
+        name = f"{briefing.district.name}疫情防控日报-第{briefing.number}期-{briefing.day:%Y%m%d}.{kind}"
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return response

@@ -40,17 +40,18 @@ OBJECT_ROUTES = {
     "unit-detail": ("get", lambda w: {"code": w["xincheng"].code}),
     "person-detail": ("get", lambda w: {"uuid": w["alice"].uuid}),
     "person-reveal": ("post", lambda w: {"uuid": w["alice"].uuid, "field": "doc_number"}),
-    "reports:form_create": ("get", lambda w: {}),
-    "dashboard-detail": (
-        "get",
-        lambda w: {"code": w["xc_community"].code},
-    ),  # the district's own: a township officer gets 404
+    "reports:form_create": ("get", lambda w: {}),  # the district's own: a township officer gets 404
+    "dashboard-detail": ("get", lambda w: {"code": w["xc_community"].code}),
+    "reports:briefing": ("get", lambda w: {"uuid": w["briefing"].uuid}),
+    "reports:briefing_action": ("post", lambda w: {"uuid": w["briefing"].uuid, "operation": "issue"}),
+    "reports:briefing_file": ("get", lambda w: {"uuid": w["briefing"].uuid, "kind": "docx"}),
 }
 
 # Routes that take objects in the request body: the intruder names the other township's objects and must
 # change nothing. Values: the POST data.
 BODY_ROUTES = {
     "leads:handover": lambda w: {"lead": [str(w["xc_lead"].uuid)], "to_unit": w["lz_community"].pk},
+    "reports:briefing_draft": lambda w: {"district": w["huiji"].code},
 }
 
 # Routes that list or search: the intruder's response must not contain any trace of the other township's
@@ -83,6 +84,7 @@ LIST_ROUTES = {
     "reports:forms": "",
     "core:notifications": "",
     "dashboard:board": "",
+    "reports:briefings": "",
     "unit-list": "",
     "person-list": "?q=新城甲",
 }
@@ -199,6 +201,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "PersonCreateView": "form choices restricted; save_then_verify",
         "FileView": "units looked up through restrict(CHANGE), else 404; forms of the user's own districts",
         "FormCreateView": "the district through restrict(CHANGE), else 404",
+        "BriefingDraftView": "the district through restrict(CHANGE), else 404",
         "SpectacularAPIView": "schema only",
         "SpectacularSwaggerView": "schema only",
         "APIRootView": "links only",

@@ -1,4 +1,5 @@
 import datetime
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -58,6 +59,7 @@ def test_a_draft_is_written_from_the_figures_and_issued_as_docx_and_xlsx(world):
 
 
 def test_the_evening_run_drafts_each_districts_briefing_once(world):
+    Briefing.objects.all().delete()  # the world's own draft
     morning = evening().replace(hour=9)
     assert services.draft_due_briefings(actor=world["system"], now=morning) == 0
     assert services.draft_due_briefings(actor=world["system"], now=evening()) == 1
@@ -100,3 +102,22 @@ def test_the_briefing_renders_in_libreoffice_as_a_chinese_page(world, tmp_path):
     assert page.stat().st_size > 10_000
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "惠济区疫情防控日报" in text and "一、总体情况" in text
+
+
+def test_the_office_drafts_edits_issues_and_downloads_the_briefing_from_its_pages(world, client_for):
+    client = client_for("district")
+    assert client_for("township_b").post("/reports/briefings/draft/", {"district": "410108"}).status_code == 404
+    response = client.post("/reports/briefings/draft/", {"district": "410108"})
+    briefing = Briefing.objects.get(district=world["huiji"], day=timezone.localdate())
+    assert response.status_code == 302 and response["Location"] == f"/reports/briefings/{briefing.uuid}/"
+    texts = {**briefing.texts, "problems": "一是个别社区排查不细。"}
+    client.post(f"/reports/briefings/{briefing.uuid}/edit/", texts)
+    client.post(f"/reports/briefings/{briefing.uuid}/issue/")
+    briefing.refresh_from_db()
+    assert briefing.status == "issued" and briefing.texts["problems"] == "一是个别社区排查不细。"
+    download = client.get(f"/reports/briefings/{briefing.uuid}/file.docx")
+    assert download["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessing")
+    assert Document(io.BytesIO(download.content)).paragraphs[0].text == "惠济区疫情防控日报"
+    page = client.get(f"/reports/briefings/{briefing.uuid}/").content.decode()
+    assert "一是个别社区排查不细。" in page and 'data-testid="issue-briefing"' not in page
+    assert client_for("township_a").get(f"/reports/briefings/{briefing.uuid}/").status_code == 404
