@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self) -> None:
-        from fangxian.core import jobs  # noqa: F401  (registers the stale-job sweep)
+        from fangxian.core import exporting, jobs  # noqa: F401  (register the export job and the stale-job sweep)

@@ -237,9 +237,12 @@ class ChangeRecord(models.Model):
         labels = []
         for name in names:
             try:
-                labels.append(str(meta.get_field(name.removesuffix("_id")).verbose_name))
+                field = meta.get_field(name.removesuffix("_id"))
             except FieldDoesNotExist:
-                labels.append({"grant": "角色授权"}.get(name, name))
+                labels.append({"grant": "角色授权", "fields": "填报项"}.get(name, name))
+                continue
+            # A reverse relation (a report form's "fields") has no label of its own.
+            labels.append(str(getattr(field, "verbose_name", None) or {"fields": "填报项"}.get(name, name)))
         return labels
 
 

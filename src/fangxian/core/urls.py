@@ -25,6 +25,7 @@ urlpatterns = [
     path("users/<int:pk>/<str:operation>/", views.UserActionView.as_view(), name="user_action"),
     path("jobs/", views.JobListView.as_view(), name="job_list"),
     path("jobs/<uuid:uuid>/", views.JobDetailView.as_view(), name="job_detail"),
+    path("jobs/<uuid:uuid>/file.xlsx", views.JobFileView.as_view(), name="job_file"),
     path("audit/changes/", views.ChangeRecordListView.as_view(), name="change_list"),
     path("audit/access/", views.AccessRecordListView.as_view(), name="access_list"),
 ]

@@ -14,9 +14,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
-from fangxian.core import services
+from fangxian.core import services, tables
 from fangxian.core.audit import record_access
 from fangxian.core.choices import AccessKind, Action, JobStatus, UnitLevel
+from fangxian.core.exporting import ExportMixin
+from fangxian.core.exports import xlsx_response
 from fangxian.core.filtersets import AccessRecordFilterSet, ChangeRecordFilterSet
 from fangxian.core.forms import (
     GrantForm,
@@ -267,8 +269,13 @@ class UnitImportView(LoginRequiredMixin, FormView):
         return HttpResponseRedirect(reverse("core:unit_tree"))
 
 
-class TeamListView(ScopedListView):
+class TeamListView(ExportMixin, ScopedListView):
     model = GridTeam
+    export_key, export_title, export_model = "teams", "包保小组", "core.gridteam"
+
+    def export_columns(self):
+        return tables.team_columns()
+
     template_name = "core/team_list.html"
 
     def filter_queryset(self, queryset):
@@ -377,9 +384,14 @@ class TeamCoverageView(ScopedListView):
 # ---------------------------------------------------------------- users
 
 
-class UserListView(ScopedListView):
+class UserListView(ExportMixin, ScopedListView):
     model = User
     action = Action.MANAGE_USERS
+    export_key, export_title, export_model = "users", "用户", "core.user"
+
+    def export_columns(self):
+        return tables.user_columns()
+
     follows_focus = False
     template_name = "core/user_list.html"
 
@@ -521,8 +533,13 @@ class JobDetailView(ScopedDetailView):
 # ---------------------------------------------------------------- audit
 
 
-class ChangeRecordListView(ScopedListView):
+class ChangeRecordListView(ExportMixin, ScopedListView):
     model = ChangeRecord
+    export_key, export_title, export_model = "changes", "变更记录", "core.changerecord"
+
+    def export_columns(self):
+        return tables.change_columns()
+
     filterset_class = ChangeRecordFilterSet
     template_name = "core/change_list.html"
 
@@ -530,8 +547,13 @@ class ChangeRecordListView(ScopedListView):
         return super().filter_queryset(queryset.select_related("actor", "unit"))
 
 
-class AccessRecordListView(ScopedListView):
+class AccessRecordListView(ExportMixin, ScopedListView):
     model = AccessRecord
+    export_key, export_title, export_model = "accesses", "访问记录", "core.accessrecord"
+
+    def export_columns(self):
+        return tables.access_columns()
+
     filterset_class = AccessRecordFilterSet
     template_name = "core/access_list.html"
 
@@ -551,3 +573,22 @@ class NotificationListView(ScopedListView):
     def post(self, request, *args, **kwargs):
         self.get_queryset().filter(read_at__isnull=True).update(read_at=timezone.now())
         return HttpResponseRedirect(reverse("core:notifications"))
+
+
+class JobFileView(ScopedObjectMixin, View):
+    """The file a job wrote (an export), for the person who ran it: it was written with their rights."""
+
+    model = Job
+    lookup_field = lookup_url_kwarg = "uuid"
+
+    def get(self, request, uuid):
+        from fangxian.core.exporting import export_path
+
+        job = self.get_object()
+        path = export_path(job)
+        if job.created_by_id != request.user.pk or job.status != JobStatus.DONE or not path.exists():
+            raise Http404(_("文件不存在或不属于您"))
+        record_access(
+            actor=request.user, kind=AccessKind.EXPORT, unit=job.unit, model=job.kind, detail={"job": str(job.uuid)}
+        )
+        return xlsx_response(filename=job.title, content=path.read_bytes())

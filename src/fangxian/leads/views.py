@@ -15,6 +15,7 @@ from django.views.generic import FormView, View
 
 from fangxian.core.audit import record_access
 from fangxian.core.choices import AccessKind, Action, JobStatus
+from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
 from fangxian.core.jobs import read_progress, start_job
 from fangxian.core.masking import mask_numbers_in_text
@@ -28,13 +29,18 @@ from fangxian.leads.filtersets import LeadFilterSet
 from fangxian.leads.forms import HandoverForm, MappingForm, RiskAreaForm, UploadForm, VerifyForm
 from fangxian.leads.jobs import IMPORT_JOB
 from fangxian.leads.models import ImportBatch, Lead, RiskArea
-from fangxian.leads.tables import feedback_columns
+from fangxian.leads.tables import batch_columns, feedback_columns, lead_columns, riskarea_columns
 
 ERRORS_SHOWN = 500
 
 
-class LeadListView(ScopedListView):
+class LeadListView(ExportMixin, ScopedListView):
     model = Lead
+    export_key, export_title, export_model = "leads", "协查任务", "leads.lead"
+
+    def export_columns(self):
+        return lead_columns()
+
     filterset_class = LeadFilterSet
     template_name = "leads/lead_list.html"
     searched_model = "leads.lead"
@@ -49,10 +55,15 @@ class LeadListView(ScopedListView):
         return context
 
 
-class OverdueBoardView(ScopedListView):
+class OverdueBoardView(ExportMixin, ScopedListView):
     """失管漏管: every open lead past its deadline, oldest first, with counts per responsible unit."""
 
     model = Lead
+    export_key, export_title, export_model = "overdue", "失管漏管", "leads.lead"
+
+    def export_columns(self):
+        return lead_columns()
+
     template_name = "leads/overdue_board.html"
 
     def filter_queryset(self, queryset):
@@ -168,7 +179,12 @@ class LeadHandoverView(LoginRequiredMixin, View):
 # ---------------------------------------------------------------- pushed lists
 
 
-class BatchListView(ScopedListView):
+class BatchListView(ExportMixin, ScopedListView):
+    export_key, export_title, export_model = "batches", "推送名单", "leads.importbatch"
+
+    def export_columns(self):
+        return batch_columns()
+
     model = ImportBatch
     template_name = "leads/batch_list.html"
 
@@ -389,8 +405,13 @@ class BatchFeedbackView(ScopedObjectMixin, View):
 # ---------------------------------------------------------------- risk areas
 
 
-class RiskAreaListView(ScopedListView):
+class RiskAreaListView(ExportMixin, ScopedListView):
     model = RiskArea
+    export_key, export_title, export_model = "riskareas", "风险区", "leads.riskarea"
+
+    def export_columns(self):
+        return riskarea_columns()
+
     template_name = "leads/riskarea_list.html"
 
 

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -11,7 +11,7 @@ from django.views.generic import FormView, View
 
 from fangxian.core.audit import record_access
 from fangxian.core.choices import AccessKind, Action
-from fangxian.core.exports import xlsx_bytes, xlsx_response
+from fangxian.core.exporting import ExportMixin
 from fangxian.core.models import AccessRecord, ChangeRecord
 from fangxian.core.scoping import user_can
 from fangxian.core.views import (
@@ -19,7 +19,6 @@ from fangxian.core.views import (
     ScopedListView,
     ScopedObjectMixin,
     _add_errors,
-    access_unit,
     save_then_verify,
 )
 from fangxian.people import services
@@ -41,42 +40,30 @@ class PersonListView(ScopedListView):
         return super().filter_queryset(queryset.select_related("unit"))
 
 
-class PersonExportView(ScopedListView):
-    """The filtered list as xlsx. Masked by default; ?full=1 gives full numbers to users who may reveal them."""
+class PersonExportView(ExportMixin, ScopedListView):
+    """The filtered list as xlsx. Masked by default; ?full=1 gives full numbers to users who may reveal them
+    (their reveal scope, not their view scope). Large lists are written by a background job."""
 
     model = Person
     action = Action.EXPORT
     filterset_class = PersonFilterSet
+    export_key, export_title, export_model = "persons", "人员名单", "people.person"
+    export_always = True
 
-    def get(self, request, *args, **kwargs):
-        full = request.GET.get("full") == "1"
-        queryset = self.get_queryset().select_related("unit")
-        if full:
-            queryset = queryset & Person.objects.restrict(request.user, Action.REVEAL)
-        count = queryset.count()
-        if count > EXPORT_LIMIT:
-            messages.error(
-                request,
-                _("导出 %(count)s 条超过单次上限 %(limit)s 条，请按单位或类别筛选后分批导出")
-                % {"count": count, "limit": EXPORT_LIMIT},
-            )
-            return HttpResponseRedirect(reverse("people:list") + "?" + request.GET.urlencode())
-        content, written = xlsx_bytes(
-            title="人员名单",
-            columns=person_columns(full=full),
-            rows=queryset.order_by("unit__path", "name", "id").iterator(2000),
-        )
-        unit = access_unit(request.user)
-        if unit is None:
-            raise PermissionDenied("没有可导出的范围")
-        record_access(
-            actor=request.user,
-            kind=AccessKind.EXPORT,
-            unit=unit,
-            model="people.person",
-            detail={"rows": written, "full": full, "filters": request.GET.dict()},
-        )
-        return xlsx_response(filename="人员名单", content=content)
+    def full(self) -> bool:
+        return self.request.GET.get("full") == "1"
+
+    def export_rows(self):
+        queryset = self.filter_queryset(self.get_queryset()).select_related("unit")
+        if self.full():
+            queryset = queryset & Person.objects.restrict(self.request.user, Action.REVEAL)
+        return queryset.order_by("unit__path", "name", "id")
+
+    def export_columns(self):
+        return person_columns(full=self.full())
+
+    def export_detail(self) -> dict:
+        return {"full": self.full()}
 
 
 class PersonDetailView(ScopedDetailView):

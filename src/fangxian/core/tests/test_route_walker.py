@@ -28,6 +28,7 @@ OBJECT_ROUTES = {
     "people:delete": ("post", lambda w: {"uuid": w["alice"].uuid}),
     "people:reveal": ("post", lambda w: {"uuid": w["alice"].uuid, "field": "doc_number"}),
     "core:job_detail": ("get", lambda w: {"uuid": w["xc_job"].uuid}),
+    "core:job_file": ("get", lambda w: {"uuid": w["xc_job"].uuid}),
     "leads:detail": ("get", lambda w: {"uuid": w["xc_lead"].uuid}),
     "leads:riskarea": ("get", lambda w: {"uuid": w["area"].uuid}),
     "leads:riskarea_leads": ("post", lambda w: {"uuid": w["area"].uuid}),
@@ -143,6 +144,11 @@ def _url(name, kwargs=None):
 def test_other_township_gets_404_on_object_routes(name, world, client_for):
     method, kwargs = OBJECT_ROUTES[name]
     url = _url(name, kwargs(world))
+    if name == "core:job_file":  # the file a job of 新城街道 wrote for its creator
+        from fangxian.core.exporting import export_path
+
+        export_path(world["xc_job"]).parent.mkdir(parents=True, exist_ok=True)
+        export_path(world["xc_job"]).write_bytes(b"xlsx")
     intruder = client_for("township_b")
     response = getattr(intruder, method)(url, {"reason": "walk"} if method == "post" else None)
     assert response.status_code == 404, f"{name} answered {response.status_code} to another township"
@@ -154,6 +160,8 @@ def test_other_township_gets_404_on_object_routes(name, world, client_for):
     )
     if name == "core:user_detail" or name == "core:user_action":
         owner = client_for("district")
+    if name == "core:job_file":
+        owner = client_for("township_a")  # its creator; anyone else, even above, gets 404
     if method == "get":
         assert owner.get(url).status_code == 200
 

@@ -1,0 +1,149 @@
+"""Every list page exports what it shows as xlsx: scoped and filtered exactly as the page, formula-safe, logged.
+
+A list view mixes in ExportMixin, names an `export_key` and gives `export_columns()`. `?export=xlsx` answers at
+once for a small list; a large one becomes a background job (progress bar, file kept for its creator) that rebuilds
+the same queryset in the worker from the user, the page's query string and the unit picked in the navigation.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect, QueryDict
+from django.test import RequestFactory
+from django.urls import get_resolver, reverse
+from django.utils.translation import gettext as _
+
+from fangxian.core.audit import record_access
+from fangxian.core.choices import AccessKind, Action
+from fangxian.core.exports import Column, xlsx_response, xlsx_sheets
+from fangxian.core.jobs import handler, start_job
+from fangxian.core.models import Job
+from fangxian.core.scoping import scope_paths
+
+EXPORT_JOB = "export"
+SYNC_ROWS = 5_000  # above this the export runs in the background
+MAX_ROWS = 1_000_000  # one sheet of a workbook
+EXPORT_DIR_NAME = "exports"
+EXPORTABLE: dict[str, type] = {}
+
+
+class ExportMixin:
+    """For a ScopedListView: `?export=xlsx` gives the filtered list as a workbook."""
+
+    export_key = ""
+    export_title = ""
+    export_model = ""  # the model label in the access record
+    export_always = False  # a view that only exports (no page of its own)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.export_key:
+            EXPORTABLE[cls.export_key] = cls
+
+    def export_columns(self) -> list[Column]:
+        raise NotImplementedError
+
+    def export_rows(self):
+        return self.filter_queryset(self.get_queryset())
+
+    def export_detail(self) -> dict:
+        """What else the access record of an export must say (e.g. whether numbers were in full)."""
+        return {}
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") != "xlsx" and not self.export_always:
+            return super().get(request, *args, **kwargs)
+        if not scope_paths(request.user, Action.EXPORT) and not request.user.is_superuser:
+            raise PermissionDenied(_("您没有导出权限"))
+        rows = self.export_rows()
+        count = rows.count() if hasattr(rows, "count") and not isinstance(rows, list) else len(rows)
+        if count > MAX_ROWS:
+            messages.error(request, _("导出 %(count)s 条超过上限，请筛选后分批导出") % {"count": count})
+            return HttpResponseRedirect(request.path if not self.export_always else reverse("core:home"))
+        if count > SYNC_ROWS:
+            query = request.GET.copy()
+            query.pop("export", None)
+            query.pop("page", None)
+            job = start_job(
+                actor=request.user,
+                kind=EXPORT_JOB,
+                title=_("导出：%(title)s（%(count)s 条）") % {"title": self.export_title, "count": count},
+                unit=_job_unit(request.user),
+                arguments={
+                    "view": self.export_key,
+                    "path": request.path,
+                    "query": query.urlencode(),
+                    "focus": request.session.get("focus_unit", ""),
+                },
+            )
+            return HttpResponseRedirect(reverse("core:job_detail", kwargs={"uuid": job.uuid}))
+        content, written = write_workbook(self, rows, report=None)
+        _log(request.user, self, written, request.GET.dict())
+        return xlsx_response(filename=self.export_title, content=content)
+
+
+def _job_unit(user):
+    from fangxian.core.views import access_unit
+
+    unit = access_unit(user)
+    if unit is None:
+        raise PermissionDenied(_("没有可导出的范围"))
+    return unit
+
+
+def _log(user, view, written: int, filters: dict) -> None:
+    from fangxian.core.views import access_unit
+
+    record_access(
+        actor=user,
+        kind=AccessKind.EXPORT,
+        unit=access_unit(user) or _job_unit(user),
+        model=view.export_model,
+        detail={
+            "rows": written,
+            **view.export_detail(),
+            "filters": {key: value[:100] for key, value in filters.items()},
+        },
+    )
+
+
+def write_workbook(view, rows, *, report) -> tuple[bytes, int]:
+    columns = view.export_columns()
+    total = rows.count() if hasattr(rows, "count") and not isinstance(rows, list) else len(rows)
+    iterable = rows.iterator(2000) if hasattr(rows, "iterator") else iter(rows)
+
+    def counted():
+        for index, row in enumerate(iterable, start=1):
+            if report is not None and index % 5000 == 0:
+                report(_("写入表格"), done=index, total=total)
+            yield row
+
+    content, counts = xlsx_sheets([(view.export_title, columns, counted())])
+    return content, counts[0]
+
+
+def export_path(job: Job) -> Path:
+    return settings.VAR_DIR / EXPORT_DIR_NAME / f"{job.uuid}.xlsx"
+
+
+@handler(EXPORT_JOB)
+def run_export(job: Job, report) -> dict:
+    """Rebuild the page's queryset as its user would see it, and write the workbook for them to download."""
+    get_resolver().url_patterns  # noqa: B018  (a worker has not loaded the pages: their exports register with them)
+    arguments = job.arguments
+    view_class = EXPORTABLE[arguments["view"]]
+    request = RequestFactory().get(f"{arguments['path']}?{arguments['query']}")
+    request.user = job.created_by
+    request.session = {"focus_unit": arguments.get("focus", "")}
+    view = view_class()
+    view.setup(request)
+    rows = view.export_rows()
+    content, written = write_workbook(view, rows, report=report)
+    path = export_path(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    _log(job.created_by, view, written, QueryDict(arguments["query"]).dict())
+    Job.objects.filter(pk=job.pk).update(result_url=reverse("core:job_file", kwargs={"uuid": job.uuid}))
+    return {"rows": written}
