@@ -27,3 +27,20 @@ def test_the_leads_pages_are_translated(world, client_for):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("leads:list")).content.decode()
     assert "Close contact" in page and "Hand over the selected leads" in page and "协查任务" not in page
+
+
+def test_every_static_file_the_pages_link_is_found():
+    """The stylesheet and scripts named in the templates are served (a missing one fails silently in a browser)."""
+    import re
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    named = {
+        match
+        for path in templates.rglob("*.html")
+        for match in re.findall(r"{% static '([^']+)' %}", path.read_text(encoding="utf-8"))
+    }
+    assert "fangxian/app.css" in named
+    assert [name for name in sorted(named) if not finders.find(name)] == []

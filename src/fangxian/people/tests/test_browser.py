@@ -163,3 +163,38 @@ def test_district_officer_imports_a_pushed_list_with_an_error_and_commits_the_va
     page.goto(f"{server}/leads/?q=浏览")
     expect(page.locator("body")).to_contain_text("浏览甲")
     expect(page.locator("body")).not_to_contain_text("浏览乙")
+
+
+def login(page, server: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{server}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "fangxian-demo")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("user-menu")).to_be_visible()
+
+
+def test_xincheng_files_todays_zero_report_and_its_row_turns_green(server, page):
+    server = server["url"]
+    login(page, server, "xincheng")
+    page.goto(f"{server}/reports/file/")
+    todays = page.get_by_test_id("pending-table").locator("tr", has_text="疫情防控日报")
+    todays.get_by_role("link", name="填报").click()
+    expect(page.locator("h2")).to_contain_text("疫情防控日报 · 新城街道")
+    page.get_by_test_id("zero-report").click()
+    row = page.get_by_test_id("board-row-410108001")
+    expect(row).to_have_class(re.compile("table-success"))
+    expect(row).to_contain_text("零报告")
+    page.screenshot(path=str(SCREENSHOTS / "report_board.png"), full_page=True)
+
+
+def test_the_district_dashboard_draws_its_charts_and_drills_down_to_xincheng(server, page):
+    server = server["url"]
+    login(page, server, "district")
+    page.goto(f"{server}/dashboard/")
+    expect(page.get_by_test_id("dashboard-unit")).to_contain_text("惠济区")
+    expect(page.locator("#chart-children canvas")).to_be_visible()  # ECharts drew into the page
+    page.get_by_test_id("drill-410108001").click()
+    expect(page.get_by_test_id("dashboard-unit")).to_contain_text("新城街道")
+    expect(page.get_by_test_id("dashboard-children")).to_contain_text("社区")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard_xincheng.png"), full_page=True)
