@@ -55,3 +55,44 @@ def access_columns() -> list[Column]:
         Column("对象", lambda record: mask_numbers_in_text(record.object_repr), 24),
         Column("单位", lambda record: record.unit.name, 16),
     ]
+
+
+def unit_columns() -> list[Column]:
+    return [
+        Column("代码", lambda unit: unit.code, 16),
+        Column("名称", lambda unit: unit.name, 20),
+        Column("层级", lambda unit: unit.get_level_display(), 10),
+        Column("上级代码", lambda unit: unit.parent.code if unit.parent_id else "", 16),
+        Column("上级", lambda unit: unit.parent.name if unit.parent_id else "", 20),
+    ]
+
+
+def coverage_columns() -> list[Column]:
+    return [
+        Column("村/社区", lambda row: row["unit"].name, 20),
+        Column("代码", lambda row: row["unit"].code, 16),
+        Column("镇/街道", lambda row: row["unit"].parent.name if row["unit"].parent_id else "", 16),
+        Column("小组", lambda row: row.get("teams", ""), 8),
+        Column("完整小组", lambda row: row["complete"], 8),
+    ]
+
+
+def job_columns() -> list[Column]:
+    return [
+        Column("任务", lambda job: job.title, 40),
+        Column("单位", lambda job: job.unit.name, 16),
+        Column("发起人", lambda job: str(job.created_by), 14),
+        Column("状态", lambda job: job.get_status_display(), 8),
+        Column("创建时间", lambda job: _when(job.created_at), 20),
+        Column("完成时间", lambda job: _when(job.finished_at), 20),
+    ]
+
+
+def notification_columns() -> list[Column]:
+    return [
+        Column("时间", lambda item: _when(item.created_at), 20),
+        Column("单位", lambda item: item.unit.name, 16),
+        Column("标题", lambda item: item.title, 40),
+        Column("内容", lambda item: item.body, 60),
+        Column("已读", lambda item: "是" if item.read_at else "否", 6),
+    ]

@@ -206,8 +206,17 @@ class HomeView(LoginRequiredMixin, TemplateView):
 # ---------------------------------------------------------------- units
 
 
-class UnitTreeView(ScopedListView):
+class UnitTreeView(ExportMixin, ScopedListView):
     model = Unit
+    export_key, export_title, export_model = "units", "单位层级", "core.unit"
+
+    def export_rows(self):
+        # The whole tree in the user's scope, not only the level shown.
+        return self.get_queryset().select_related("parent").order_by("path")
+
+    def export_columns(self):
+        return tables.unit_columns()
+
     template_name = "core/unit_tree.html"
     paginate_by = None
     follows_focus = False
@@ -363,10 +372,19 @@ class TeamActionView(ScopedObjectMixin, View):
         return HttpResponseRedirect(reverse("core:team_detail", kwargs={"pk": team.pk}))
 
 
-class TeamCoverageView(ScopedListView):
+class TeamCoverageView(ExportMixin, ScopedListView):
     """Every village/community without a complete grid team: the gaps a township must fill first."""
 
     model = Unit
+    export_key, export_title, export_model = "coverage", "小组覆盖检查", "core.unit"
+
+    def export_rows(self):
+        rows = services.team_coverage(units=self.filter_queryset(self.get_queryset()))
+        return [row for row in rows if not row["complete"]]
+
+    def export_columns(self):
+        return tables.coverage_columns()
+
     template_name = "core/team_coverage.html"
     paginate_by = None
 
@@ -506,8 +524,13 @@ def _add_errors(form, error: ValidationError) -> None:
 # ---------------------------------------------------------------- background jobs
 
 
-class JobListView(ScopedListView):
+class JobListView(ExportMixin, ScopedListView):
     model = Job
+    export_key, export_title, export_model = "jobs", "后台任务", "core.job"
+
+    def export_columns(self):
+        return tables.job_columns()
+
     template_name = "core/job_list.html"
 
     def filter_queryset(self, queryset):
@@ -561,10 +584,15 @@ class AccessRecordListView(ExportMixin, ScopedListView):
         return super().filter_queryset(queryset.select_related("actor", "unit"))
 
 
-class NotificationListView(ScopedListView):
+class NotificationListView(ExportMixin, ScopedListView):
     """Messages to the units the user works in (report reminders, alerts), newest first; read them all at once."""
 
     model = Notification
+    export_key, export_title, export_model = "notifications", "通知", "core.notification"
+
+    def export_columns(self):
+        return tables.notification_columns()
+
     template_name = "core/notification_list.html"
 
     def filter_queryset(self, queryset):

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
 from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
 from fangxian.core.models import Unit
 from fangxian.core.scoping import user_can
 from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, object_or_404
-from fangxian.reports import services
+from fangxian.reports import services, tables
 from fangxian.reports.choices import BRIEFING_TEXTS, FILING_COLOURS, BriefingStatus, FieldKind, Filing
 from fangxian.reports.documents import TOWNSHIP_COLUMNS
 from fangxian.reports.forms import FieldRowFormSet, ReportFormForm
@@ -184,8 +185,13 @@ class FileView(LoginRequiredMixin, TemplateView):
         return HttpResponseRedirect(f"{url}?form={self.form.uuid}&day={self.day.isoformat()}")
 
 
-class FormListView(ScopedListView):
+class FormListView(ExportMixin, ScopedListView):
     model = ReportForm
+    export_key, export_title, export_model = "report_forms", "报表设置", "reports.reportform"
+
+    def export_columns(self):
+        return tables.form_columns()
+
     template_name = "reports/form_list.html"
 
     def get_queryset(self):
@@ -255,7 +261,18 @@ class MonthlyView(BoardView):
         return super().get(request, *args, **kwargs)
 
     def export(self):
-        raise Http404
+        rows = services.monthly_record(
+            form=self.form,
+            year=self.month[0],
+            month=self.month[1],
+            units=self.filter_queryset(self.get_queryset()).filter(
+                pk__in=Unit.objects.restrict(self.request.user, Action.EXPORT).values("pk")
+            ),
+        )
+        if not rows:
+            raise PermissionDenied(_("没有可导出的单位（需要导出权限）"))
+        content, _count = xlsx_bytes(title=_("月度报送统计"), columns=tables.monthly_columns(), rows=rows)
+        return xlsx_response(filename=f"{self.form.name}-{self.month[0]}年{self.month[1]}月", content=content)
 
     def get_context_data(self, **kwargs):
         context = super(BoardView, self).get_context_data(**kwargs)
@@ -271,8 +288,13 @@ class MonthlyView(BoardView):
 # ---------------------------------------------------------------- the daily briefing
 
 
-class BriefingListView(ScopedListView):
+class BriefingListView(ExportMixin, ScopedListView):
     model = Briefing
+    export_key, export_title, export_model = "briefings", "防控日报", "reports.briefing"
+
+    def export_columns(self):
+        return tables.briefing_columns()
+
     template_name = "reports/briefing_list.html"
 
     def filter_queryset(self, queryset):

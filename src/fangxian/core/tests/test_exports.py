@@ -20,6 +20,12 @@ LIST_PAGES = {
     "changes": "core:change_list",
     "accesses": "core:access_list",
     "persons": "people:export",
+    "units": "core:unit_tree",
+    "coverage": "core:team_coverage",
+    "jobs": "core:job_list",
+    "notifications": "core:notifications",
+    "report_forms": "reports:forms",
+    "briefings": "reports:briefings",
 }
 
 
@@ -74,3 +80,11 @@ def test_the_change_log_shows_records_whose_fields_are_a_reverse_relation(world,
     """A report form's creation records its "fields" (a reverse relation without a label): no 500."""
     page = client_for("district").get(reverse("core:change_list"))
     assert page.status_code == 200 and "填报项" in page.content.decode()
+
+
+def test_the_report_board_and_the_month_export_too(world, client_for):
+    form = world["report_form"]
+    for url in (f"/reports/?form={form.uuid}&export=1", f"/reports/monthly/?form={form.uuid}&export=1"):
+        response = client_for("district").get(url)
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats"), url
+        assert "金河社区" in str(rows(response.content))
