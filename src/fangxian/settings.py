@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "fangxian.leads",
     "fangxian.reports",
     "fangxian.dashboard",
+    "fangxian.control",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,53 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Subject(models.TextChoices):
+    """Who a protocol rule is for (管控对象)."""
+
+    CLOSE_CONTACT = "close_contact", _("密切接触者")
+    SECONDARY_CONTACT = "secondary_contact", _("次密切接触者")
+    INBOUND = "inbound", _("入境人员")
+    HIGH_RISK_AREA = "high_risk_area", _("高风险区来返")
+    MEDIUM_RISK_AREA = "medium_risk_area", _("中风险区来返")
+    LOW_RISK_AREA = "low_risk_area", _("低风险区来返/时空伴随")
+    OTHER = "other", _("其他")
+
+
+class Anchor(models.TextChoices):
+    """The date the days of a measure are counted from (缺几天补几天: days already passed count)."""
+
+    LAST_EXPOSURE = "last_exposure", _("末次暴露")
+    LEFT_AREA = "left_area", _("离开风险区")
+    ARRIVAL = "arrival", _("入境/抵达")
+    PLACEMENT = "placement", _("落实管控当日")
+
+
+class PhaseKind(models.TextChoices):
+    CENTRALISED = "centralised", _("集中隔离")
+    HOME_ISOLATION = "home_isolation", _("居家隔离")
+    HOME_MONITORING = "home_monitoring", _("居家健康监测")
+    COMMUNITY_MONITORING = "community_monitoring", _("社区健康监测")
+
+
+ISOLATION_KINDS = frozenset({PhaseKind.CENTRALISED, PhaseKind.HOME_ISOLATION})
+
+
+class MeasureStatus(models.TextChoices):
+    ACTIVE = "active", _("管控中")
+    RELEASED = "released", _("已解除")
+    ENDED = "ended", _("提前终止")
+
+
+class EndReason(models.TextChoices):
+    HOSPITALISED = "hospitalised", _("转运就医")
+    POSITIVE = "positive", _("核酸阳性")
+    LEFT_AREA = "left_area", _("离开本地（已协查移交）")
+    WRONGLY_IDENTIFIED = "wrongly_identified", _("误判（非管控对象）")
+
+
+class SampleResult(models.TextChoices):
+    PENDING = "", _("待检测")
+    NEGATIVE = "negative", _("阴性")
+    POSITIVE = "positive", _("阳性")
+    NOT_DONE = "not_done", _("未检测")

@@ -1,0 +1,137 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangxian.control.choices import Anchor, EndReason, MeasureStatus, PhaseKind, SampleResult, Subject
+from fangxian.core.models import Unit, User
+from fangxian.core.scoping import ScopedQuerySet
+from fangxian.leads.models import Lead
+from fangxian.people.models import Person
+
+
+class Protocol(models.Model):
+    """A version of the prevention and control protocol (防控方案): the national editions ship as data; a district
+    may copy one into a local variant. Rules per subject say what a measure is."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    issued_on = models.DateField(_("发布日期"), null=True, blank=True)
+    district = models.ForeignKey(
+        Unit, verbose_name=_("地方版本所属"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="variants")
+    # The older rule: a case found in a site restarts the clock of everyone on its floor and the floors next to it.
+    floor_restart = models.BooleanField(_("同层及上下层重新计时"), default=False)
+    lookback_days = models.PositiveSmallIntegerField(_("密接追溯天数"), default=2)
+
+    class Meta:
+        verbose_name = _("防控方案")
+        verbose_name_plural = _("防控方案")
+        ordering = ["-issued_on", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProtocolRule(models.Model):
+    """One subject's measure under a protocol: the anchor date, the phases and their test days."""
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="rules")
+    subject = models.CharField(_("管控对象"), max_length=32, choices=Subject.choices)
+    anchor = models.CharField(_("起算日"), max_length=32, choices=Anchor.choices)
+    # [{"kind": PhaseKind, "days": n, "tests": [day numbers within the phase], "checks_per_day": 1 or 2}]
+    phases = models.JSONField(_("阶段"))
+    double_sample = models.BooleanField(_("解除前双采双检"), default=False)
+
+    class Meta:
+        verbose_name = _("方案规则")
+        verbose_name_plural = _("方案规则")
+        constraints = [models.UniqueConstraint(fields=["protocol", "subject"], name="protocol_rule_once_per_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.protocol} · {self.get_subject_display()}"
+
+    def describe(self) -> str:
+        labels = dict(PhaseKind.choices)
+        return " + ".join(f"{labels[phase['kind']]} {phase['days']} 天" for phase in self.phases)
+
+
+class ProtocolChoice(models.Model):
+    """The version a district applies to new measures."""
+
+    district = models.OneToOneField(Unit, on_delete=models.PROTECT, related_name="+")
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="+")
+    chosen_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.district}: {self.protocol}"
+
+
+class Measure(models.Model):
+    """A person placed under control (管控措施): the plan computed from the protocol, its phase and test dates."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="measures")
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("协查任务"), null=True, blank=True, on_delete=models.PROTECT, related_name="measures"
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+")
+    protocol = models.ForeignKey(Protocol, verbose_name=_("方案"), on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(_("管控对象"), max_length=32, choices=Subject.choices)
+    anchor_date = models.DateField(_("起算日"))
+    start_date = models.DateField(_("落实管控日"))
+    end_date = models.DateField(_("期满日"))
+    plan = models.JSONField(_("管控计划"))  # [{"kind", "start", "end", "checks_per_day"}]
+    status = models.CharField(_("状态"), max_length=16, choices=MeasureStatus.choices, default=MeasureStatus.ACTIVE)
+    end_reason = models.CharField(_("终止原因"), max_length=32, choices=EndReason.choices, blank=True)
+    ended_at = models.DateTimeField(_("解除/终止时间"), null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    AUDIT_FIELDS = ["person_id", "unit_id", "protocol_id", "subject", "anchor_date", "start_date", "end_date", "status"]
+
+    class Meta:
+        verbose_name = _("管控措施")
+        verbose_name_plural = _("管控措施")
+        ordering = ["end_date", "id"]
+        constraints = [
+            # One measure at a time: a new one for the same person is a transfer or a re-plan of this one.
+            models.UniqueConstraint(fields=["person"], condition=Q(status="active"), name="measure_one_active")
+        ]
+        indexes = [models.Index(fields=["unit", "status", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} {self.start_date:%m-%d}–{self.end_date:%m-%d}"
+
+    def phase_on(self, day) -> dict | None:
+        for phase in self.plan:
+            if phase["start"] <= day.isoformat() <= phase["end"]:
+                return phase
+        return None
+
+
+class ScheduledTest(models.Model):
+    """A nucleic-acid test the plan requires on a given day, and its result."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="tests")
+    day = models.DateField(_("检测日期"))
+    plan_day = models.PositiveSmallIntegerField(_("管控第几天"))
+    double_sample = models.BooleanField(_("双采双检"), default=False)
+    result = models.CharField(_("结果"), max_length=16, choices=SampleResult.choices, blank=True)
+    reason = models.CharField(_("未检测原因"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["day", "id"]
+        indexes = [models.Index(fields=["day", "result"])]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.day:%m-%d}"

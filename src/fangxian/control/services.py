@@ -1,0 +1,397 @@
+"""Closed-loop control: the plan a protocol gives, placing a person under it, tests, release and early end.
+Services never commit: callers own atomic()."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fangxian.control.choices import Anchor, EndReason, MeasureStatus, PhaseKind, SampleResult, Subject
+from fangxian.control.models import Measure, Protocol, ProtocolChoice, ProtocolRule, ScheduledTest
+from fangxian.core.audit import plain_values, record_change, require_actor, snapshot
+from fangxian.core.choices import Action, ChangeKind, UnitLevel
+from fangxian.core.models import Unit, User
+from fangxian.core.scoping import user_can
+from fangxian.leads.choices import LeadCategory
+from fangxian.leads.models import Lead
+from fangxian.people.models import Person
+
+DEFAULT_PROTOCOL = "ed9"
+MAX_PHASE_DAYS = 60
+
+# The subject a lead's category points to, when a verified lead is placed under a measure.
+SUBJECT_OF_CATEGORY: dict[str, str] = {
+    LeadCategory.CLOSE_CONTACT: Subject.CLOSE_CONTACT,
+    LeadCategory.SECONDARY_CONTACT: Subject.SECONDARY_CONTACT,
+    LeadCategory.INBOUND: Subject.INBOUND,
+    LeadCategory.HIGH_RISK_AREA: Subject.HIGH_RISK_AREA,
+    LeadCategory.MEDIUM_RISK_AREA: Subject.MEDIUM_RISK_AREA,
+    LeadCategory.LOW_RISK_AREA: Subject.LOW_RISK_AREA,
+    LeadCategory.COMPANION: Subject.LOW_RISK_AREA,
+}
+
+
+# ---------------------------------------------------------------- protocols
+
+
+def validate_phases(phases: list[dict]) -> None:
+    """Phases follow each other; every test day lies inside its own phase (no overlap, no day outside)."""
+    if not phases:
+        raise ValidationError("至少需要一个管控阶段")
+    for index, item in enumerate(phases, start=1):
+        if item.get("kind") not in PhaseKind.values:
+            raise ValidationError(f"第 {index} 阶段的管控方式无效")
+        days = item.get("days")
+        if not isinstance(days, int) or not 1 <= days <= MAX_PHASE_DAYS:
+            raise ValidationError(f"第 {index} 阶段的天数应为 1–{MAX_PHASE_DAYS} 的整数")
+        tests = item.get("tests", [])
+        if any(not isinstance(day, int) or not 1 <= day <= days for day in tests) or len(set(tests)) != len(tests):
+            raise ValidationError(f"第 {index} 阶段的检测日应为该阶段内（第 1–{days} 天）且不重复")
+        if item.get("checks_per_day") not in (1, 2):
+            raise ValidationError(f"第 {index} 阶段的每日健康监测次数应为 1 或 2")
+
+
+def protocol_for(district: Unit) -> Protocol:
+    choice = ProtocolChoice.objects.filter(district=district).select_related("protocol").first()
+    return choice.protocol if choice else Protocol.objects.get(code=DEFAULT_PROTOCOL)
+
+
+def available_protocols(district: Unit):
+    return Protocol.objects.filter(district__isnull=True) | Protocol.objects.filter(district=district)
+
+
+def choose_protocol(*, actor: User, district: Unit, protocol: Protocol) -> ProtocolChoice:
+    """The version applied to NEW measures from now on; measures already placed keep theirs."""
+    require_actor(actor)
+    if district.level != UnitLevel.DISTRICT or not user_can(actor, Action.CHANGE, district):
+        raise PermissionDenied("只有区/县指挥部可以选择防控方案")
+    if protocol.district_id not in (None, district.pk):
+        raise ValidationError("不能使用其他区县的地方版本")
+    before = protocol_for(district)
+    choice, _ = ProtocolChoice.objects.update_or_create(
+        district=district, defaults={"protocol": protocol, "chosen_by": actor, "chosen_at": timezone.now()}
+    )
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=choice,
+        unit=district,
+        before={"protocol": before.code},
+        after={"protocol": protocol.code},
+        reason="选择防控方案",
+    )
+    return choice
+
+
+def copy_protocol(
+    *, actor: User, district: Unit, source: Protocol, code: str, name: str, changes: dict[str, list[dict]]
+) -> Protocol:
+    """A local variant (e.g. 14+7 → 7+7): the source's rules, with the phases of some subjects replaced."""
+    require_actor(actor)
+    if district.level != UnitLevel.DISTRICT or not user_can(actor, Action.CHANGE, district):
+        raise PermissionDenied("只有区/县指挥部可以制定地方版本")
+    for subject, phases in changes.items():
+        if subject not in Subject.values:
+            raise ValidationError(f"无效的管控对象：{subject}")
+        validate_phases(phases)
+    variant = Protocol.objects.create(
+        code=code,
+        name=name,
+        issued_on=timezone.localdate(),
+        district=district,
+        based_on=source,
+        floor_restart=source.floor_restart,
+        lookback_days=source.lookback_days,
+    )
+    for rule in source.rules.all():
+        ProtocolRule.objects.create(
+            protocol=variant,
+            subject=rule.subject,
+            anchor=rule.anchor,
+            phases=changes.get(rule.subject, rule.phases),
+            double_sample=rule.double_sample,
+        )
+    record_change(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        instance=variant,
+        unit=district,
+        after={"based_on": source.code, "changes": changes},
+    )
+    return variant
+
+
+# ---------------------------------------------------------------- the plan
+
+
+@dataclass
+class Plan:
+    anchor_date: datetime.date
+    start_date: datetime.date
+    end_date: datetime.date
+    phases: list[dict]  # kind, start, end (ISO dates), checks_per_day
+    tests: list[tuple[datetime.date, int, bool]] = field(default_factory=list)  # date, plan day, double sample
+
+
+def compute_plan(rule: ProtocolRule, *, anchor_date: datetime.date, start_date: datetime.date) -> Plan:
+    """Day N of a measure is anchor + N days (the anchor day is day 0). Days already passed elsewhere count
+    (缺几天补几天): the measure ends when the protocol says, counted from the anchor; tests before the
+    placement are not scheduled. A measure anchored on its placement starts on day 1."""
+    if rule.anchor == Anchor.PLACEMENT:
+        anchor_date = start_date - datetime.timedelta(days=1)
+    if start_date <= anchor_date:
+        raise ValidationError("落实管控日期不能早于或等于起算日（末次暴露/离开风险区/抵达）")
+    phases, tests, offset = [], [], 0
+    for item in rule.phases:
+        first = anchor_date + datetime.timedelta(days=offset + 1)
+        last = anchor_date + datetime.timedelta(days=offset + item["days"])
+        phases.append(
+            {
+                "kind": item["kind"],
+                "start": first.isoformat(),
+                "end": last.isoformat(),
+                "checks_per_day": item["checks_per_day"],
+            }
+        )
+        for day in item.get("tests", []):
+            tests.append((anchor_date + datetime.timedelta(days=offset + day), offset + day, False))
+        offset += item["days"]
+    end_date = anchor_date + datetime.timedelta(days=offset)
+    if start_date > end_date:
+        raise ValidationError(f"按方案自 {anchor_date:%Y-%m-%d} 起算已于 {end_date:%Y-%m-%d} 期满，无需再落实管控")
+    tests = [test for test in tests if test[0] >= start_date]
+    if rule.double_sample:
+        if tests and tests[-1][0] == end_date:
+            tests[-1] = (tests[-1][0], tests[-1][1], True)
+        else:
+            tests.append((end_date, offset, True))  # 双采双检 before release
+    return Plan(anchor_date, start_date, end_date, phases, tests)
+
+
+def rule_for(protocol: Protocol, subject: str) -> ProtocolRule:
+    rule = protocol.rules.filter(subject=subject).first()
+    if rule is None:
+        raise ValidationError(f"{protocol.name}未规定“{Subject(subject).label}”的管控措施，请选择其他方案或管控对象")
+    return rule
+
+
+# ---------------------------------------------------------------- measures
+
+
+def _audited(measure: Measure) -> dict:
+    return plain_values(snapshot(measure, Measure.AUDIT_FIELDS))
+
+
+def place_under_measure(
+    *,
+    actor: User,
+    person: Person,
+    subject: str,
+    anchor_date: datetime.date,
+    unit: Unit | None = None,
+    lead: Lead | None = None,
+    start_date: datetime.date | None = None,
+    protocol: Protocol | None = None,
+) -> Measure:
+    """Place a person under the measure the protocol gives (from a verified lead, or directly for a walk-in)."""
+    require_actor(actor)
+    unit = unit or person.unit
+    if not user_can(actor, Action.CHANGE, unit, model=Measure):
+        raise PermissionDenied("该单位不在您的管辖范围内")
+    today = timezone.localdate()
+    start_date = start_date or today
+    if start_date > today or anchor_date > today:
+        raise ValidationError("日期不能晚于今天")
+    district = Unit.objects.get(code=unit.path.strip("/").split("/")[0])
+    protocol = protocol or protocol_for(district)
+    plan = compute_plan(rule_for(protocol, subject), anchor_date=anchor_date, start_date=start_date)
+    try:
+        with transaction.atomic():
+            measure = Measure.objects.create(
+                person=person,
+                lead=lead,
+                unit=unit,
+                protocol=protocol,
+                subject=subject,
+                anchor_date=plan.anchor_date,
+                start_date=plan.start_date,
+                end_date=plan.end_date,
+                plan=plan.phases,
+                created_by=actor,
+            )
+    except IntegrityError:
+        raise ValidationError(f"{person.name}已在管控中：请转运、延长或重新计划现有措施") from None
+    ScheduledTest.objects.bulk_create(
+        ScheduledTest(measure=measure, day=day, plan_day=number, double_sample=double)
+        for day, number, double in plan.tests
+    )
+    record_change(
+        actor=actor, kind=ChangeKind.CREATE, instance=measure, unit=unit, after=_audited(measure), reason="落实管控"
+    )
+    return measure
+
+
+def place_from_lead(*, actor: User, lead: Lead, anchor_date: datetime.date, subject: str | None = None) -> Measure:
+    subject = subject or SUBJECT_OF_CATEGORY.get(lead.category)
+    if subject is None:
+        raise ValidationError("该协查任务的人员类别没有对应的管控对象，请选择")
+    return place_under_measure(
+        actor=actor, person=lead.person, subject=subject, anchor_date=anchor_date, unit=lead.unit, lead=lead
+    )
+
+
+def _active(measure: Measure) -> None:
+    if measure.status != MeasureStatus.ACTIVE:
+        raise ValidationError("该管控措施已解除或终止")
+
+
+def record_test(
+    *, actor: User, test: ScheduledTest, result: str, reason: str = "", now: datetime.datetime | None = None
+) -> ScheduledTest:
+    """A scheduled test's result. A positive ends the measure ("positive"): the person leaves for the case path."""
+    require_actor(actor)
+    now = now or timezone.now()
+    measure = test.measure
+    _active(measure)
+    if result not in {SampleResult.NEGATIVE, SampleResult.POSITIVE, SampleResult.NOT_DONE}:
+        raise ValidationError("请选择检测结果")
+    if test.day > timezone.localdate(now):
+        raise ValidationError("不能登记以后日期的检测结果")
+    if result == SampleResult.NOT_DONE and not reason.strip():
+        raise ValidationError("未检测须说明原因")
+    before = {"result": test.result}
+    test.result, test.reason = result, reason.strip()[:200]
+    test.recorded_by, test.recorded_at = actor, now
+    test.save(update_fields=["result", "reason", "recorded_by", "recorded_at"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=measure,
+        unit=measure.unit,
+        before=before,
+        after={"result": result, "day": test.day.isoformat()},
+        reason="核酸检测结果",
+    )
+    if result == SampleResult.POSITIVE:
+        end_measure(actor=actor, measure=measure, reason=EndReason.POSITIVE, now=now)
+    return test
+
+
+def release_blockers(measure: Measure, *, today: datetime.date | None = None) -> list[str]:
+    """Why the measure cannot be released yet (empty: it can)."""
+    today = today or timezone.localdate()
+    blockers = []
+    if today < measure.end_date:
+        blockers.append(f"管控期至 {measure.end_date:%Y-%m-%d}")
+    for test in measure.tests.all():
+        if test.result != SampleResult.NEGATIVE:
+            label = "双采双检" if test.double_sample else "核酸检测"
+            state = SampleResult(test.result).label if test.result else "未登记结果"
+            blockers.append(f"第 {test.plan_day} 天（{test.day:%m-%d}）{label}：{state}")
+    return blockers
+
+
+def release(*, actor: User, measure: Measure, now: datetime.datetime | None = None) -> Measure:
+    """解除管控: only when the period is over and every scheduled test is done and negative."""
+    require_actor(actor)
+    now = now or timezone.now()
+    _active(measure)
+    blockers = release_blockers(measure, today=timezone.localdate(now))
+    if blockers:
+        raise ValidationError("暂不能解除：" + "；".join(blockers))
+    before = _audited(measure)
+    measure.status, measure.ended_at = MeasureStatus.RELEASED, now
+    measure.save(update_fields=["status", "ended_at"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=measure,
+        unit=measure.unit,
+        before=before,
+        after=_audited(measure),
+        reason="解除管控",
+    )
+    return measure
+
+
+def end_measure(*, actor: User, measure: Measure, reason: str, now: datetime.datetime | None = None) -> Measure:
+    """End early: hospitalised, positive, left the area, wrongly identified."""
+    require_actor(actor)
+    _active(measure)
+    if reason not in EndReason.values:
+        raise ValidationError("请选择终止原因")
+    before = _audited(measure)
+    measure.status, measure.end_reason, measure.ended_at = MeasureStatus.ENDED, reason, now or timezone.now()
+    measure.save(update_fields=["status", "end_reason", "ended_at"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=measure,
+        unit=measure.unit,
+        before=before,
+        after={**_audited(measure), "end_reason": reason},
+        reason=f"提前终止：{EndReason(reason).label}",
+    )
+    return measure
+
+
+def extend(*, actor: User, measure: Measure, days: int, reason: str) -> Measure:
+    """Lengthen the last phase by `days`, with a test on the new last day."""
+    require_actor(actor)
+    _active(measure)
+    if not 1 <= days <= MAX_PHASE_DAYS:
+        raise ValidationError(f"延长天数应为 1–{MAX_PHASE_DAYS}")
+    if not reason.strip():
+        raise ValidationError("延长管控须说明原因")
+    before = _audited(measure)
+    measure.end_date += datetime.timedelta(days=days)
+    phases = [dict(item) for item in measure.plan]
+    phases[-1]["end"] = measure.end_date.isoformat()
+    measure.plan = phases
+    measure.save(update_fields=["end_date", "plan"])
+    offset = (measure.end_date - measure.anchor_date).days
+    ScheduledTest.objects.create(measure=measure, day=measure.end_date, plan_day=offset)
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=measure,
+        unit=measure.unit,
+        before=before,
+        after=_audited(measure),
+        reason=f"延长 {days} 天：{reason.strip()[:150]}",
+    )
+    return measure
+
+
+def replan(*, actor: User, measure: Measure, protocol: Protocol, reason: str) -> Measure:
+    """Put an existing measure under another protocol version (a deliberate, logged act): the plan is computed
+    again from the same anchor; recorded test results stay, tests still to come follow the new plan."""
+    require_actor(actor)
+    _active(measure)
+    if not reason.strip():
+        raise ValidationError("重新计划须说明原因")
+    plan = compute_plan(
+        rule_for(protocol, measure.subject), anchor_date=measure.anchor_date, start_date=measure.start_date
+    )
+    before = _audited(measure)
+    measure.protocol, measure.plan, measure.end_date = protocol, plan.phases, plan.end_date
+    measure.save(update_fields=["protocol", "plan", "end_date"])
+    recorded = set(measure.tests.exclude(result="").values_list("day", flat=True))
+    measure.tests.filter(result="").delete()
+    ScheduledTest.objects.bulk_create(
+        ScheduledTest(measure=measure, day=day, plan_day=number, double_sample=double)
+        for day, number, double in plan.tests
+        if day not in recorded
+    )
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=measure,
+        unit=measure.unit,
+        before=before,
+        after=_audited(measure),
+        reason=f"改按{protocol.name}重新计划：{reason.strip()[:120]}",
+    )
+    return measure
