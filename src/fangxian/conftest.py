@@ -140,9 +140,19 @@ def world(db, tmp_path):
     )
     notify(unit=xc_community, key="walk", title="金河社区：日报待报送")
     briefing = report_services.draft_briefing(actor=officer, district=district)
+    from fangxian.control import services as control_services
+
+    xc_measure = control_services.place_under_measure(
+        actor=officer,
+        person=alice,
+        subject="close_contact",
+        anchor_date=timezone.localdate() - datetime.timedelta(days=1),
+        unit=xc_community,
+    )
     return {
         "report_form": report_form,
         "briefing": briefing,
+        "xc_measure": xc_measure,
         "xc_report": xc_report,
         "area": area,
         "xc_job": xc_job,

@@ -24,7 +24,7 @@ from fangxian.core.scoping import scope_unit_ids, user_can
 from fangxian.core.tabular import TableReadError, cell_text, read_rows, spool_upload
 from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin
 from fangxian.leads import intake, services
-from fangxian.leads.choices import BatchStatus, LeadStatus
+from fangxian.leads.choices import BatchStatus, LeadStatus, Outcome
 from fangxian.leads.filtersets import LeadFilterSet
 from fangxian.leads.forms import HandoverForm, MappingForm, RiskAreaForm, UploadForm, VerifyForm
 from fangxian.leads.jobs import IMPORT_JOB
@@ -110,6 +110,12 @@ class LeadDetailView(ScopedDetailView):
         context["handover_form"] = HandoverForm(user=self.request.user)
         context["now"] = timezone.now()
         context["overdue"] = lead.status == LeadStatus.OPEN and lead.deadline < context["now"]
+        context["measures"] = list(lead.measures.all())
+        context["can_place"] = (
+            lead.outcome == Outcome.PLACED_UNDER_MEASURE
+            and not context["measures"]
+            and user_can(self.request.user, Action.CHANGE, lead.unit, model=Lead)
+        )
         return context
 
 

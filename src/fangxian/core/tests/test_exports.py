@@ -26,6 +26,7 @@ LIST_PAGES = {
     "notifications": "core:notifications",
     "report_forms": "reports:forms",
     "briefings": "reports:briefings",
+    "measures": "control:measures",
 }
 
 

@@ -44,6 +44,9 @@ OBJECT_ROUTES = {
     "reports:form_create": ("get", lambda w: {}),  # the district's own: a township officer gets 404
     "dashboard-detail": ("get", lambda w: {"code": w["xc_community"].code}),
     "reports:briefing": ("get", lambda w: {"uuid": w["briefing"].uuid}),
+    "control:place": ("get", lambda w: {"uuid": w["xc_lead"].uuid}),
+    "control:measure": ("get", lambda w: {"uuid": w["xc_measure"].uuid}),
+    "control:measure_action": ("post", lambda w: {"uuid": w["xc_measure"].uuid, "operation": "release"}),
     "reports:briefing_action": ("post", lambda w: {"uuid": w["briefing"].uuid, "operation": "issue"}),
     "reports:briefing_file": ("get", lambda w: {"uuid": w["briefing"].uuid, "kind": "docx"}),
 }
@@ -86,6 +89,9 @@ LIST_ROUTES = {
     "core:notifications": "",
     "dashboard:board": "",
     "reports:briefings": "",
+    "control:measures": "",
+    "control:tests_due": "",
+    "control:protocols": "",
     "unit-list": "",
     "person-list": "?q=新城甲",
 }
@@ -210,6 +216,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "FileView": "units looked up through restrict(CHANGE), else 404; forms of the user's own districts",
         "FormCreateView": "the district through restrict(CHANGE), else 404",
         "BriefingDraftView": "the district through restrict(CHANGE), else 404",
+        "ProtocolListView": "protocols are not personal data; choosing one checks CHANGE on the district",
         "SpectacularAPIView": "schema only",
         "SpectacularSwaggerView": "schema only",
         "APIRootView": "links only",

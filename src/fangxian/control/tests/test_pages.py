@@ -1,0 +1,54 @@
+import datetime
+
+from django.utils import timezone
+
+from fangxian.control.models import Measure, Protocol, ProtocolChoice
+from fangxian.leads import services as lead_services
+
+
+def test_a_verified_lead_is_placed_under_a_measure_from_its_page(world, client_for):
+    lead = world["xc_lead"]
+    lead_services.verify_lead(actor=world["grid"], lead=lead, outcome="placed_under_measure")
+    client = client_for("township_a")
+    assert 'data-testid="place-measure"' in client.get(f"/leads/{lead.uuid}/").content.decode()
+    form = client.get(f"/control/place/{lead.uuid}/").content.decode()
+    assert "第九版防控方案" in form
+    anchor = timezone.localdate() - datetime.timedelta(days=1)
+    response = client.post(
+        f"/control/place/{lead.uuid}/",
+        {"subject": "close_contact", "anchor_date": anchor.isoformat(), "start_date": timezone.localdate().isoformat()},
+    )
+    measure = Measure.objects.get(lead=lead)
+    assert response.status_code == 302 and measure.end_date == anchor + datetime.timedelta(days=10)
+    page = client.get(f"/control/{measure.uuid}/").content.decode()
+    assert "集中隔离" in page and "居家健康监测" in page and 'data-testid="release-blockers"' in page
+    first = measure.tests.first()
+    client.post(f"/control/{measure.uuid}/test/", {"test": first.pk, "result": "negative"})
+    first.refresh_from_db()
+    assert first.result == "negative"
+    due = client.get("/control/tests/").content.decode()
+    assert world["alice"].name not in due  # today's test is recorded
+
+
+def test_a_future_anchor_is_shown_as_an_error_on_the_form(world, client_for):
+    lead = world["xc_lead"]
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client_for("township_a").post(
+        f"/control/place/{lead.uuid}/",
+        {
+            "subject": "close_contact",
+            "anchor_date": tomorrow.isoformat(),
+            "start_date": timezone.localdate().isoformat(),
+        },
+    )
+    assert response.status_code == 400 and "晚于今天" in response.content.decode()
+    assert not Measure.objects.exists()
+
+
+def test_the_district_chooses_the_version_and_townships_read_it(world, client_for):
+    client_for("district").post("/control/protocols/", {"protocol": "measures20"})
+    assert ProtocolChoice.objects.get(district=world["huiji"]).protocol == Protocol.objects.get(code="measures20")
+    page = client_for("township_b").get("/control/protocols/").content.decode()
+    assert "二十条优化措施" in page and "改为执行此方案" not in page
+    client_for("township_b").post("/control/protocols/", {"protocol": "ed9"})
+    assert ProtocolChoice.objects.get(district=world["huiji"]).protocol.code == "measures20"

@@ -1,0 +1,227 @@
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView, View
+
+from fangxian.control import services
+from fangxian.control.choices import MeasureStatus, PhaseKind
+from fangxian.control.forms import EndForm, ExtendForm, PlaceForm, ResultForm
+from fangxian.control.models import Measure, ScheduledTest
+from fangxian.control.tables import measure_columns
+from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.exporting import ExportMixin
+from fangxian.core.models import Unit
+from fangxian.core.scoping import scope_paths, user_can
+from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, object_or_404
+from fangxian.leads.choices import Outcome
+from fangxian.leads.models import Lead
+
+
+class MeasureListView(ExportMixin, ScopedListView):
+    """Everyone under a measure in the user's scope, filtered by status, subject and today's phase."""
+
+    model = Measure
+    template_name = "control/measure_list.html"
+    export_key, export_title, export_model = "measures", "管控人员", "control.measure"
+
+    def filter_queryset(self, queryset):
+        queryset = queryset.select_related("person", "unit", "protocol")
+        status = self.request.GET.get("status", MeasureStatus.ACTIVE)
+        if status in MeasureStatus.values:
+            queryset = queryset.filter(status=status)
+        subject = self.request.GET.get("subject", "")
+        if subject:
+            queryset = queryset.filter(subject=subject)
+        return queryset
+
+    def export_columns(self):
+        return measure_columns(timezone.localdate())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        labels = dict(PhaseKind.choices)
+        for measure in context["object_list"]:
+            phase = measure.phase_on(today)
+            measure.phase_label = labels[phase["kind"]] if phase else _("期满待解除")
+        context["status"] = self.request.GET.get("status", MeasureStatus.ACTIVE)
+        context["statuses"] = MeasureStatus.choices
+        return context
+
+
+class MeasureDetailView(ScopedDetailView):
+    model = Measure
+    slug_field = slug_url_kwarg = "uuid"
+    template_name = "control/measure_detail.html"
+    context_object_name = "measure"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        measure = self.object
+        today = timezone.localdate()
+        labels = dict(PhaseKind.choices)
+        context["phases"] = [{**phase, "label": labels[phase["kind"]]} for phase in measure.plan]
+        context["tests"] = measure.tests.select_related("recorded_by")
+        context["today"] = today
+        context["can_change"] = measure.status == MeasureStatus.ACTIVE and user_can(
+            self.request.user, Action.CHANGE, measure.unit, model=Measure
+        )
+        context["blockers"] = services.release_blockers(measure, today=today)
+        context.update(result_form=ResultForm(), end_form=EndForm(), extend_form=ExtendForm())
+        return context
+
+
+class PlaceFromLeadView(ScopedObjectMixin, TemplateView):
+    """落实管控 from a verified lead: the plan is computed from the protocol in force and shown before saving."""
+
+    model = Lead
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+    template_name = "control/place.html"
+
+    def form_initial(self, lead) -> dict:
+        anchor = timezone.localdate() - datetime.timedelta(days=1)
+        if lead.left_risk_area_at:
+            anchor = timezone.localtime(lead.left_risk_area_at).date()
+        return {"subject": services.SUBJECT_OF_CATEGORY.get(lead.category, ""), "anchor_date": anchor}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        lead = self.get_object()
+        context["lead"] = lead
+        context["form"] = kwargs.get("form") or PlaceForm(initial=self.form_initial(lead))
+        district = Unit.objects.get(code=lead.unit.path.strip("/").split("/")[0])
+        context["protocol"] = services.protocol_for(district)
+        return context
+
+    def post(self, request, uuid):
+        lead = self.get_object()
+        if lead.outcome not in {"", Outcome.PLACED_UNDER_MEASURE}:
+            messages.error(request, _("该任务的核查结果不需要落实管控"))
+            return HttpResponseRedirect(reverse("leads:detail", kwargs={"uuid": lead.uuid}))
+        form = PlaceForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    measure = services.place_under_measure(
+                        actor=request.user,
+                        person=lead.person,
+                        subject=data["subject"],
+                        anchor_date=data["anchor_date"],
+                        start_date=data["start_date"],
+                        unit=lead.unit,
+                        lead=lead,
+                    )
+            except (ValidationError, PermissionDenied) as error:
+                form.add_error(None, "；".join(getattr(error, "messages", [str(error)])))
+            else:
+                messages.success(request, _("已落实管控，期满日 %(day)s") % {"day": measure.end_date})
+                return HttpResponseRedirect(reverse("control:measure", kwargs={"uuid": measure.uuid}))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class MeasureActionView(ScopedObjectMixin, View):
+    """Record a test result, release, end early, or extend."""
+
+    model = Measure
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+    http_method_names = ["post"]
+
+    def post(self, request, uuid, operation):
+        measure = self.get_object()
+        try:
+            with transaction.atomic():
+                self.perform(request, measure, operation)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        return HttpResponseRedirect(reverse("control:measure", kwargs={"uuid": measure.uuid}))
+
+    def perform(self, request, measure, operation):
+        actor = request.user
+        if operation == "test":
+            test = object_or_404(ScheduledTest.objects.filter(measure=measure), pk=request.POST.get("test", ""))
+            form = ResultForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("请选择检测结果"))
+            services.record_test(actor=actor, test=test, **form.cleaned_data)
+            messages.success(request, _("已登记检测结果"))
+        elif operation == "release":
+            services.release(actor=actor, measure=measure)
+            messages.success(request, _("已解除管控"))
+        elif operation == "end":
+            form = EndForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("请选择终止原因"))
+            services.end_measure(actor=actor, measure=measure, reason=form.cleaned_data["reason"])
+            messages.success(request, _("已提前终止"))
+        elif operation == "extend":
+            form = ExtendForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("请填写延长天数和原因"))
+            services.extend(actor=actor, measure=measure, **form.cleaned_data)
+            messages.success(request, _("已延长管控"))
+        else:
+            raise Http404
+
+
+class TestsDueView(ScopedListView):
+    """Today's scheduled tests in the user's scope, not yet recorded: who must be sampled today."""
+
+    model = Measure
+    template_name = "control/tests_due.html"
+    paginate_by = 100
+
+    def filter_queryset(self, queryset):
+        day = timezone.localdate()
+        return (
+            ScheduledTest.objects.filter(
+                measure__in=queryset.filter(status=MeasureStatus.ACTIVE), day__lte=day, result=""
+            )
+            .select_related("measure__person", "measure__unit")
+            .order_by("day", "measure__unit__code")
+        )
+
+
+class ProtocolListView(LoginRequiredMixin, TemplateView):
+    """The versions a district can apply, their rules, and the one in force."""
+
+    template_name = "control/protocols.html"
+
+    def districts(self):
+        """The districts the user works in (a township officer reads the version in force, read-only)."""
+        paths = {"/" + path.strip("/").split("/")[0] + "/" for path in scope_paths(self.request.user, Action.VIEW)}
+        return Unit.objects.filter(level=UnitLevel.DISTRICT, path__in=paths)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        district = self.districts().first()
+        if district is None:
+            raise Http404(_("只有区/县指挥部查看防控方案"))
+        context["district"] = district
+        context["active"] = services.protocol_for(district)
+        context["protocols"] = services.available_protocols(district).prefetch_related("rules")
+        context["can_choose"] = user_can(self.request.user, Action.CHANGE, district)
+        return context
+
+    def post(self, request):
+        district = self.districts().first()
+        if district is None:
+            raise Http404
+        protocol = object_or_404(services.available_protocols(district), code=request.POST.get("protocol", ""))
+        try:
+            with transaction.atomic():
+                services.choose_protocol(actor=request.user, district=district, protocol=protocol)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, _("新落实的管控措施将按“%(name)s”执行") % {"name": protocol.name})
+        return HttpResponseRedirect(reverse("control:protocols"))
