@@ -271,6 +271,7 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
         lead_services.verify_lead(
             actor=officer, lead=lead, outcome=outcome, note=note, current_address=lead.person.address
         )
+    _measures(rng, officer, yesterday)
     RiskArea.objects.create(
         district=district,
         name="上海市浦东新区",
@@ -278,6 +279,40 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
         declared_at=now - datetime.timedelta(days=1),
         created_by=officer,
     )
+
+
+def _measures(rng, officer: User, leads) -> None:
+    """The leads verified "to be placed under a measure" get one, anchored so that the district has people in
+    every phase: centralised, home isolation, monitoring, and a few past their end awaiting release. Tests up to
+    yesterday have results (one not done); today's are still to be taken."""
+    from fangxian.control import services as control_services
+    from fangxian.control.choices import SampleResult
+    from fangxian.leads.choices import Outcome
+
+    today = timezone.localdate()
+    spread = [1, 2, 4, 6, 8, 9, 10]  # days since the last exposure
+    placed = [lead for lead in leads if lead.outcome == Outcome.PLACED_UNDER_MEASURE]
+    for index, lead in enumerate(placed):
+        subject = "secondary_contact" if index % 4 == 3 else "close_contact"
+        ago = spread[index % len(spread)]
+        anchor = today - datetime.timedelta(days=ago)
+        measure = control_services.place_under_measure(
+            actor=officer,
+            person=lead.person,
+            subject=subject,
+            anchor_date=anchor,
+            start_date=anchor + datetime.timedelta(days=1),
+            unit=lead.unit,
+            lead=lead,
+        )
+        for test in measure.tests.filter(day__lt=today):
+            missed = rng.random() < 0.03
+            control_services.record_test(
+                actor=officer,
+                test=test,
+                result=SampleResult.NOT_DONE if missed else SampleResult.NEGATIVE,
+                reason="外出就医未采样" if missed else "",
+            )
 
 
 REPORT_HISTORY_DAYS = 20

@@ -22,7 +22,13 @@ from fangxian.reports.figures import day_bounds
 
 PERSON_COUNT_SECONDS = 300
 TREND_DAYS = 14
-PENDING_MODULES = {"control": "管控措施", "sites": "集中隔离点", "testing": "核酸检测"}
+PENDING_MODULES = {"sites": "集中隔离点", "testing": "核酸检测"}
+PHASE_FIGURES = {
+    "centralised": "under_centralised",
+    "home_isolation": "under_home_isolation",
+    "home_monitoring": "under_monitoring",
+    "community_monitoring": "under_monitoring",
+}
 
 
 def district_of(unit: Unit) -> Unit:
@@ -60,6 +66,25 @@ def _lead_counts(ids: list[int], now: datetime.datetime) -> dict[int, dict[str, 
     verified = Lead.objects.filter(unit_id__in=ids, verified_at__gte=start, verified_at__lt=end)
     for unit_id, n in verified.values_list("unit_id").annotate(n=Count("*")):
         counts[unit_id]["verified_today"] = n
+    return counts
+
+
+def _measure_counts(ids: list[int], now: datetime.datetime) -> dict[int, dict[str, int]]:
+    """People under each kind of measure today, per unit: the phase is read from each active measure's plan."""
+    from fangxian.control.choices import MeasureStatus
+    from fangxian.control.models import Measure
+
+    today = timezone.localdate(now).isoformat()
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = Measure.objects.filter(unit_id__in=ids, status=MeasureStatus.ACTIVE).values_list(
+        "unit_id", "plan", "end_date"
+    )
+    for unit_id, plan, end_date in rows:
+        phase = next((item for item in plan if item["start"] <= today <= item["end"]), None)
+        if phase is not None:
+            counts[unit_id][PHASE_FIGURES[phase["kind"]]] += 1
+        elif end_date.isoformat() < today:
+            counts[unit_id]["release_overdue"] += 1
     return counts
 
 
@@ -104,12 +129,15 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
     children = list(Unit.objects.filter(parent=unit, is_active=True).order_by("code"))
     people = person_counts(district)
     leads = _lead_counts(ids, now)
+    measures = _measure_counts(ids, now)
 
     def total(paths_prefix: str) -> dict[str, int]:
         inside = [row["id"] for row in units if row["path"].startswith(paths_prefix)]
         figures = {"persons": sum(people.get(i, 0) for i in inside)}
         for name in ("received_today", "verified_today", "open", "overdue"):
             figures[f"leads_{name}"] = sum(leads[i][name] for i in inside if i in leads)
+        for name in (*dict.fromkeys(PHASE_FIGURES.values()), "release_overdue"):
+            figures[name] = sum(measures[i][name] for i in inside if i in measures)
         return figures
 
     areas = RiskArea.objects.filter(district=district, declared_at__lte=now).filter(

@@ -336,7 +336,11 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
             f"当日接收协查任务 {t['leads_received_today']} 条，核查办结 {t['leads_verified_today']} 条；"
             f"在办 {t['leads_open']} 条，其中超过核查时限 {t['leads_overdue']} 条。各镇（街道）情况见下表。"
         ),
-        "control_text": "管控措施与集中隔离点模块尚未上线，本节暂无系统数据。",
+        "control_text": (
+            f"在管控 {t['under_centralised'] + t['under_home_isolation'] + t['under_monitoring']} 人：集中隔离 "
+            f"{t['under_centralised']} 人，居家隔离 {t['under_home_isolation']} 人，健康监测 {t['under_monitoring']} 人；"
+            f"期满未解除 {t['release_overdue']} 人。集中隔离点房间数据待隔离点模块上线后纳入。"
+        ),
         "testing_text": "核酸检测模块尚未上线，本节暂无系统数据。",
         "reports_text": (reports_text + "。") if reports_text else "未设置日报。",
         "risk_text": f"在控风险区 {len(data['risk_areas'])} 个" + (f"：{areas}" if areas else ""),

@@ -77,3 +77,12 @@ def test_the_demo_has_weeks_of_daily_reports_and_xincheng_can_file_todays_zero_r
     officer = User.objects.get(username="xincheng")
     report = services.file_report(actor=officer, form=daily, unit=xincheng, day=timezone.localdate(), zero=True)
     assert report.is_zero
+
+
+def test_the_demo_has_people_in_every_phase_of_control(db):
+    from fangxian.dashboard.services import snapshot
+
+    demo.build(persons=400)
+    totals = snapshot(unit=Unit.objects.get(code="410108"))["totals"]
+    for figure in ("under_centralised", "under_home_isolation", "under_monitoring", "release_overdue"):
+        assert totals[figure] > 0, figure

@@ -63,3 +63,10 @@ def test_the_api_gives_the_same_figures_as_json(world, client_for):
     body = response.json()
     assert body["unit"]["name"] == "新城街道"
     assert body["totals"] == services.snapshot(unit=world["xincheng"])["totals"]
+
+
+def test_people_under_measures_are_counted_by_todays_phase(world):
+    data = services.snapshot(unit=world["xincheng"])
+    assert data["totals"]["under_centralised"] == 1  # alice, exposed yesterday: day 1 of 7 centralised
+    assert data["totals"]["under_home_isolation"] == 0 and data["totals"]["under_monitoring"] == 0
+    assert data["children"][0]["under_centralised"] == 1
