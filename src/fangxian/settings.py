@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "fangxian.reports",
     "fangxian.dashboard",
     "fangxian.control",
+    "fangxian.sites",
 ]
 
 MIDDLEWARE = [

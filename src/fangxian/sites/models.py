@@ -1,0 +1,79 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangxian.control.models import Measure
+from fangxian.core.models import Unit, User
+from fangxian.core.scoping import ScopedQuerySet
+from fangxian.people.models import Person
+from fangxian.sites.choices import RoomKind, RoomStatus, SiteKind, SiteStatus
+
+
+class Site(models.Model):
+    """A centralised quarantine site (集中隔离点), active or held in reserve (储备)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("名称"), max_length=100)
+    address = models.CharField(_("地址"), max_length=200)
+    unit = models.ForeignKey(Unit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="sites")
+    kind = models.CharField(_("类型"), max_length=16, choices=SiteKind.choices, default=SiteKind.HOTEL)
+    status = models.CharField(_("状态"), max_length=16, choices=SiteStatus.choices, default=SiteStatus.ACTIVE)
+    contact = models.CharField(_("负责人"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    zones = models.JSONField(_("三区两通道"), default=dict)  # ZONE_CHECKLIST key -> bool
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("集中隔离点")
+        verbose_name_plural = _("集中隔离点")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="rooms")
+    floor = models.SmallIntegerField(_("楼层"))
+    number = models.CharField(_("房号"), max_length=16)
+    kind = models.CharField(_("房型"), max_length=16, choices=RoomKind.choices, default=RoomKind.SINGLE)
+    beds = models.PositiveSmallIntegerField(_("床位"), default=1)
+    status = models.CharField(_("状态"), max_length=16, choices=RoomStatus.choices, default=RoomStatus.AVAILABLE)
+
+    class Meta:
+        ordering = ["site", "floor", "number"]
+        constraints = [models.UniqueConstraint(fields=["site", "number"], name="room_number_unique")]
+        indexes = [models.Index(fields=["site", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.number}"
+
+
+class Stay(models.Model):
+    """A person in a room from check-in to check-out."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="stays")
+    measure = models.ForeignKey(Measure, null=True, blank=True, on_delete=models.PROTECT, related_name="stays")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stays")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="stays")
+    checked_in_at = models.DateTimeField(_("入住时间"), default=timezone.now)
+    checked_out_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "site__unit"
+
+    class Meta:
+        ordering = ["-checked_in_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person"], condition=Q(checked_out_at__isnull=True), name="stay_one_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.room}"

@@ -1,0 +1,171 @@
+"""Quarantine sites: rooms, check-in and check-out, reserve sites, occupancy. Services never commit."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.utils import timezone
+
+from fangxian.control.models import Measure
+from fangxian.core.audit import record_change, require_actor
+from fangxian.core.choices import Action, ChangeKind
+from fangxian.core.models import User
+from fangxian.core.scoping import user_can
+from fangxian.people.models import Person
+from fangxian.sites.choices import ZONE_CHECKLIST, RoomKind, RoomStatus, SiteStatus
+from fangxian.sites.models import Room, Site, Stay
+
+
+def _may_change(actor: User, site: Site) -> None:
+    if not user_can(actor, Action.CHANGE, site.unit, model=Site):
+        raise PermissionDenied("该隔离点不在您的管辖范围内")
+
+
+def missing_zones(site: Site) -> list[str]:
+    return [str(label) for key, label in ZONE_CHECKLIST.items() if not site.zones.get(key)]
+
+
+def activate(*, actor: User, site: Site) -> Site:
+    """A reserve site (储备) opens once its 三区两通道 are all in place."""
+    require_actor(actor)
+    _may_change(actor, site)
+    if site.status == SiteStatus.ACTIVE:
+        return site
+    missing = missing_zones(site)
+    if missing:
+        raise ValidationError(f"三区两通道未全部具备（缺：{'、'.join(missing)}），不能启用")
+    site.status = SiteStatus.ACTIVE
+    site.save(update_fields=["status"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=site,
+        unit=site.unit,
+        before={"status": "reserve"},
+        after={"status": "active"},
+        reason="启用储备隔离点",
+    )
+    return site
+
+
+def suggest_room(site: Site, *, accessible: bool = False) -> Room | None:
+    """The free room to offer: lowest floor first; an accessible room only for who needs one (kept for them)."""
+    rooms = site.rooms.filter(status=RoomStatus.AVAILABLE)
+    if accessible:
+        return rooms.filter(kind=RoomKind.ACCESSIBLE).order_by("floor", "number").first()
+    # One person a room: single rooms first; accessible rooms last, kept for those who need them.
+    preference = Case(
+        When(kind=RoomKind.SINGLE, then=Value(0)),
+        When(kind=RoomKind.MULTI, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return rooms.order_by(preference, "floor", "number").first()
+
+
+def check_in(
+    *,
+    actor: User,
+    site: Site,
+    person: Person,
+    measure: Measure | None = None,
+    room: Room | None = None,
+    accessible: bool = False,
+) -> Stay:
+    """Assign a room and open the stay. Two officers taking the same last room at once: the database lets exactly
+    one of them claim it (a conditional UPDATE on its status); the other is told to choose again."""
+    require_actor(actor)
+    _may_change(actor, site)
+    if site.status != SiteStatus.ACTIVE:
+        raise ValidationError("该隔离点未启用（储备或已关闭）")
+    room = room or suggest_room(site, accessible=accessible)
+    if room is None:
+        raise ValidationError("该隔离点已无空闲房间")
+    if room.site_id != site.pk:
+        raise ValidationError("房间不属于该隔离点")
+    try:
+        with transaction.atomic():
+            claimed = Room.objects.filter(pk=room.pk, status=RoomStatus.AVAILABLE).update(status=RoomStatus.OCCUPIED)
+            if not claimed:
+                raise ValidationError(f"房间 {room.number} 刚被占用，请重新选择")
+            stay = Stay.objects.create(person=person, measure=measure, site=site, room=room, checked_in_by=actor)
+    except IntegrityError:
+        raise ValidationError(f"{person.name}已在隔离点入住，请先办理离开或转运") from None
+    record_change(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        instance=stay,
+        unit=site.unit,
+        after={"person_id": person.pk, "site": site.name, "room": room.number},
+        reason="入住",
+    )
+    return stay
+
+
+def check_out(*, actor: User, stay: Stay) -> Stay:
+    """Leave the room (released, transferred or to hospital); the room goes to cleaning (终末消杀)."""
+    require_actor(actor)
+    _may_change(actor, stay.site)
+    if stay.checked_out_at is not None:
+        raise ValidationError("已办理离开")
+    stay.checked_out_at = timezone.now()
+    stay.save(update_fields=["checked_out_at"])
+    if not Stay.objects.filter(room=stay.room, checked_out_at__isnull=True).exists():
+        Room.objects.filter(pk=stay.room_id).update(status=RoomStatus.CLEANING)
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=stay,
+        unit=stay.site.unit,
+        before={"checked_out_at": None},
+        after={"checked_out_at": stay.checked_out_at.isoformat()},
+        reason="离开",
+    )
+    return stay
+
+
+def room_cleaned(*, actor: User, room: Room) -> Room:
+    require_actor(actor)
+    _may_change(actor, room.site)
+    if room.status != RoomStatus.CLEANING:
+        raise ValidationError("该房间不在待消杀状态")
+    room.status = RoomStatus.AVAILABLE
+    room.save(update_fields=["status"])
+    return room
+
+
+@dataclass
+class Occupancy:
+    rooms: int = 0
+    available: int = 0
+    occupied: int = 0
+    cleaning: int = 0
+    out_of_service: int = 0
+    reserve_rooms: int = 0
+
+
+def occupancy(sites) -> Occupancy:
+    """Rooms by status over active sites, and the capacity held in reserve sites."""
+    result = Occupancy()
+    rows = (
+        Room.objects.filter(site__in=sites)
+        .values("site__status")
+        .annotate(
+            total=Count("id"),
+            available=Count("id", filter=Q(status=RoomStatus.AVAILABLE)),
+            occupied=Count("id", filter=Q(status=RoomStatus.OCCUPIED)),
+            cleaning=Count("id", filter=Q(status=RoomStatus.CLEANING)),
+            out_of_service=Count("id", filter=Q(status=RoomStatus.OUT_OF_SERVICE)),
+        )
+    )
+    for row in rows:
+        if row["site__status"] == SiteStatus.RESERVE:
+            result.reserve_rooms += row["total"]
+        elif row["site__status"] == SiteStatus.ACTIVE:
+            result.rooms += row["total"]
+            result.available += row["available"]
+            result.occupied += row["occupied"]
+            result.cleaning += row["cleaning"]
+            result.out_of_service += row["out_of_service"]
+    return result

@@ -1,0 +1,112 @@
+import threading
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import close_old_connections, connection, transaction
+
+from fangxian.core.models import Unit, User
+from fangxian.people.models import Person
+from fangxian.sites import services
+from fangxian.sites.choices import ZONE_CHECKLIST, RoomStatus, SiteStatus
+from fangxian.sites.models import Room, Site, Stay
+
+ALL_ZONES = {key: True for key in ZONE_CHECKLIST}
+
+
+def make_site(unit, *, rooms=3, status=SiteStatus.ACTIVE, zones=None):
+    site = Site.objects.create(
+        name="如家酒店（隔离点）", address="惠济区某路1号", unit=unit, status=status, zones=zones or ALL_ZONES
+    )
+    for index in range(rooms):
+        Room.objects.create(site=site, floor=2 + index // 2, number=f"{2 + index // 2}0{index % 2 + 1}")
+    return site
+
+
+def test_check_in_takes_the_lowest_free_room_and_check_out_sends_it_to_cleaning(world):
+    site = make_site(world["xincheng"])
+    stay = services.check_in(actor=world["township_a"], site=site, person=world["alice"])
+    assert stay.room.number == "201" and Room.objects.get(pk=stay.room.pk).status == RoomStatus.OCCUPIED
+    assert services.occupancy(Site.objects.all()).occupied == 1
+    services.check_out(actor=world["township_a"], stay=stay)
+    room = Room.objects.get(pk=stay.room.pk)
+    assert room.status == RoomStatus.CLEANING
+    services.room_cleaned(actor=world["township_a"], room=room)
+    assert Room.objects.get(pk=room.pk).status == RoomStatus.AVAILABLE
+
+
+def test_a_full_site_a_reserve_site_and_another_townships_site_are_refused(world):
+    site = make_site(world["xincheng"], rooms=1)
+    services.check_in(actor=world["township_a"], site=site, person=world["alice"])
+    with pytest.raises(ValidationError, match="无空闲"):
+        services.check_in(actor=world["township_a"], site=site, person=world["bob"])
+    reserve = make_site(world["xincheng"], status=SiteStatus.RESERVE, zones={"clean_zone": True})
+    with pytest.raises(ValidationError, match="未启用"):
+        services.check_in(actor=world["township_a"], site=reserve, person=world["bob"])
+    with pytest.raises(ValidationError, match="缓冲区"):
+        services.activate(actor=world["township_a"], site=reserve)
+    assert services.occupancy(Site.objects.all()).reserve_rooms == 3
+    with pytest.raises(PermissionDenied):
+        services.check_in(actor=world["township_b"], site=make_site(world["xincheng"]), person=world["bob"])
+
+
+def test_a_room_taken_since_it_was_offered_is_refused_cleanly(world):
+    """The second officer was offered the same room a moment before the first took it."""
+    site = make_site(world["xincheng"], rooms=1)
+    offered = services.suggest_room(site)
+    services.check_in(actor=world["township_a"], site=site, person=world["alice"], room=offered)
+    with pytest.raises(ValidationError, match="刚被占用"):
+        services.check_in(actor=world["township_a"], site=site, person=world["bob"], room=offered)
+    assert Stay.objects.count() == 1 and Room.objects.get(pk=offered.pk).status == RoomStatus.OCCUPIED
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason="two concurrent writers need PostgreSQL (SQLite runs one writer at a time); the PostgreSQL leg runs it",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_check_ins_to_the_last_free_room_give_one_stay():
+    """Two officers, two connections, the same last room at the same moment: one stay, one clear refusal."""
+    from fangxian.core import services as core_services
+    from fangxian.core.choices import Role
+    from fangxian.core.models import Grant
+    from fangxian.people.documents import parse_resident_id
+    from fangxian.people.services import PersonRow, bulk_register_persons
+
+    district, _ = core_services.load_county(code="410108")
+    xincheng = Unit.objects.get(code="410108001")
+    officer = User.objects.create_user(username="officer", password="x")
+    Grant.objects.create(user=officer, unit=xincheng, role=Role.TOWNSHIP_OFFICE)
+    documents = [parse_resident_id(f"11010119900307{n}") for n in ("4477", "002X")]
+    rows = [PersonRow(unit=xincheng, name=f"隔离{i}", document=doc) for i, doc in enumerate(documents)]
+    with transaction.atomic():
+        bulk_register_persons(actor=officer, rows=rows, reason="test")
+    site = make_site(xincheng, rooms=1)
+    room = services.suggest_room(site)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(person_id):
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                services.check_in(
+                    actor=User.objects.get(pk=officer.pk),
+                    site=Site.objects.get(pk=site.pk),
+                    person=Person.objects.get(pk=person_id),
+                    room=room,
+                )
+            outcomes.append("stay")
+        except ValidationError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(pk,)) for pk in Person.objects.values_list("pk", flat=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == sorted(["stay", f"房间 {room.number} 刚被占用，请重新选择"]), outcomes
+    assert Stay.objects.count() == 1
