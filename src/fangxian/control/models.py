@@ -135,3 +135,22 @@ class ScheduledTest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.day:%m-%d}"
+
+
+class HealthCheck(models.Model):
+    """A temperature and symptom check (健康监测): twice a day under isolation, once under monitoring."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="checks")
+    day = models.DateField(_("日期"))
+    slot = models.PositiveSmallIntegerField(_("第几次"))  # 1 morning, 2 evening
+    temperature = models.DecimalField(_("体温"), max_digits=3, decimal_places=1)
+    symptoms = models.CharField(_("症状"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "slot"]
+        constraints = [models.UniqueConstraint(fields=["measure", "day", "slot"], name="check_once_per_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.day:%m-%d}#{self.slot} {self.temperature}"

@@ -3,16 +3,18 @@ Services never commit: callers own atomic()."""
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangxian.control.choices import Anchor, EndReason, MeasureStatus, PhaseKind, SampleResult, Subject
-from fangxian.control.models import Measure, Protocol, ProtocolChoice, ProtocolRule, ScheduledTest
+from fangxian.control.models import HealthCheck, Measure, Protocol, ProtocolChoice, ProtocolRule, ScheduledTest
 from fangxian.core.audit import plain_values, record_change, require_actor, snapshot
 from fangxian.core.choices import Action, ChangeKind, UnitLevel
 from fangxian.core.models import Unit, User
+from fangxian.core.notify import notify
 from fangxian.core.scoping import user_can
 from fangxian.leads.choices import LeadCategory
 from fangxian.leads.models import Lead
@@ -395,3 +397,104 @@ def replan(*, actor: User, measure: Measure, protocol: Protocol, reason: str) ->
         reason=f"改按{protocol.name}重新计划：{reason.strip()[:120]}",
     )
     return measure
+
+
+# ---------------------------------------------------------------- health checks
+
+FEVER = Decimal("37.3")
+TEMPERATURE_RANGE = (Decimal("34.0"), Decimal("43.0"))
+EVENING_FROM = datetime.time(12, 0)  # the morning check is missed once the day is half gone
+
+
+@dataclass
+class CheckEntry:
+    measure: Measure
+    temperature: str
+    symptoms: str = ""
+
+
+def record_checks(
+    *, actor: User, day: datetime.date, slot: int, entries: list[CheckEntry], now: datetime.datetime | None = None
+) -> tuple[list[HealthCheck], dict[int, str]]:
+    """Record a round of checks (a floor, a list) at once. Good rows are saved, bad ones come back with their
+    reason by measure id; a fever (≥ 37.3 °C) or a symptom alerts the responsible unit at once."""
+    require_actor(actor)
+    now = now or timezone.now()
+    if day > timezone.localdate(now):
+        raise ValidationError("不能登记以后日期的健康监测")
+    if slot not in (1, 2):
+        raise ValidationError("每日监测为第 1 次（上午）或第 2 次（下午）")
+    saved, problems = [], {}
+    for entry in entries:
+        measure = entry.measure
+        try:
+            temperature = Decimal(str(entry.temperature).strip())
+        except InvalidOperation:
+            problems[measure.pk] = "体温应为数字，如 36.5"
+            continue
+        if not TEMPERATURE_RANGE[0] <= temperature <= TEMPERATURE_RANGE[1]:
+            problems[measure.pk] = "体温超出 34.0–43.0 ℃，请核对"
+            continue
+        phase = measure.phase_on(day)
+        if measure.status != MeasureStatus.ACTIVE or phase is None:
+            problems[measure.pk] = "该日不在管控期内"
+            continue
+        if slot > phase["checks_per_day"]:
+            problems[measure.pk] = "该阶段每日只需监测一次"
+            continue
+        if not user_can(actor, Action.CHANGE, measure.unit, model=Measure):
+            problems[measure.pk] = "不在您的管辖范围内"
+            continue
+        check, created = HealthCheck.objects.update_or_create(
+            measure=measure,
+            day=day,
+            slot=slot,
+            defaults={"temperature": temperature, "symptoms": entry.symptoms.strip()[:200], "recorded_by": actor},
+        )
+        saved.append(check)
+        if temperature >= FEVER or check.symptoms:
+            notify(
+                unit=_alert_unit(measure.unit),
+                key=f"fever:{measure.pk}:{day.isoformat()}:{slot}",
+                title=f"体温异常：{measure.person.name} {temperature}℃",
+                body=f"{measure.person.name}（{measure.get_subject_display()}）{day:%m月%d日}第 {slot} 次监测体温 "
+                f"{temperature}℃{('，症状：' + check.symptoms) if check.symptoms else ''}。请立即复核并安排采样、就医。",
+                url=f"/control/{measure.uuid}/",
+            )
+    return saved, problems
+
+
+def _alert_unit(unit: Unit) -> Unit:
+    """Alerts go to the village/community: grid teams work under its grants, a grid has no office of its own."""
+    parent = unit.parent if unit.level == UnitLevel.GRID else None
+    return parent if parent is not None else unit
+
+
+def missed_checks(measures, *, now: datetime.datetime | None = None) -> dict[int, int]:
+    """Checks the plan required and nobody recorded, per measure id, up to now (today's morning check counts
+    as missed from noon)."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    today = local.date()
+    measures = list(measures)
+    recorded: dict[int, set] = {}
+    for measure_id, day, slot in HealthCheck.objects.filter(measure__in=measures).values_list(
+        "measure_id", "day", "slot"
+    ):
+        recorded.setdefault(measure_id, set()).add((day, slot))
+    missed = {}
+    for measure in measures:
+        count = 0
+        for phase in measure.plan:
+            first = max(datetime.date.fromisoformat(phase["start"]), measure.start_date)
+            last = min(datetime.date.fromisoformat(phase["end"]), today)
+            day = first
+            while day <= last:
+                slots = range(1, phase["checks_per_day"] + 1)
+                if day == today:
+                    slots = range(1, 2) if local.time() >= EVENING_FROM else range(0)
+                count += sum(1 for slot in slots if (day, slot) not in recorded.get(measure.pk, set()))
+                day += datetime.timedelta(days=1)
+        if count:
+            missed[measure.pk] = count
+    return missed

@@ -13,7 +13,8 @@ from django.views.generic import TemplateView, View
 from fangxian.control import services
 from fangxian.control.choices import MeasureStatus, PhaseKind
 from fangxian.control.forms import EndForm, ExtendForm, PlaceForm, ResultForm
-from fangxian.control.models import Measure, ScheduledTest
+from fangxian.control.models import HealthCheck, Measure, ScheduledTest
+from fangxian.control.services import CheckEntry
 from fangxian.control.tables import measure_columns
 from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
@@ -225,3 +226,99 @@ class ProtocolListView(LoginRequiredMixin, TemplateView):
         else:
             messages.success(request, _("新落实的管控措施将按“%(name)s”执行") % {"name": protocol.name})
         return HttpResponseRedirect(reverse("control:protocols"))
+
+
+class ChecksView(ScopedListView):
+    """One round of health checks for everyone in scope under a measure today: a fast form, a row each."""
+
+    model = Measure
+    action = Action.CHANGE
+    template_name = "control/checks.html"
+    paginate_by = 200
+
+    def slot(self) -> int:
+        default = 1 if timezone.localtime().hour < 12 else 2
+        return 2 if self.request.GET.get("slot", self.request.POST.get("slot", default)) in ("2", 2) else 1
+
+    def filter_queryset(self, queryset):
+        today = timezone.localdate()
+        return (
+            queryset.filter(status=MeasureStatus.ACTIVE, start_date__lte=today, end_date__gte=today)
+            .select_related("person", "unit")
+            .order_by("unit__code", "person__name")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today, slot = timezone.localdate(), self.slot()
+        done = dict(
+            HealthCheck.objects.filter(measure__in=context["object_list"], day=today, slot=slot).values_list(
+                "measure_id", "temperature"
+            )
+        )
+        rows = []
+        for measure in context["object_list"]:
+            phase = measure.phase_on(today)
+            if phase and slot <= phase["checks_per_day"]:
+                rows.append(
+                    {
+                        "measure": measure,
+                        "done": done.get(measure.pk),
+                        "problem": kwargs.get("problems", {}).get(measure.pk),
+                    }
+                )
+        context.update(rows=rows, slot=slot, today=today)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        today = timezone.localdate()
+        measures = {str(m.uuid): m for m in self.get_queryset()}
+        entries = [
+            CheckEntry(measure, request.POST.get(f"t-{key}", ""), request.POST.get(f"s-{key}", ""))
+            for key, measure in measures.items()
+            if request.POST.get(f"t-{key}", "").strip()
+        ]
+        with transaction.atomic():
+            saved, problems = services.record_checks(actor=request.user, day=today, slot=self.slot(), entries=entries)
+        if saved:
+            messages.success(request, _("已登记 %(count)s 人") % {"count": len(saved)})
+        if problems:
+            messages.error(request, _("%(count)s 行未登记，见各行提示") % {"count": len(problems)})
+            self.object_list = self.get_queryset()
+            return self.render_to_response(self.get_context_data(problems=problems), status=400)
+        return HttpResponseRedirect(f"{reverse('control:checks')}?slot={self.slot()}")
+
+
+class BoardView(ScopedListView):
+    """闭环管理: everything overdue in the user's scope — unverified leads, missed checks and tests, releases
+    not done — with counts; each item links to where it is handled."""
+
+    model = Measure
+    template_name = "control/board.html"
+    paginate_by = None
+
+    def filter_queryset(self, queryset):
+        return queryset.filter(status=MeasureStatus.ACTIVE).select_related("person", "unit")
+
+    def get_context_data(self, **kwargs):
+        from fangxian.leads.services import overdue
+
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        measures = list(context["object_list"])
+        missed = services.missed_checks(measures)
+        context["missed_checks"] = [(m, missed[m.pk]) for m in measures if m.pk in missed]
+        context["missed_tests"] = (
+            ScheduledTest.objects.filter(measure__in=measures, day__lt=today, result="")
+            .select_related("measure__person", "measure__unit")
+            .order_by("day")
+        )
+        context["release_overdue"] = [m for m in measures if m.end_date < today]
+        context["overdue_leads"] = overdue(Lead.objects.restrict(self.request.user)).count()
+        context["counts"] = {
+            "centralised": sum(1 for m in measures if (m.phase_on(today) or {}).get("kind") == PhaseKind.CENTRALISED),
+            "home": sum(1 for m in measures if (m.phase_on(today) or {}).get("kind") == PhaseKind.HOME_ISOLATION),
+            "entering": sum(1 for m in measures if m.start_date == today),
+            "leaving": sum(1 for m in measures if m.end_date == today),
+        }
+        return context

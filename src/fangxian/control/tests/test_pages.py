@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -52,3 +53,27 @@ def test_the_district_chooses_the_version_and_townships_read_it(world, client_fo
     assert "二十条优化措施" in page and "改为执行此方案" not in page
     client_for("township_b").post("/control/protocols/", {"protocol": "ed9"})
     assert ProtocolChoice.objects.get(district=world["huiji"]).protocol.code == "measures20"
+
+
+def test_the_board_lists_missed_checks_and_tests_and_the_checks_page_clears_them(world, client_for):
+    from fangxian.control import services
+
+    today = timezone.localdate()
+    measure = services.place_under_measure(
+        actor=world["township_a"],
+        person=world["alice"],
+        subject="close_contact",
+        anchor_date=today - datetime.timedelta(days=3),
+        start_date=today - datetime.timedelta(days=2),
+    )
+    client = client_for("township_a")
+    board = client.get("/control/board/").content.decode()
+    assert world["alice"].name in board.split('data-testid="missed-checks"')[1].split("</table>")[0]
+    assert world["alice"].name in board.split('data-testid="missed-tests"')[1].split("</table>")[0]
+    assert world["alice"].name not in client_for("township_b").get("/control/board/").content.decode()
+    page = client.get("/control/checks/?slot=1").content.decode()
+    assert f'name="t-{measure.uuid}"' in page
+    saved = client.post("/control/checks/", {"slot": "1", f"t-{measure.uuid}": "36.6"})
+    assert saved.status_code == 302 and measure.checks.get(day=today, slot=1).temperature == Decimal("36.6")
+    bad = client.post("/control/checks/", {"slot": "1", f"t-{measure.uuid}": "99"})
+    assert bad.status_code == 400 and "34.0" in bad.content.decode()

@@ -92,6 +92,8 @@ LIST_ROUTES = {
     "control:measures": "",
     "control:tests_due": "",
     "control:protocols": "",
+    "control:checks": "",
+    "control:board": "",
     "unit-list": "",
     "person-list": "?q=新城甲",
 }

@@ -1,0 +1,68 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from fangxian.control import services
+from fangxian.control.services import CheckEntry
+from fangxian.core.models import Notification
+
+DAY = datetime.timedelta(days=1)
+
+
+def at(day, hour):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+@pytest.fixture
+def isolated(world):
+    """alice, exposed three days ago, placed two days ago: centralised isolation, two checks a day."""
+    today = timezone.localdate()
+    return services.place_under_measure(
+        actor=world["township_a"],
+        person=world["alice"],
+        subject="close_contact",
+        anchor_date=today - 3 * DAY,
+        start_date=today - 2 * DAY,
+    )
+
+
+def test_missed_checks_are_counted_up_to_now(world, isolated):
+    today = timezone.localdate()
+    assert services.missed_checks([isolated], now=at(today, 9)) == {isolated.pk: 4}  # two days, two a day
+    assert services.missed_checks([isolated], now=at(today, 15)) == {isolated.pk: 5}  # and this morning's
+    for day in (today - 2 * DAY, today - DAY):
+        for slot in (1, 2):
+            services.record_checks(
+                actor=world["grid"], day=day, slot=slot, entries=[CheckEntry(isolated, "36.5")], now=at(today, 15)
+            )
+    assert services.missed_checks([isolated], now=at(today, 9)) == {}
+
+
+def test_a_fever_alerts_the_responsible_unit_once(world, isolated):
+    today = timezone.localdate()
+    saved, problems = services.record_checks(
+        actor=world["grid"], day=today, slot=1, entries=[CheckEntry(isolated, "37.8", "咳嗽")], now=at(today, 9)
+    )
+    assert len(saved) == 1 and problems == {}
+    alert = Notification.objects.get(key__startswith=f"fever:{isolated.pk}:")
+    assert alert.unit == world["xc_community"] and "37.8" in alert.title and "咳嗽" in alert.body
+    services.record_checks(
+        actor=world["grid"], day=today, slot=1, entries=[CheckEntry(isolated, "37.9")], now=at(today, 10)
+    )
+    assert Notification.objects.filter(key__startswith=f"fever:{isolated.pk}:").count() == 1
+
+
+def test_bad_rows_come_back_with_their_reason_and_the_rest_are_saved(world, isolated):
+    today = timezone.localdate()
+    saved, problems = services.record_checks(
+        actor=world["township_b"], day=today, slot=1, entries=[CheckEntry(isolated, "36.6")], now=at(today, 9)
+    )
+    assert saved == [] and "管辖" in problems[isolated.pk]
+    _, problems = services.record_checks(
+        actor=world["grid"], day=today, slot=1, entries=[CheckEntry(isolated, "3.65")], now=at(today, 9)
+    )
+    assert "34.0" in problems[isolated.pk]
+    with pytest.raises(ValidationError, match="以后日期"):
+        services.record_checks(actor=world["grid"], day=today + DAY, slot=1, entries=[], now=at(today, 9))
