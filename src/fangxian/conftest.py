@@ -149,10 +149,21 @@ def world(db, tmp_path):
         anchor_date=timezone.localdate() - datetime.timedelta(days=1),
         unit=xc_community,
     )
+    from fangxian.sites import services as site_services
+    from fangxian.sites.choices import ZONE_CHECKLIST
+    from fangxian.sites.models import Room, Site
+
+    xc_site = Site.objects.create(
+        name="金河宾馆", address="金河社区1号", unit=xc_community, zones={key: True for key in ZONE_CHECKLIST}
+    )
+    for number in ("201", "202"):
+        Room.objects.create(site=xc_site, floor=2, number=number)
+    site_services.check_in(actor=officer, site=xc_site, person=alice, measure=xc_measure)
     return {
         "report_form": report_form,
         "briefing": briefing,
         "xc_measure": xc_measure,
+        "xc_site": xc_site,
         "xc_report": xc_report,
         "area": area,
         "xc_job": xc_job,

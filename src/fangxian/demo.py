@@ -272,6 +272,7 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
             actor=officer, lead=lead, outcome=outcome, note=note, current_address=lead.person.address
         )
     _measures(rng, officer, yesterday)
+    _sites(officer, district)
     RiskArea.objects.create(
         district=district,
         name="上海市浦东新区",
@@ -313,6 +314,43 @@ def _measures(rng, officer: User, leads) -> None:
                 result=SampleResult.NOT_DONE if missed else SampleResult.NEGATIVE,
                 reason="外出就医未采样" if missed else "",
             )
+
+
+def _sites(officer: User, district: Unit) -> None:
+    """Two hotels in use and one held in reserve; everyone in centralised isolation today has a room."""
+    from fangxian.control.choices import MeasureStatus
+    from fangxian.control.models import Measure
+    from fangxian.sites import services as site_services
+    from fangxian.sites.choices import ZONE_CHECKLIST, SiteStatus
+    from fangxian.sites.models import Room, Site
+
+    zones = {key: True for key in ZONE_CHECKLIST}
+    sites = []
+    for name, address, code, status, floors in [
+        ("惠济宾馆（集中隔离点）", "惠济区开元路 18 号", "410108001", SiteStatus.ACTIVE, (2, 3, 4, 5)),
+        ("黄河迎宾馆（集中隔离点）", "惠济区迎宾路 1 号", "410108003", SiteStatus.ACTIVE, (2, 3, 4)),
+        ("古荥培训中心（储备）", "惠济区古荥镇", "410108101", SiteStatus.RESERVE, (1, 2)),
+    ]:
+        site = Site.objects.create(
+            name=name,
+            address=address,
+            unit=Unit.objects.get(code=code),
+            status=status,
+            zones=zones,
+            contact="值班室",
+            phone="0371-63000000",
+        )
+        Room.objects.bulk_create(
+            Room(site=site, floor=floor, number=f"{floor}{index:02d}", kind="accessible" if index == 1 else "single")
+            for floor in floors
+            for index in range(1, 13)
+        )
+        sites.append(site)
+    today = timezone.localdate()
+    active = Measure.objects.filter(status=MeasureStatus.ACTIVE).select_related("person").order_by("id")
+    targets = [measure for measure in active if (measure.phase_on(today) or {}).get("kind") == "centralised"]
+    for index, measure in enumerate(targets):
+        site_services.check_in(actor=officer, site=sites[index % 2], person=measure.person, measure=measure)
 
 
 REPORT_HISTORY_DAYS = 20

@@ -19,6 +19,7 @@ urlpatterns = [
     path("reports/", include("fangxian.reports.urls")),
     path("dashboard/", include("fangxian.dashboard.urls")),
     path("control/", include("fangxian.control.urls")),
+    path("sites/", include("fangxian.sites.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -22,7 +22,7 @@ from fangxian.reports.figures import day_bounds
 
 PERSON_COUNT_SECONDS = 300
 TREND_DAYS = 14
-PENDING_MODULES = {"sites": "集中隔离点", "testing": "核酸检测"}
+PENDING_MODULES = {"testing": "核酸检测"}
 PHASE_FIGURES = {
     "centralised": "under_centralised",
     "home_isolation": "under_home_isolation",
@@ -140,6 +140,10 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
             figures[name] = sum(measures[i][name] for i in inside if i in measures)
         return figures
 
+    from fangxian.sites.models import Site
+    from fangxian.sites.services import occupancy
+
+    rooms = occupancy(Site.objects.filter(unit__path__startswith=unit.path))
     areas = RiskArea.objects.filter(district=district, declared_at__lte=now).filter(
         Q(lifted_at__isnull=True) | Q(lifted_at__gt=now)
     )
@@ -152,6 +156,12 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
         "children": [
             {"code": child.code, "name": child.name, "level": child.level, **total(child.path)} for child in children
         ],
+        "rooms": {
+            "used": rooms.occupied,
+            "free": rooms.available,
+            "cleaning": rooms.cleaning,
+            "reserve": rooms.reserve_rooms,
+        },
         "trend": _trend(ids, now),
         "reports": _reports(unit, district, now),
         "risk_areas": [

@@ -339,7 +339,8 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
         "control_text": (
             f"在管控 {t['under_centralised'] + t['under_home_isolation'] + t['under_monitoring']} 人：集中隔离 "
             f"{t['under_centralised']} 人，居家隔离 {t['under_home_isolation']} 人，健康监测 {t['under_monitoring']} 人；"
-            f"期满未解除 {t['release_overdue']} 人。集中隔离点房间数据待隔离点模块上线后纳入。"
+            f"期满未解除 {t['release_overdue']} 人。集中隔离点房间已用 {data['rooms']['used']} 间、空闲 "
+            f"{data['rooms']['free']} 间、待消杀 {data['rooms']['cleaning']} 间，储备 {data['rooms']['reserve']} 间。"
         ),
         "testing_text": "核酸检测模块尚未上线，本节暂无系统数据。",
         "reports_text": (reports_text + "。") if reports_text else "未设置日报。",

@@ -86,3 +86,5 @@ def test_the_demo_has_people_in_every_phase_of_control(db):
     totals = snapshot(unit=Unit.objects.get(code="410108"))["totals"]
     for figure in ("under_centralised", "under_home_isolation", "under_monitoring", "release_overdue"):
         assert totals[figure] > 0, figure
+    rooms = snapshot(unit=Unit.objects.get(code="410108"))["rooms"]
+    assert rooms["used"] == totals["under_centralised"] and rooms["free"] > 0 and rooms["reserve"] > 0

@@ -27,6 +27,7 @@ LIST_PAGES = {
     "report_forms": "reports:forms",
     "briefings": "reports:briefings",
     "measures": "control:measures",
+    "sites": "sites:list",
 }
 
 

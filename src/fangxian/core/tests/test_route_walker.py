@@ -45,6 +45,8 @@ OBJECT_ROUTES = {
     "dashboard-detail": ("get", lambda w: {"code": w["xc_community"].code}),
     "reports:briefing": ("get", lambda w: {"uuid": w["briefing"].uuid}),
     "control:place": ("get", lambda w: {"uuid": w["xc_lead"].uuid}),
+    "sites:detail": ("get", lambda w: {"uuid": w["xc_site"].uuid}),
+    "sites:action": ("post", lambda w: {"uuid": w["xc_site"].uuid, "operation": "activate"}),
     "control:measure": ("get", lambda w: {"uuid": w["xc_measure"].uuid}),
     "control:measure_action": ("post", lambda w: {"uuid": w["xc_measure"].uuid, "operation": "release"}),
     "reports:briefing_action": ("post", lambda w: {"uuid": w["briefing"].uuid, "operation": "issue"}),
@@ -94,6 +96,7 @@ LIST_ROUTES = {
     "control:protocols": "",
     "control:checks": "",
     "control:board": "",
+    "sites:list": "",
     "unit-list": "",
     "person-list": "?q=新城甲",
 }

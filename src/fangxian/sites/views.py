@@ -1,0 +1,126 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import View
+
+from fangxian.control.choices import MeasureStatus, PhaseKind
+from fangxian.control.models import Measure
+from fangxian.core.choices import Action
+from fangxian.core.exporting import ExportMixin
+from fangxian.core.exports import Column
+from fangxian.core.scoping import user_can
+from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, object_or_404
+from fangxian.sites import services
+from fangxian.sites.choices import ZONE_CHECKLIST
+from fangxian.sites.models import Room, Site, Stay
+
+
+class SiteListView(ExportMixin, ScopedListView):
+    """Sites in scope with their rooms by status, and the totals: used, free, being cleaned, held in reserve."""
+
+    model = Site
+    template_name = "sites/site_list.html"
+    export_key, export_title, export_model = "sites", "集中隔离点", "sites.site"
+
+    def filter_queryset(self, queryset):
+        return queryset.select_related("unit")
+
+    def export_columns(self):
+        return [
+            Column("名称", lambda site: site.name, 24),
+            Column("地址", lambda site: site.address, 30),
+            Column("所属单位", lambda site: site.unit.name, 16),
+            Column("状态", lambda site: site.get_status_display(), 8),
+            Column("房间", lambda site: site.rooms.count(), 8),
+            Column("空闲", lambda site: services.occupancy([site]).available, 8),
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["total"] = services.occupancy(self.filter_queryset(self.get_queryset()))
+        for site in context["object_list"]:
+            site.occupancy = services.occupancy([site])
+        return context
+
+
+class SiteDetailView(ScopedDetailView):
+    model = Site
+    slug_field = slug_url_kwarg = "uuid"
+    template_name = "sites/site_detail.html"
+    context_object_name = "site"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        site = self.object
+        stays = {stay.room_id: stay for stay in site.stays.filter(checked_out_at__isnull=True).select_related("person")}
+        floors: dict[int, list] = {}
+        for room in site.rooms.all():
+            room.stay = stays.get(room.pk)
+            floors.setdefault(room.floor, []).append(room)
+        context["floors"] = sorted(floors.items())
+        context["zones"] = [(label, site.zones.get(key, False)) for key, label in ZONE_CHECKLIST.items()]
+        context["can_change"] = user_can(self.request.user, Action.CHANGE, site.unit, model=Site)
+        # People whose measure puts them in centralised isolation today and who have no room yet.
+        waiting = []
+        if context["can_change"]:
+            housed = Stay.objects.filter(checked_out_at__isnull=True).values("person_id")
+            for measure in (
+                Measure.objects.restrict(self.request.user, Action.CHANGE)
+                .filter(status=MeasureStatus.ACTIVE)
+                .exclude(person_id__in=housed)
+                .select_related("person")[:500]
+            ):
+                phase = measure.phase_on(timezone.localdate())
+                if phase and phase["kind"] == PhaseKind.CENTRALISED:
+                    waiting.append(measure)
+        context["waiting"] = waiting[:50]
+        context["occupancy"] = services.occupancy([site])
+        return context
+
+
+class SiteActionView(ScopedObjectMixin, View):
+    """Check a person in (room suggested or chosen), check a stay out, a room cleaned, activate a reserve site."""
+
+    model = Site
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+    http_method_names = ["post"]
+
+    def post(self, request, uuid, operation):
+        site = self.get_object()
+        try:
+            with transaction.atomic():
+                self.perform(request, site, operation)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+        return HttpResponseRedirect(reverse("sites:detail", kwargs={"uuid": site.uuid}))
+
+    def perform(self, request, site, operation):
+        if operation == "check_in":
+            measure = object_or_404(
+                Measure.objects.restrict(request.user, Action.CHANGE).filter(status=MeasureStatus.ACTIVE),
+                uuid=request.POST.get("measure", ""),
+            )
+            room = None
+            if request.POST.get("room"):
+                room = object_or_404(site.rooms.all(), pk=request.POST["room"])
+            stay = services.check_in(actor=request.user, site=site, person=measure.person, measure=measure, room=room)
+            messages.success(
+                request, _("%(name)s 入住 %(room)s") % {"name": measure.person.name, "room": stay.room.number}
+            )
+        elif operation == "check_out":
+            stay = object_or_404(site.stays.filter(checked_out_at__isnull=True), uuid=request.POST.get("stay", ""))
+            services.check_out(actor=request.user, stay=stay)
+            messages.success(request, _("已办理离开，房间待消杀"))
+        elif operation == "cleaned":
+            room = object_or_404(Room.objects.filter(site=site), pk=request.POST.get("room", ""))
+            services.room_cleaned(actor=request.user, room=room)
+        elif operation == "activate":
+            services.activate(actor=request.user, site=site)
+            messages.success(request, _("已启用"))
+        else:
+            raise ValidationError(_("未知操作"))
