@@ -278,7 +278,64 @@ def record_test(
     )
     if result == SampleResult.POSITIVE:
         end_measure(actor=actor, measure=measure, reason=EndReason.POSITIVE, now=now)
+        restart_floor(actor=actor, positive=measure, day=timezone.localdate(now))
     return test
+
+
+def floor_mates(measure: Measure) -> list:
+    """Open stays on the positive person's floor and the floors above and below, in the same site."""
+    from fangxian.sites.models import Stay
+
+    stay = Stay.objects.filter(person=measure.person).select_related("room").order_by("-checked_in_at").first()
+    if stay is None:
+        return []
+    floors = [stay.room.floor - 1, stay.room.floor, stay.room.floor + 1]
+    return list(
+        Stay.objects.filter(site=stay.site, room__floor__in=floors, checked_out_at__isnull=True)
+        .exclude(person=measure.person)
+        .select_related("person", "room", "measure")
+    )
+
+
+def restart_floor(*, actor: User, positive: Measure, day: datetime.date) -> list[Measure]:
+    """The older rule, a protocol option: a case in a site restarts the clock of everyone on its floor and the
+    floors above and below — their anchor becomes the day the case was found. Returns the re-planned measures."""
+    if not positive.protocol.floor_restart:
+        return []
+    replanned = []
+    for stay in floor_mates(positive):
+        measure = stay.measure
+        if measure is None or measure.status != MeasureStatus.ACTIVE:
+            continue
+        restart_clock(actor=actor, measure=measure, anchor_date=day, reason=f"同层及上下层出现阳性（{stay.room}）")
+        replanned.append(measure)
+    return replanned
+
+
+def restart_clock(*, actor: User, measure: Measure, anchor_date: datetime.date, reason: str) -> Measure:
+    """A new exposure: the plan is counted again from `anchor_date`; recorded results stay."""
+    require_actor(actor)
+    _active(measure)
+    rule = rule_for(measure.protocol, measure.subject)
+    plan = compute_plan(rule, anchor_date=anchor_date, start_date=anchor_date + datetime.timedelta(days=1))
+    before = _audited(measure)
+    measure.anchor_date, measure.plan, measure.end_date = anchor_date, plan.phases, plan.end_date
+    measure.save(update_fields=["anchor_date", "plan", "end_date"])
+    measure.tests.filter(result="").delete()
+    ScheduledTest.objects.bulk_create(
+        ScheduledTest(measure=measure, day=day, plan_day=number, double_sample=double)
+        for day, number, double in plan.tests
+    )
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=measure,
+        unit=measure.unit,
+        before=before,
+        after=_audited(measure),
+        reason=f"重新计时：{reason[:150]}",
+    )
+    return measure
 
 
 def release_blockers(measure: Measure, *, today: datetime.date | None = None) -> list[str]:

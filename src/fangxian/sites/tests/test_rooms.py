@@ -1,3 +1,4 @@
+import datetime
 import threading
 
 import pytest
@@ -110,3 +111,48 @@ def test_two_concurrent_check_ins_to_the_last_free_room_give_one_stay():
         thread.join(timeout=30)
     assert sorted(outcomes) == sorted(["stay", f"房间 {room.number} 刚被占用，请重新选择"]), outcomes
     assert Stay.objects.count() == 1
+
+
+@pytest.mark.parametrize("code", ["ed8", "ed9"])
+def test_a_positive_in_a_site_restarts_the_floor_and_the_floors_next_to_it_when_the_protocol_says_so(code, world):
+    from django.utils import timezone
+
+    from fangxian.control import services as control
+    from fangxian.control.models import Measure, Protocol
+    from fangxian.people.documents import parse_resident_id
+    from fangxian.people.services import PersonRow, bulk_register_persons
+
+    Measure.objects.all().delete()
+    today = timezone.localdate()
+    site = Site.objects.create(name="八版隔离点", address="x", unit=world["xincheng"], zones=ALL_ZONES)
+    rooms = {f"{floor}01": Room.objects.create(site=site, floor=floor, number=f"{floor}01") for floor in (2, 3, 4, 5)}
+    numbers = ["4477", "002X", "0046", "0062"]
+    documents = [parse_resident_id(f"11010119900307{n}") for n in numbers]
+    rows = [PersonRow(unit=world["xincheng"], name=f"住客{i}", document=d) for i, d in enumerate(documents)]
+    ids = bulk_register_persons(actor=world["district"], rows=rows, reason="test")
+    protocol = Protocol.objects.get(code=code)  # the 8th edition keeps the floor rule, the 9th does not
+    measures = {}
+    for pk, number in zip(ids, rooms, strict=True):
+        person = Person.objects.get(pk=pk)
+        measure = control.place_under_measure(
+            actor=world["district"],
+            person=person,
+            subject="close_contact",
+            anchor_date=today - datetime.timedelta(days=5),
+            protocol=protocol,
+        )
+        services.check_in(actor=world["district"], site=site, person=person, measure=measure, room=rooms[number])
+        measures[number] = measure
+    positive_test = measures["301"].tests.filter(day__lte=today).first() or measures["301"].tests.first()
+    positive_test.day = today
+    positive_test.save()
+    control.record_test(actor=world["district"], test=positive_test, result="positive")
+    for measure in measures.values():
+        measure.refresh_from_db()
+    assert measures["301"].status == "ended"
+    if code == "ed9":
+        assert {m.anchor_date for m in measures.values()} == {today - datetime.timedelta(days=5)}
+        return
+    assert measures["201"].anchor_date == today and measures["401"].anchor_date == today  # below and above
+    assert measures["501"].anchor_date == today - datetime.timedelta(days=5)  # two floors up: unchanged
+    assert measures["201"].end_date == today + datetime.timedelta(days=21)  # 14 + 7 from the new exposure
