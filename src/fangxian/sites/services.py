@@ -169,3 +169,11 @@ def occupancy(sites) -> Occupancy:
             result.cleaning += row["cleaning"]
             result.out_of_service += row["out_of_service"]
     return result
+
+
+def transfer(*, actor: User, stay: Stay, to_site: Site, room: Room | None = None) -> Stay:
+    """Site → site (转运): out of one room and into another in one step; if the new room cannot be had, the person
+    stays where they are."""
+    with transaction.atomic():
+        check_out(actor=actor, stay=stay)
+        return check_in(actor=actor, site=to_site, person=stay.person, measure=stay.measure, room=room)

@@ -156,3 +156,15 @@ def test_a_positive_in_a_site_restarts_the_floor_and_the_floors_next_to_it_when_
     assert measures["201"].anchor_date == today and measures["401"].anchor_date == today  # below and above
     assert measures["501"].anchor_date == today - datetime.timedelta(days=5)  # two floors up: unchanged
     assert measures["201"].end_date == today + datetime.timedelta(days=21)  # 14 + 7 from the new exposure
+
+
+def test_a_transfer_moves_the_stay_or_leaves_the_person_where_they_were(world):
+    first, second = make_site(world["xincheng"], rooms=1), make_site(world["xincheng"], rooms=1)
+    stay = services.check_in(actor=world["township_a"], site=first, person=world["alice"])
+    moved = services.transfer(actor=world["township_a"], stay=stay, to_site=second)
+    assert moved.site == second and Room.objects.get(pk=stay.room.pk).status == RoomStatus.CLEANING
+    full = make_site(world["xincheng"], rooms=0)
+    with pytest.raises(ValidationError, match="无空闲"):
+        services.transfer(actor=world["township_a"], stay=moved, to_site=full)
+    moved.refresh_from_db()
+    assert moved.checked_out_at is None and Room.objects.get(pk=moved.room.pk).status == RoomStatus.OCCUPIED
