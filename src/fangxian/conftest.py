@@ -159,6 +159,8 @@ def world(db, tmp_path):
     for number in ("201", "202"):
         Room.objects.create(site=xc_site, floor=2, number=number)
     site_services.check_in(actor=officer, site=xc_site, person=alice, measure=xc_measure)
+    xc_measure.door_sensor = "XC-DOOR-1"
+    xc_measure.save(update_fields=["door_sensor"])
     return {
         "report_form": report_form,
         "briefing": briefing,

@@ -3,6 +3,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from fangxian.control.api import DoorEventView
 from fangxian.core.api import UnitViewSet
 from fangxian.dashboard.views import DashboardViewSet
 from fangxian.people.api import PersonViewSet
@@ -21,6 +22,7 @@ urlpatterns = [
     path("control/", include("fangxian.control.urls")),
     path("sites/", include("fangxian.sites.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("api/door-events/", DoorEventView.as_view(), name="api-door-events"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.control.choices import Anchor, EndReason, MeasureStatus, PhaseKind, SampleResult, Subject
-from fangxian.core.models import Unit, User
+from fangxian.core.models import GridTeam, Unit, User
 from fangxian.core.scoping import ScopedQuerySet
 from fangxian.leads.models import Lead
 from fangxian.people.models import Person
@@ -89,6 +89,11 @@ class Measure(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=MeasureStatus.choices, default=MeasureStatus.ACTIVE)
     end_reason = models.CharField(_("终止原因"), max_length=32, choices=EndReason.choices, blank=True)
     ended_at = models.DateTimeField(_("解除/终止时间"), null=True, blank=True)
+    # The team (五包一 / 三人小组) answering for a person at home: set at placement from the person's area.
+    team = models.ForeignKey(
+        GridTeam, verbose_name=_("包保小组"), null=True, blank=True, on_delete=models.PROTECT, related_name="measures"
+    )
+    door_sensor = models.CharField(_("门磁设备号"), max_length=64, blank=True, db_index=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

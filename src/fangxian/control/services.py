@@ -13,7 +13,7 @@ from fangxian.control.choices import Anchor, EndReason, MeasureStatus, PhaseKind
 from fangxian.control.models import HealthCheck, Measure, Protocol, ProtocolChoice, ProtocolRule, ScheduledTest
 from fangxian.core.audit import plain_values, record_change, require_actor, snapshot
 from fangxian.core.choices import Action, ChangeKind, UnitLevel
-from fangxian.core.models import Unit, User
+from fangxian.core.models import GridTeam, Unit, User
 from fangxian.core.notify import notify
 from fangxian.core.scoping import user_can
 from fangxian.leads.choices import LeadCategory
@@ -212,6 +212,7 @@ def place_under_measure(
     try:
         with transaction.atomic():
             measure = Measure.objects.create(
+                team=team_for(person.unit),
                 person=person,
                 lead=lead,
                 unit=unit,
@@ -231,6 +232,60 @@ def place_under_measure(
     )
     record_change(
         actor=actor, kind=ChangeKind.CREATE, instance=measure, unit=unit, after=_audited(measure), reason="落实管控"
+    )
+    return measure
+
+
+def team_for(unit: Unit) -> GridTeam | None:
+    """The grid team answering for a person's area: of the person's own unit (a grid), else of its community."""
+    path_units = [unit.pk] + ([unit.parent_id] if unit.parent_id else [])
+    teams = {team.unit_id: team for team in GridTeam.objects.filter(unit_id__in=path_units).order_by("id")}
+    return teams.get(unit.pk) or (teams.get(unit.parent_id) if unit.parent_id else None)
+
+
+def without_team(measures, *, today: datetime.date) -> list[Measure]:
+    """People isolated or monitored at home with no responsible team: nobody goes to their door."""
+    home = {PhaseKind.HOME_ISOLATION, PhaseKind.HOME_MONITORING, PhaseKind.COMMUNITY_MONITORING}
+    return [m for m in measures if m.team_id is None and (m.phase_on(today) or {}).get("kind") in home]
+
+
+def set_door_sensor(*, actor: User, measure: Measure, device: str) -> Measure:
+    require_actor(actor)
+    _active(measure)
+    device = device.strip()[:64]
+    if (
+        device
+        and Measure.objects.filter(door_sensor=device, status=MeasureStatus.ACTIVE).exclude(pk=measure.pk).exists()
+    ):
+        raise ValidationError("该门磁设备已绑定其他管控人员")
+    before = {"door_sensor": measure.door_sensor}
+    measure.door_sensor = device
+    measure.save(update_fields=["door_sensor"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=measure,
+        unit=measure.unit,
+        before=before,
+        after={"door_sensor": device},
+        reason="绑定门磁",
+    )
+    return measure
+
+
+def door_alert(*, measures, device: str, at: datetime.datetime) -> Measure | None:
+    """A door sensor (门磁) opened: alert the community of the person behind that door, once a minute at most.
+    `measures` is what the reporting gateway may see (its scope)."""
+    measure = measures.filter(door_sensor=device, status=MeasureStatus.ACTIVE).select_related("person", "unit").first()
+    if measure is None:
+        return None
+    local = timezone.localtime(at)
+    notify(
+        unit=_alert_unit(measure.unit),
+        key=f"door:{device}:{local:%Y%m%d%H%M}",
+        title=f"门磁报警：{measure.person.name} {local:%H:%M} 开门",
+        body=f"{measure.person.name}（{measure.get_subject_display()}）居家隔离期间开门，请包保小组立即核实。",
+        url=f"/control/{measure.uuid}/",
     )
     return measure
 

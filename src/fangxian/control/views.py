@@ -164,6 +164,9 @@ class MeasureActionView(ScopedObjectMixin, View):
                 raise ValidationError(_("请选择终止原因"))
             services.end_measure(actor=actor, measure=measure, reason=form.cleaned_data["reason"])
             messages.success(request, _("已提前终止"))
+        elif operation == "door_sensor":
+            services.set_door_sensor(actor=actor, measure=measure, device=request.POST.get("device", ""))
+            messages.success(request, _("已绑定门磁"))
         elif operation == "extend":
             form = ExtendForm(request.POST)
             if not form.is_valid():
@@ -314,6 +317,7 @@ class BoardView(ScopedListView):
             .order_by("day")
         )
         context["release_overdue"] = [m for m in measures if m.end_date < today]
+        context["without_team"] = services.without_team(measures, today=today)
         context["overdue_leads"] = overdue(Lead.objects.restrict(self.request.user)).count()
         context["counts"] = {
             "centralised": sum(1 for m in measures if (m.phase_on(today) or {}).get("kind") == PhaseKind.CENTRALISED),

@@ -58,6 +58,7 @@ OBJECT_ROUTES = {
 BODY_ROUTES = {
     "leads:handover": lambda w: {"lead": [str(w["xc_lead"].uuid)], "to_unit": w["lz_community"].pk},
     "reports:briefing_draft": lambda w: {"district": w["huiji"].code},
+    "api-door-events": lambda w: {"device": "XC-DOOR-1"},
 }
 
 # Routes that list or search: the intruder's response must not contain any trace of the other township's
@@ -222,6 +223,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "FormCreateView": "the district through restrict(CHANGE), else 404",
         "BriefingDraftView": "the district through restrict(CHANGE), else 404",
         "ProtocolListView": "protocols are not personal data; choosing one checks CHANGE on the district",
+        "DoorEventView": "the device is looked up among Measure.objects.restrict(user, CHANGE)",
         "SpectacularAPIView": "schema only",
         "SpectacularSwaggerView": "schema only",
         "APIRootView": "links only",
