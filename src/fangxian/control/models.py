@@ -159,3 +159,15 @@ class HealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.day:%m-%d}#{self.slot} {self.temperature}"
+
+
+class CaseTransfer(models.Model):
+    """A positive person moved to the designated hospital (定点医院): the case path starts here."""
+
+    measure = models.OneToOneField(Measure, on_delete=models.PROTECT, related_name="case_transfer")
+    hospital = models.CharField(_("定点医院"), max_length=100)
+    transferred_at = models.DateTimeField(_("转运时间"), default=timezone.now)
+    transferred_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.measure.person} → {self.hospital}"

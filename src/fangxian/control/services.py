@@ -10,7 +10,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangxian.control.choices import Anchor, EndReason, MeasureStatus, PhaseKind, SampleResult, Subject
-from fangxian.control.models import HealthCheck, Measure, Protocol, ProtocolChoice, ProtocolRule, ScheduledTest
+from fangxian.control.models import (
+    CaseTransfer,
+    HealthCheck,
+    Measure,
+    Protocol,
+    ProtocolChoice,
+    ProtocolRule,
+    ScheduledTest,
+)
 from fangxian.core.audit import plain_values, record_change, require_actor, snapshot
 from fangxian.core.choices import Action, ChangeKind, UnitLevel
 from fangxian.core.models import GridTeam, Unit, User
@@ -610,3 +618,59 @@ def missed_checks(measures, *, now: datetime.datetime | None = None) -> dict[int
         if count:
             missed[measure.pk] = count
     return missed
+
+
+# ---------------------------------------------------------------- the case path
+
+
+def transfer_to_hospital(*, actor: User, measure: Measure, hospital: str) -> CaseTransfer:
+    """Record the positive person's transfer to the designated hospital (the measure has ended as positive)."""
+    require_actor(actor)
+    if measure.status != MeasureStatus.ENDED or measure.end_reason != EndReason.POSITIVE:
+        raise ValidationError("只有核酸阳性终止管控的人员转运定点医院")
+    if not hospital.strip():
+        raise ValidationError("请填写定点医院")
+    if CaseTransfer.objects.filter(measure=measure).exists():
+        raise ValidationError("已登记转运")
+    transfer = CaseTransfer.objects.create(measure=measure, hospital=hospital.strip()[:100], transferred_by=actor)
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=measure,
+        unit=measure.unit,
+        after={"hospital": transfer.hospital},
+        reason="转运定点医院",
+    )
+    return transfer
+
+
+def contact_leads(*, actor: User, measure: Measure) -> int:
+    """Close-contact leads for the positive person's floor-mates in a site (the contacts the system already
+    knows); the others come in as pushed lists or are added by hand."""
+    from fangxian.leads.choices import LeadSource
+    from fangxian.leads.services import NewLead, create_leads
+
+    require_actor(actor)
+    if measure.end_reason != EndReason.POSITIVE:
+        raise ValidationError("只有阳性人员需要生成密接协查任务")
+    open_pairs = set(
+        Lead.objects.filter(status="open", category=LeadCategory.CLOSE_CONTACT).values_list("person_id", flat=True)
+    )
+    wanted = [
+        NewLead(
+            person_id=stay.person_id,
+            person_name=stay.person.name,
+            category=LeadCategory.CLOSE_CONTACT,
+            unit_id=stay.measure.unit_id if stay.measure else stay.person.unit_id,
+            pushed_data={"来源": f"{measure.person.name}阳性，同层及上下层（{stay.room}）"},
+        )
+        for stay in floor_mates(measure)
+        if stay.person_id not in open_pairs
+    ]
+    return create_leads(
+        actor=actor,
+        leads=wanted,
+        source=LeadSource.CASE_TRACING,
+        received_at=timezone.now(),
+        reason=f"{measure.person.name}核酸阳性：同层密接",
+    )

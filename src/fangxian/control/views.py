@@ -164,6 +164,12 @@ class MeasureActionView(ScopedObjectMixin, View):
                 raise ValidationError(_("请选择终止原因"))
             services.end_measure(actor=actor, measure=measure, reason=form.cleaned_data["reason"])
             messages.success(request, _("已提前终止"))
+        elif operation == "hospital":
+            services.transfer_to_hospital(actor=actor, measure=measure, hospital=request.POST.get("hospital", ""))
+            messages.success(request, _("已登记转运定点医院"))
+        elif operation == "contacts":
+            created = services.contact_leads(actor=actor, measure=measure)
+            messages.success(request, _("已为 %(count)s 名同层人员生成密接协查任务") % {"count": created})
         elif operation == "door_sensor":
             services.set_door_sensor(actor=actor, measure=measure, device=request.POST.get("device", ""))
             messages.success(request, _("已绑定门磁"))

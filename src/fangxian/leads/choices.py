@@ -49,6 +49,7 @@ class LeadSource(models.TextChoices):
     COMPANION = "companion", _("时空伴随")
     POSITIVE_POOL = "positive_pool", _("阳性混管")
     RISK_AREA_SCREENING = "risk_area_screening", _("风险区排查")
+    CASE_TRACING = "case_tracing", _("病例流调")
 
 
 class LeadStatus(models.TextChoices):

@@ -168,3 +168,37 @@ def test_a_transfer_moves_the_stay_or_leaves_the_person_where_they_were(world):
         services.transfer(actor=world["township_a"], stay=moved, to_site=full)
     moved.refresh_from_db()
     assert moved.checked_out_at is None and Room.objects.get(pk=moved.room.pk).status == RoomStatus.OCCUPIED
+
+
+def test_a_positive_goes_to_hospital_and_its_floor_mates_get_close_contact_leads(world):
+    from django.utils import timezone
+
+    from fangxian.control import services as control
+    from fangxian.control.models import Measure
+    from fangxian.leads.models import Lead
+
+    Measure.objects.all().delete()
+    today = timezone.localdate()
+    site = make_site(world["xincheng"], rooms=2)  # rooms 201 and 202, the same floor
+    measures = []
+    for person in (world["alice"], world["bob"]):
+        measure = control.place_under_measure(
+            actor=world["district"],
+            person=person,
+            subject="close_contact",
+            anchor_date=today - datetime.timedelta(days=1),
+        )
+        services.check_in(actor=world["district"], site=site, person=person, measure=measure)
+        measures.append(measure)
+    positive = measures[0]
+    control.record_test(actor=world["district"], test=positive.tests.get(day=today), result="positive")
+    positive.refresh_from_db()
+    with pytest.raises(ValidationError, match="定点医院"):
+        control.transfer_to_hospital(actor=world["district"], measure=positive, hospital=" ")
+    control.transfer_to_hospital(actor=world["district"], measure=positive, hospital="郑州市第六人民医院")
+    assert positive.case_transfer.hospital == "郑州市第六人民医院"
+    before = Lead.objects.count()
+    assert control.contact_leads(actor=world["district"], measure=positive) == 1
+    lead = Lead.objects.order_by("-id").first()
+    assert Lead.objects.count() == before + 1 and lead.person == world["bob"] and lead.category == "close_contact"
+    assert control.contact_leads(actor=world["district"], measure=positive) == 0  # once
