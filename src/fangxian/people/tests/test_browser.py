@@ -198,3 +198,17 @@ def test_the_district_dashboard_draws_its_charts_and_drills_down_to_xincheng(ser
     expect(page.get_by_test_id("dashboard-unit")).to_contain_text("新城街道")
     expect(page.get_by_test_id("dashboard-children")).to_contain_text("社区")
     page.screenshot(path=str(SCREENSHOTS / "dashboard_xincheng.png"), full_page=True)
+
+
+def test_the_closed_loop_board_shows_missed_checks_and_a_measure_shows_its_plan(server, page):
+    server = server["url"]
+    login(page, server, "district")
+    page.goto(f"{server}/control/board/")
+    missed = page.get_by_test_id("missed-checks").locator("a")
+    expect(missed.first).to_be_visible()  # some teams missed checks in the demo
+    missed.first.click()
+    expect(page.get_by_test_id("plan-table")).to_contain_text(re.compile("隔离|监测"))
+    expect(page.get_by_test_id("test-table")).to_be_visible()
+    page.goto(f"{server}/sites/")
+    expect(page.get_by_test_id("free-rooms")).not_to_have_text("0")
+    page.screenshot(path=str(SCREENSHOTS / "sites.png"), full_page=True)
