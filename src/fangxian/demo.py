@@ -367,6 +367,7 @@ def _sites(officer: User, district: Unit) -> None:
             for index in range(1, 13)
         )
         sites.append(site)
+    sites[1].staff.add(User.objects.get(username="site"))  # the demo's site staff work at 黄河迎宾馆
     today = timezone.localdate()
     active = Measure.objects.filter(status=MeasureStatus.ACTIVE).select_related("person").order_by("id")
     targets = [measure for measure in active if (measure.phase_on(today) or {}).get("kind") == "centralised"]

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.control.choices import Anchor, EndReason, MeasureStatus, PhaseKind, SampleResult, Subject
+from fangxian.core.choices import Role
 from fangxian.core.models import GridTeam, Unit, User
 from fangxian.core.scoping import ScopedQuerySet
 from fangxian.leads.models import Lead
@@ -99,6 +100,8 @@ class Measure(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    # Site staff see the measures of the people staying in their own site, nobody else's.
+    scope_member_roles = frozenset({Role.SITE_STAFF})
 
     AUDIT_FIELDS = ["person_id", "unit_id", "protocol_id", "subject", "anchor_date", "start_date", "end_date", "status"]
 
@@ -114,6 +117,11 @@ class Measure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_subject_display()} {self.start_date:%m-%d}–{self.end_date:%m-%d}"
+
+    @classmethod
+    def scope_member_q(cls, user) -> Q:
+        # One filter on one stay: open, and in a site the user staffs.
+        return Q(person__stays__site__staff=user, person__stays__checked_out_at__isnull=True)
 
     def phase_on(self, day) -> dict | None:
         for phase in self.plan:

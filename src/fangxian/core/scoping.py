@@ -58,7 +58,8 @@ def scope_unit_ids(user, action: str, roles: frozenset[str] | None = None) -> li
 
 class ScopedQuerySet(models.QuerySet):
     """Models declare `scope_unit_field` (path to their unit, "" for Unit itself) and may declare `scope_roles`,
-    the roles whose grants open them (None: every role)."""
+    the roles whose grants open them (None: every role), and `scope_member_roles` with a classmethod `scope_member_q(user)`:
+    roles that see a row only when the user is named on it (site staff: their own site)."""
 
     def restrict(self, user, action: str = "view"):
         if user is not None and user.is_authenticated and user.is_superuser and user.is_active:
@@ -72,7 +73,19 @@ class ScopedQuerySet(models.QuerySet):
             raise TypeError(f"{self.model.__name__} uses ScopedQuerySet but declares no scope_unit_field")
         if field == "":
             return self.filter(reduce(or_, (Q(path__startswith=path) for path in paths)))
-        return self.filter(**{f"{field}__in": scope_unit_ids(user, action, roles)})
+        member_roles = getattr(self.model, "scope_member_roles", None)
+        if not member_roles:
+            return self.filter(**{f"{field}__in": scope_unit_ids(user, action, roles)})
+        # Some roles (site staff) see a row only where they are named on it (their own site), inside their units.
+        every_role = frozenset(ROLE_ACTIONS)
+        full = (roles or every_role) - member_roles
+        named = (roles or every_role) & member_roles
+        member_q = getattr(self.model, "scope_member_q")  # noqa: B009  (declared with scope_member_roles)
+        mine = self.model._default_manager.filter(member_q(user)).values("pk")
+        return self.filter(
+            Q(**{f"{field}__in": scope_unit_ids(user, action, frozenset(full))})
+            | Q(**{f"{field}__in": scope_unit_ids(user, action, frozenset(named))}, pk__in=mine)
+        )
 
 
 def within(queryset, unit):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.control.models import Measure
+from fangxian.core.choices import Role
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet
 from fangxian.people.models import Person
@@ -24,9 +25,12 @@ class Site(models.Model):
     contact = models.CharField(_("负责人"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     zones = models.JSONField(_("三区两通道"), default=dict)  # ZONE_CHECKLIST key -> bool
+    staff = models.ManyToManyField(User, verbose_name=_("隔离点工作人员"), blank=True, related_name="staffed_sites")
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    # Site staff see their own site only, not every site of the unit they are granted in.
+    scope_member_roles = frozenset({Role.SITE_STAFF})
 
     class Meta:
         verbose_name = _("集中隔离点")
@@ -35,6 +39,10 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def scope_member_q(cls, user) -> Q:
+        return Q(staff=user)
 
 
 class Room(models.Model):
@@ -68,6 +76,7 @@ class Stay(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "site__unit"
+    scope_member_roles = frozenset({Role.SITE_STAFF})
 
     class Meta:
         ordering = ["-checked_in_at", "-id"]
@@ -77,3 +86,7 @@ class Stay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.room}"
+
+    @classmethod
+    def scope_member_q(cls, user) -> Q:
+        return Q(site__staff=user)

@@ -88,3 +88,17 @@ def test_the_demo_has_people_in_every_phase_of_control(db):
         assert totals[figure] > 0, figure
     rooms = snapshot(unit=Unit.objects.get(code="410108"))["rooms"]
     assert rooms["used"] == totals["under_centralised"] and rooms["free"] > 0 and rooms["reserve"] > 0
+
+
+def test_the_demo_site_staff_see_their_hotel_and_its_residents_only(db):
+    from fangxian.control.models import Measure
+    from fangxian.sites.models import Site
+
+    demo.build(persons=400)
+    staff = User.objects.get(username="site")
+    assert [site.name for site in Site.objects.restrict(staff)] == ["黄河迎宾馆（集中隔离点）"]
+    measures = Measure.objects.restrict(staff)
+    assert measures.exists()
+    assert all(
+        m.person.stays.filter(site__name="黄河迎宾馆（集中隔离点）", checked_out_at__isnull=True) for m in measures
+    )
