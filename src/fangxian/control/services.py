@@ -214,8 +214,7 @@ def place_under_measure(
     start_date = start_date or today
     if start_date > today or anchor_date > today:
         raise ValidationError("日期不能晚于今天")
-    district = Unit.objects.get(code=unit.path.strip("/").split("/")[0])
-    protocol = protocol or protocol_for(district)
+    protocol = protocol or protocol_for(unit.district())
     plan = compute_plan(rule_for(protocol, subject), anchor_date=anchor_date, start_date=start_date)
     try:
         with transaction.atomic():

@@ -18,7 +18,7 @@ from fangxian.control.services import CheckEntry
 from fangxian.control.tables import measure_columns
 from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
-from fangxian.core.models import Unit
+from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import scope_paths, user_can
 from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, object_or_404
 from fangxian.leads.choices import Outcome
@@ -98,8 +98,7 @@ class PlaceFromLeadView(ScopedObjectMixin, TemplateView):
         lead = self.get_object()
         context["lead"] = lead
         context["form"] = kwargs.get("form") or PlaceForm(initial=self.form_initial(lead))
-        district = Unit.objects.get(code=lead.unit.path.strip("/").split("/")[0])
-        context["protocol"] = services.protocol_for(district)
+        context["protocol"] = services.protocol_for(lead.unit.district())
         return context
 
     def post(self, request, uuid):
@@ -208,7 +207,7 @@ class ProtocolListView(LoginRequiredMixin, TemplateView):
 
     def districts(self):
         """The districts the user works in (a township officer reads the version in force, read-only)."""
-        paths = {"/" + path.strip("/").split("/")[0] + "/" for path in scope_paths(self.request.user, Action.VIEW)}
+        paths = {district_path_of(path) for path in scope_paths(self.request.user, Action.VIEW)}
         return Unit.objects.filter(level=UnitLevel.DISTRICT, path__in=paths)
 
     def get_context_data(self, **kwargs):

@@ -10,6 +10,11 @@ from fangxian.core.choices import LEVEL_CODE_LENGTH, AccessKind, ChangeKind, Job
 from fangxian.core.scoping import ScopedQuerySet
 
 
+def district_path_of(path: str) -> str:
+    """ "/410108/410108001/" -> "/410108/": scope paths and unit paths start with their district."""
+    return "/" + path.strip("/").split("/")[0] + "/"
+
+
 class Unit(models.Model):
     """A division of the district: 区/县 → 镇/街道 → 村/社区 → 网格.
 
@@ -51,6 +56,14 @@ class Unit(models.Model):
     @property
     def depth(self) -> int:
         return self.path.count("/") - 2
+
+    @property
+    def district_path(self) -> str:
+        """The path of the district (the top of the tree) this unit belongs to."""
+        return district_path_of(self.path)
+
+    def district(self) -> "Unit":
+        return self if self.path == self.district_path else Unit.objects.get(path=self.district_path)
 
     def ancestors(self) -> list["Unit"]:
         codes = [code for code in self.path.strip("/").split("/")][:-1]

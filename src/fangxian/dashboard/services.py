@@ -31,11 +31,6 @@ PHASE_FIGURES = {
 }
 
 
-def district_of(unit: Unit) -> Unit:
-    code = unit.path.strip("/").split("/")[0]
-    return unit if unit.code == code else Unit.objects.get(code=code)
-
-
 def person_counts(district: Unit) -> dict[int, int]:
     key = f"dashboard:persons:{district.pk}"
     counts = cache.get(key)
@@ -123,7 +118,7 @@ def _reports(unit: Unit, district: Unit, now: datetime.datetime) -> list[dict]:
 
 def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
     now = now or timezone.now()
-    district = district_of(unit)
+    district = unit.district()
     units = list(Unit.objects.filter(path__startswith=unit.path, is_active=True).values("id", "path", "parent_id"))
     ids = [row["id"] for row in units]
     children = list(Unit.objects.filter(parent=unit, is_active=True).order_by("code"))

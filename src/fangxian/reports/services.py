@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from fangxian.core.audit import record_change, require_actor, snapshot
 from fangxian.core.choices import ChangeKind, UnitLevel
-from fangxian.core.models import Notification, Unit, User
+from fangxian.core.models import Notification, Unit, User, district_path_of
 from fangxian.core.notify import notify
 from fangxian.core.scoping import scope_paths
 from fangxian.reports import figures
@@ -94,7 +94,7 @@ def forms_for(user, action: str = "view"):
     """The active forms of the districts the user works in: a township officer files the district's forms."""
     if user.is_superuser:
         return ReportForm.objects.filter(is_active=True)
-    districts = {"/" + path.strip("/").split("/")[0] + "/" for path in scope_paths(user, action)}
+    districts = {district_path_of(path) for path in scope_paths(user, action)}
     return ReportForm.objects.filter(is_active=True, district__path__in=districts)
 
 
