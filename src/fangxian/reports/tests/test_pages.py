@@ -95,3 +95,12 @@ def test_notifications_reach_the_units_own_people_and_are_marked_read(world, cli
 def test_the_month_page_ranks_the_units(world, client_for, daily):
     page = client_for("district").get(f"/reports/monthly/?form={daily.uuid}")
     assert page.status_code == 200 and "按时率" in page.content.decode()
+
+
+def test_a_nul_character_in_a_posted_form_is_a_400_not_a_500(world, client_for, daily):
+    response = client_for("township_a").post(
+        "/reports/file/",
+        {"form": daily.uuid, "unit": "410108001", "leads_open": "1", "inspections": "1", "remark": "无\x00异常"},
+    )
+    assert response.status_code == 400
+    assert not daily.reports.exists()
