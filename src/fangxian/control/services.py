@@ -3,7 +3,7 @@ Services never commit: callers own atomic()."""
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -233,10 +233,7 @@ def place_under_measure(
             )
     except IntegrityError:
         raise ValidationError(f"{person.name}已在管控中：请转运、延长或重新计划现有措施") from None
-    ScheduledTest.objects.bulk_create(
-        ScheduledTest(measure=measure, day=day, plan_day=number, double_sample=double)
-        for day, number, double in plan.tests
-    )
+    _schedule(measure, plan.tests)
     record_change(
         actor=actor, kind=ChangeKind.CREATE, instance=measure, unit=unit, after=_audited(measure), reason="落实管控"
     )
@@ -268,15 +265,7 @@ def set_door_sensor(*, actor: User, measure: Measure, device: str) -> Measure:
     before = {"door_sensor": measure.door_sensor}
     measure.door_sensor = device
     measure.save(update_fields=["door_sensor"])
-    record_change(
-        actor=actor,
-        kind=ChangeKind.UPDATE,
-        instance=measure,
-        unit=measure.unit,
-        before=before,
-        after={"door_sensor": device},
-        reason="绑定门磁",
-    )
+    _log(actor, measure, before, "绑定门磁", after={"door_sensor": device})
     return measure
 
 
@@ -329,15 +318,7 @@ def record_test(
     test.result, test.reason = result, reason.strip()[:200]
     test.recorded_by, test.recorded_at = actor, now
     test.save(update_fields=["result", "reason", "recorded_by", "recorded_at"])
-    record_change(
-        actor=actor,
-        kind=ChangeKind.UPDATE,
-        instance=measure,
-        unit=measure.unit,
-        before=before,
-        after={"result": result, "day": test.day.isoformat()},
-        reason="核酸检测结果",
-    )
+    _log(actor, measure, before, "核酸检测结果", after={"result": result, "day": test.day.isoformat()})
     if result == SampleResult.POSITIVE:
         end_measure(actor=actor, measure=measure, reason=EndReason.POSITIVE, now=now)
         restart_floor(actor=actor, positive=measure, day=timezone.localdate(now))
@@ -380,24 +361,38 @@ def restart_clock(*, actor: User, measure: Measure, anchor_date: datetime.date, 
     _active(measure)
     rule = rule_for(measure.protocol, measure.subject)
     plan = compute_plan(rule, anchor_date=anchor_date, start_date=anchor_date + datetime.timedelta(days=1))
+    return _apply_plan(actor=actor, measure=measure, plan=plan, reason=f"重新计时：{reason[:150]}")
+
+
+def _apply_plan(*, actor: User, measure: Measure, plan: Plan, reason: str, protocol: Protocol | None = None) -> Measure:
+    """Put a measure on a new plan: recorded test results stay, the tests still to come follow the new plan."""
     before = _audited(measure)
-    measure.anchor_date, measure.plan, measure.end_date = anchor_date, plan.phases, plan.end_date
-    measure.save(update_fields=["anchor_date", "plan", "end_date"])
+    measure.protocol = protocol or measure.protocol
+    measure.anchor_date, measure.plan, measure.end_date = plan.anchor_date, plan.phases, plan.end_date
+    measure.save(update_fields=["protocol", "anchor_date", "plan", "end_date"])
+    recorded = set(measure.tests.exclude(result="").values_list("day", flat=True))
     measure.tests.filter(result="").delete()
+    _schedule(measure, [test for test in plan.tests if test[0] not in recorded])
+    _log(actor, measure, before, reason)
+    return measure
+
+
+def _schedule(measure: Measure, tests: list[tuple[datetime.date, int, bool]]) -> None:
     ScheduledTest.objects.bulk_create(
-        ScheduledTest(measure=measure, day=day, plan_day=number, double_sample=double)
-        for day, number, double in plan.tests
+        ScheduledTest(measure=measure, day=day, plan_day=number, double_sample=double) for day, number, double in tests
     )
+
+
+def _log(actor: User, measure: Measure, before: dict, reason: str, after: dict | None = None) -> None:
     record_change(
         actor=actor,
         kind=ChangeKind.UPDATE,
         instance=measure,
         unit=measure.unit,
         before=before,
-        after=_audited(measure),
-        reason=f"重新计时：{reason[:150]}",
+        after=after if after is not None else _audited(measure),
+        reason=reason,
     )
-    return measure
 
 
 def release_blockers(measure: Measure, *, today: datetime.date | None = None) -> list[str]:
@@ -425,15 +420,7 @@ def release(*, actor: User, measure: Measure, now: datetime.datetime | None = No
     before = _audited(measure)
     measure.status, measure.ended_at = MeasureStatus.RELEASED, now
     measure.save(update_fields=["status", "ended_at"])
-    record_change(
-        actor=actor,
-        kind=ChangeKind.UPDATE,
-        instance=measure,
-        unit=measure.unit,
-        before=before,
-        after=_audited(measure),
-        reason="解除管控",
-    )
+    _log(actor, measure, before, "解除管控")
     return measure
 
 
@@ -446,14 +433,12 @@ def end_measure(*, actor: User, measure: Measure, reason: str, now: datetime.dat
     before = _audited(measure)
     measure.status, measure.end_reason, measure.ended_at = MeasureStatus.ENDED, reason, now or timezone.now()
     measure.save(update_fields=["status", "end_reason", "ended_at"])
-    record_change(
-        actor=actor,
-        kind=ChangeKind.UPDATE,
-        instance=measure,
-        unit=measure.unit,
-        before=before,
+    _log(
+        actor,
+        measure,
+        before,
+        f"提前终止：{EndReason(reason).label}",
         after={**_audited(measure), "end_reason": reason},
-        reason=f"提前终止：{EndReason(reason).label}",
     )
     return measure
 
@@ -474,15 +459,7 @@ def extend(*, actor: User, measure: Measure, days: int, reason: str) -> Measure:
     measure.save(update_fields=["end_date", "plan"])
     offset = (measure.end_date - measure.anchor_date).days
     ScheduledTest.objects.create(measure=measure, day=measure.end_date, plan_day=offset)
-    record_change(
-        actor=actor,
-        kind=ChangeKind.UPDATE,
-        instance=measure,
-        unit=measure.unit,
-        before=before,
-        after=_audited(measure),
-        reason=f"延长 {days} 天：{reason.strip()[:150]}",
-    )
+    _log(actor, measure, before, f"延长 {days} 天：{reason.strip()[:150]}")
     return measure
 
 
@@ -493,29 +470,10 @@ def replan(*, actor: User, measure: Measure, protocol: Protocol, reason: str) ->
     _active(measure)
     if not reason.strip():
         raise ValidationError("重新计划须说明原因")
-    plan = compute_plan(
-        rule_for(protocol, measure.subject), anchor_date=measure.anchor_date, start_date=measure.start_date
-    )
-    before = _audited(measure)
-    measure.protocol, measure.plan, measure.end_date = protocol, plan.phases, plan.end_date
-    measure.save(update_fields=["protocol", "plan", "end_date"])
-    recorded = set(measure.tests.exclude(result="").values_list("day", flat=True))
-    measure.tests.filter(result="").delete()
-    ScheduledTest.objects.bulk_create(
-        ScheduledTest(measure=measure, day=day, plan_day=number, double_sample=double)
-        for day, number, double in plan.tests
-        if day not in recorded
-    )
-    record_change(
-        actor=actor,
-        kind=ChangeKind.UPDATE,
-        instance=measure,
-        unit=measure.unit,
-        before=before,
-        after=_audited(measure),
-        reason=f"改按{protocol.name}重新计划：{reason.strip()[:120]}",
-    )
-    return measure
+    rule = rule_for(protocol, measure.subject)
+    plan = compute_plan(rule, anchor_date=measure.anchor_date, start_date=measure.start_date)
+    reason = f"改按{protocol.name}重新计划：{reason.strip()[:120]}"
+    return _apply_plan(actor=actor, measure=measure, plan=plan, reason=reason, protocol=protocol)
 
 
 # ---------------------------------------------------------------- health checks
@@ -549,8 +507,11 @@ def record_checks(
         try:
             temperature = Decimal(str(entry.temperature).strip())
         except InvalidOperation:
+            temperature = None
+        if temperature is None or not temperature.is_finite():  # "NaN" and "Infinity" parse, and NaN cannot compare
             problems[measure.pk] = "体温应为数字，如 36.5"
             continue
+        temperature = temperature.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)  # as the column keeps it
         if not TEMPERATURE_RANGE[0] <= temperature <= TEMPERATURE_RANGE[1]:
             problems[measure.pk] = "体温超出 34.0–43.0 ℃，请核对"
             continue
@@ -571,6 +532,14 @@ def record_checks(
             defaults={"temperature": temperature, "symptoms": entry.symptoms.strip()[:200], "recorded_by": actor},
         )
         saved.append(check)
+        record_change(
+            actor=actor,
+            kind=ChangeKind.CREATE if created else ChangeKind.UPDATE,
+            instance=measure,
+            unit=measure.unit,
+            after={"day": day.isoformat(), "slot": slot, "temperature": str(temperature), "symptoms": check.symptoms},
+            reason="健康监测",
+        )
         if temperature >= FEVER or check.symptoms:
             notify(
                 unit=_alert_unit(measure.unit),

@@ -66,3 +66,25 @@ def test_bad_rows_come_back_with_their_reason_and_the_rest_are_saved(world, isol
     assert "34.0" in problems[isolated.pk]
     with pytest.raises(ValidationError, match="以后日期"):
         services.record_checks(actor=world["grid"], day=today + DAY, slot=1, entries=[], now=at(today, 9))
+
+
+@pytest.mark.parametrize("typed", ["NaN", "sNaN", "Infinity", "36.5.1", ""])
+def test_temperatures_that_are_not_numbers_come_back_as_problems(typed, world, isolated):
+    today = timezone.localdate()
+    saved, problems = services.record_checks(
+        actor=world["grid"], day=today, slot=1, entries=[CheckEntry(isolated, typed)], now=at(today, 9)
+    )
+    assert saved == [] and isolated.pk in problems
+
+
+def test_a_check_is_kept_to_a_tenth_of_a_degree_and_leaves_a_change_record(world, isolated):
+    from fangxian.core.models import ChangeRecord
+
+    today = timezone.localdate()
+    saved, _ = services.record_checks(
+        actor=world["grid"], day=today, slot=1, entries=[CheckEntry(isolated, "36.55")], now=at(today, 9)
+    )
+    saved[0].refresh_from_db()
+    assert str(saved[0].temperature) == "36.6"
+    record = ChangeRecord.objects.filter(object_id=str(isolated.uuid), reason="健康监测").get()
+    assert record.after == {"day": today.isoformat(), "slot": 1, "temperature": "36.6", "symptoms": ""}
