@@ -16,7 +16,8 @@ from fangxian.control.forms import EndForm, ExtendForm, PlaceForm, ResultForm
 from fangxian.control.models import HealthCheck, Measure, ScheduledTest
 from fangxian.control.services import CheckEntry
 from fangxian.control.tables import measure_columns
-from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.audit import record_access
+from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import scope_paths, user_can
@@ -62,6 +63,12 @@ class MeasureDetailView(ScopedDetailView):
     slug_field = slug_url_kwarg = "uuid"
     template_name = "control/measure_detail.html"
     context_object_name = "measure"
+
+    def get_object(self, queryset=None):
+        measure = super().get_object(queryset)
+        # Who is isolated where, and their test results: health data, every read is logged.
+        record_access(actor=self.request.user, kind=AccessKind.DETAIL, unit=measure.unit, instance=measure)
+        return measure
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

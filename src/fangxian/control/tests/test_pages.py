@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from fangxian.control.models import Measure, Protocol, ProtocolChoice
+from fangxian.core.models import AccessRecord
 from fangxian.leads import services as lead_services
 
 
@@ -22,6 +23,7 @@ def test_a_verified_lead_is_placed_under_a_measure_from_its_page(world, client_f
     measure = Measure.objects.get(lead=lead)
     assert response.status_code == 302 and measure.end_date == anchor + datetime.timedelta(days=10)
     page = client.get(f"/control/{measure.uuid}/").content.decode()
+    assert AccessRecord.objects.filter(kind="detail", object_id=str(measure.uuid), actor=world["township_a"]).exists()
     assert "集中隔离" in page and "居家健康监测" in page and 'data-testid="release-blockers"' in page
     first = measure.tests.first()
     client.post(f"/control/{measure.uuid}/test/", {"test": first.pk, "result": "negative"})
