@@ -208,6 +208,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
 class UnitTreeView(ExportMixin, ScopedListView):
     model = Unit
+    template_name = "core/unit_tree.html"
+    paginate_by = None
+    follows_focus = False
     export_key, export_title, export_model = "units", "单位层级", "core.unit"
 
     def export_rows(self):
@@ -216,10 +219,6 @@ class UnitTreeView(ExportMixin, ScopedListView):
 
     def export_columns(self):
         return tables.unit_columns()
-
-    template_name = "core/unit_tree.html"
-    paginate_by = None
-    follows_focus = False
 
     def filter_queryset(self, queryset):
         self.root = get_object_or_404(queryset, code=self.kwargs["code"]) if "code" in self.kwargs else None
@@ -280,12 +279,11 @@ class UnitImportView(LoginRequiredMixin, FormView):
 
 class TeamListView(ExportMixin, ScopedListView):
     model = GridTeam
+    template_name = "core/team_list.html"
     export_key, export_title, export_model = "teams", "包保小组", "core.gridteam"
 
     def export_columns(self):
         return tables.team_columns()
-
-    template_name = "core/team_list.html"
 
     def filter_queryset(self, queryset):
         unit = self.request.GET.get("unit", "").strip()
@@ -376,17 +374,16 @@ class TeamCoverageView(ExportMixin, ScopedListView):
     """Every village/community without a complete grid team: the gaps a township must fill first."""
 
     model = Unit
+    template_name = "core/team_coverage.html"
+    paginate_by = None
     export_key, export_title, export_model = "coverage", "小组覆盖检查", "core.unit"
 
     def export_rows(self):
-        rows = services.team_coverage(units=self.filter_queryset(self.get_queryset()))
+        rows = services.team_coverage(units=self.export_scope(self.filter_queryset(self.get_queryset())))
         return [row for row in rows if not row["complete"]]
 
     def export_columns(self):
         return tables.coverage_columns()
-
-    template_name = "core/team_coverage.html"
-    paginate_by = None
 
     def filter_queryset(self, queryset):
         return queryset.filter(level=UnitLevel.COMMUNITY).select_related("parent")
@@ -405,13 +402,12 @@ class TeamCoverageView(ExportMixin, ScopedListView):
 class UserListView(ExportMixin, ScopedListView):
     model = User
     action = Action.MANAGE_USERS
+    follows_focus = False
+    template_name = "core/user_list.html"
     export_key, export_title, export_model = "users", "用户", "core.user"
 
     def export_columns(self):
         return tables.user_columns()
-
-    follows_focus = False
-    template_name = "core/user_list.html"
 
     def filter_queryset(self, queryset):
         queryset = queryset.select_related("unit").prefetch_related("grants__unit")
@@ -526,12 +522,11 @@ def _add_errors(form, error: ValidationError) -> None:
 
 class JobListView(ExportMixin, ScopedListView):
     model = Job
+    template_name = "core/job_list.html"
     export_key, export_title, export_model = "jobs", "后台任务", "core.job"
 
     def export_columns(self):
         return tables.job_columns()
-
-    template_name = "core/job_list.html"
 
     def filter_queryset(self, queryset):
         return queryset.select_related("created_by", "unit")
@@ -558,13 +553,12 @@ class JobDetailView(ScopedDetailView):
 
 class ChangeRecordListView(ExportMixin, ScopedListView):
     model = ChangeRecord
+    filterset_class = ChangeRecordFilterSet
+    template_name = "core/change_list.html"
     export_key, export_title, export_model = "changes", "变更记录", "core.changerecord"
 
     def export_columns(self):
         return tables.change_columns()
-
-    filterset_class = ChangeRecordFilterSet
-    template_name = "core/change_list.html"
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset.select_related("actor", "unit"))
@@ -572,13 +566,12 @@ class ChangeRecordListView(ExportMixin, ScopedListView):
 
 class AccessRecordListView(ExportMixin, ScopedListView):
     model = AccessRecord
+    filterset_class = AccessRecordFilterSet
+    template_name = "core/access_list.html"
     export_key, export_title, export_model = "accesses", "访问记录", "core.accessrecord"
 
     def export_columns(self):
         return tables.access_columns()
-
-    filterset_class = AccessRecordFilterSet
-    template_name = "core/access_list.html"
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset.select_related("actor", "unit"))
@@ -588,12 +581,11 @@ class NotificationListView(ExportMixin, ScopedListView):
     """Messages to the units the user works in (report reminders, alerts), newest first; read them all at once."""
 
     model = Notification
+    template_name = "core/notification_list.html"
     export_key, export_title, export_model = "notifications", "通知", "core.notification"
 
     def export_columns(self):
         return tables.notification_columns()
-
-    template_name = "core/notification_list.html"
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset).filter(unit_id__in=self.request.user.grants.values("unit_id"))

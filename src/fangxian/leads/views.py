@@ -36,14 +36,13 @@ ERRORS_SHOWN = 500
 
 class LeadListView(ExportMixin, ScopedListView):
     model = Lead
+    filterset_class = LeadFilterSet
+    template_name = "leads/lead_list.html"
+    searched_model = "leads.lead"
     export_key, export_title, export_model = "leads", "协查任务", "leads.lead"
 
     def export_columns(self):
         return lead_columns()
-
-    filterset_class = LeadFilterSet
-    template_name = "leads/lead_list.html"
-    searched_model = "leads.lead"
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset.select_related("person", "unit"))
@@ -59,12 +58,11 @@ class OverdueBoardView(ExportMixin, ScopedListView):
     """失管漏管: every open lead past its deadline, oldest first, with counts per responsible unit."""
 
     model = Lead
+    template_name = "leads/overdue_board.html"
     export_key, export_title, export_model = "overdue", "失管漏管", "leads.lead"
 
     def export_columns(self):
         return lead_columns()
-
-    template_name = "leads/overdue_board.html"
 
     def filter_queryset(self, queryset):
         return services.overdue(queryset).select_related("person", "unit", "escalated_to").order_by("deadline", "id")
@@ -186,13 +184,12 @@ class LeadHandoverView(LoginRequiredMixin, View):
 
 
 class BatchListView(ExportMixin, ScopedListView):
+    model = ImportBatch
+    template_name = "leads/batch_list.html"
     export_key, export_title, export_model = "batches", "推送名单", "leads.importbatch"
 
     def export_columns(self):
         return batch_columns()
-
-    model = ImportBatch
-    template_name = "leads/batch_list.html"
 
     def filter_queryset(self, queryset):
         return queryset.select_related("uploaded_by", "district")
@@ -413,12 +410,11 @@ class BatchFeedbackView(ScopedObjectMixin, View):
 
 class RiskAreaListView(ExportMixin, ScopedListView):
     model = RiskArea
+    template_name = "leads/riskarea_list.html"
     export_key, export_title, export_model = "riskareas", "风险区", "leads.riskarea"
 
     def export_columns(self):
         return riskarea_columns()
-
-    template_name = "leads/riskarea_list.html"
 
 
 class RiskAreaCreateView(LoginRequiredMixin, FormView):

@@ -187,12 +187,12 @@ class FileView(LoginRequiredMixin, TemplateView):
 
 class FormListView(ExportMixin, ScopedListView):
     model = ReportForm
+    template_name = "reports/form_list.html"
     export_key, export_title, export_model = "report_forms", "报表设置", "reports.reportform"
+    export_within_scope = False  # the district's forms, shown to every unit that files them
 
     def export_columns(self):
         return tables.form_columns()
-
-    template_name = "reports/form_list.html"
 
     def get_queryset(self):
         return services.forms_for(self.request.user).prefetch_related("fields")
@@ -290,12 +290,11 @@ class MonthlyView(BoardView):
 
 class BriefingListView(ExportMixin, ScopedListView):
     model = Briefing
+    template_name = "reports/briefing_list.html"
     export_key, export_title, export_model = "briefings", "防控日报", "reports.briefing"
 
     def export_columns(self):
         return tables.briefing_columns()
-
-    template_name = "reports/briefing_list.html"
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset).select_related("district", "issued_by")

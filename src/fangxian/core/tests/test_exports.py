@@ -90,3 +90,19 @@ def test_the_report_board_and_the_month_export_too(world, client_for):
         response = client_for("district").get(url)
         assert response["Content-Type"].startswith("application/vnd.openxmlformats"), url
         assert "金河社区" in str(rows(response.content))
+
+
+def test_an_export_holds_only_the_units_where_the_user_may_export(world, client_for):
+    """A clerk of the district who is also 新城's officer sees the district's leads but takes away 新城's only."""
+    from fangxian.core.choices import Role
+    from fangxian.core.models import Grant, User
+    from fangxian.leads.models import Lead
+
+    both = User.objects.create_user(username="both", password="x")
+    Grant.objects.create(user=both, unit=world["huiji"], role=Role.CLERK)
+    Grant.objects.create(user=both, unit=world["liuzhai"], role=Role.TOWNSHIP_OFFICE)
+    assert Lead.objects.restrict(both).filter(unit__path__startswith=world["xincheng"].path).exists()
+    client = client_for("district")
+    client.force_login(both)
+    exported = rows(client.get(reverse("leads:list"), {"export": "xlsx"}).content)
+    assert world["xc_lead"].person.name not in str(exported)
