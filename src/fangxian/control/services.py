@@ -106,6 +106,8 @@ def copy_protocol(
         if subject not in Subject.values:
             raise ValidationError(f"无效的管控对象：{subject}")
         validate_phases(phases)
+    if Protocol.objects.filter(code=code).exists():
+        raise ValidationError(f"方案代码 {code} 已被使用")
     variant = Protocol.objects.create(
         code=code,
         name=name,

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
-from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.audit import record_access
+from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
 from fangxian.core.models import Unit
@@ -42,6 +43,16 @@ def _chosen_form(request, forms) -> ReportForm | None:
         except (ReportForm.DoesNotExist, ValidationError):
             raise Http404(_("报表不存在")) from None
     return forms.first()
+
+
+def _log_export(user, form: ReportForm, written: int) -> None:
+    record_access(
+        actor=user,
+        kind=AccessKind.EXPORT,
+        unit=form.district,
+        model="reports.report",
+        detail={"rows": written, "form": str(form.uuid)},
+    )
 
 
 class BoardView(ScopedListView):
@@ -88,7 +99,8 @@ class BoardView(ScopedListView):
                 for field in self.form.fields.all()
             ],
         ]
-        content, _count = xlsx_bytes(title=_("报送情况"), columns=columns, rows=rows)
+        content, written = xlsx_bytes(title=_("报送情况"), columns=columns, rows=rows)
+        _log_export(self.request.user, self.form, written)
         return xlsx_response(filename=f"{self.form.name}-{self.day:%Y%m%d}", content=content)
 
     def get_context_data(self, **kwargs):
@@ -271,7 +283,8 @@ class MonthlyView(BoardView):
         )
         if not rows:
             raise PermissionDenied(_("没有可导出的单位（需要导出权限）"))
-        content, _count = xlsx_bytes(title=_("月度报送统计"), columns=tables.monthly_columns(), rows=rows)
+        content, written = xlsx_bytes(title=_("月度报送统计"), columns=tables.monthly_columns(), rows=rows)
+        _log_export(self.request.user, self.form, written)
         return xlsx_response(filename=f"{self.form.name}-{self.month[0]}年{self.month[1]}月", content=content)
 
     def get_context_data(self, **kwargs):

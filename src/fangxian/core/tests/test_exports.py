@@ -90,6 +90,7 @@ def test_the_report_board_and_the_month_export_too(world, client_for):
         response = client_for("district").get(url)
         assert response["Content-Type"].startswith("application/vnd.openxmlformats"), url
         assert "金河社区" in str(rows(response.content))
+    assert AccessRecord.objects.filter(kind=AccessKind.EXPORT, model="reports.report").count() == 2
 
 
 def test_an_export_holds_only_the_units_where_the_user_may_export(world, client_for):
