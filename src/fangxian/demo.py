@@ -273,6 +273,7 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
         )
     _measures(rng, officer, yesterday)
     _sites(officer, district)
+    _alerts(officer)
     RiskArea.objects.create(
         district=district,
         name="上海市浦东新区",
@@ -316,6 +317,33 @@ def _measures(rng, officer: User, leads) -> None:
                 result=SampleResult.NOT_DONE if missed else SampleResult.NEGATIVE,
                 reason="外出就医未采样" if missed else "",
             )
+
+
+def _alerts(officer: User) -> None:
+    """This morning a person in a hotel ran a fever and a door sensor went off at home an hour ago: two
+    follow-up tasks on the board, the door one already past its half hour."""
+    from fangxian.control import services as control_services
+    from fangxian.control.choices import MeasureStatus, PhaseKind
+    from fangxian.control.models import Measure
+
+    today = timezone.localdate()
+    active = list(Measure.objects.filter(status=MeasureStatus.ACTIVE).select_related("person").order_by("id"))
+    by_kind: dict[str, list] = {}
+    for measure in active:
+        by_kind.setdefault((measure.phase_on(today) or {}).get("kind"), []).append(measure)
+    centralised, home = by_kind.get(PhaseKind.CENTRALISED, []), by_kind.get(PhaseKind.HOME_ISOLATION, [])
+    if centralised:
+        control_services.record_checks(
+            actor=officer,
+            day=today,
+            slot=1,
+            entries=[control_services.CheckEntry(centralised[0], "37.6", "咽痛")],
+        )
+    if home:
+        control_services.set_door_sensor(actor=officer, measure=home[0], device="MC-0001")
+        control_services.door_alert(
+            measures=Measure.objects.all(), device="MC-0001", at=timezone.now() - datetime.timedelta(hours=1)
+        )
 
 
 def _checks(officer: User, measure, today: datetime.date) -> None:

@@ -51,3 +51,16 @@ class SampleResult(models.TextChoices):
     NEGATIVE = "negative", _("阴性")
     POSITIVE = "positive", _("阳性")
     NOT_DONE = "not_done", _("未检测")
+
+
+class FollowUpKind(models.TextChoices):
+    FEVER = "fever", _("体温异常/症状")
+    DOOR = "door", _("门磁报警")
+
+
+class FollowUpOutcome(models.TextChoices):
+    CLEARED = "cleared", _("复核正常")
+    SAMPLED = "sampled", _("已安排采样")
+    TO_HOSPITAL = "to_hospital", _("已送医")
+    STAYED = "stayed", _("人员在位（门磁误报或经允许）")
+    VIOLATION = "violation", _("违规外出，已处置")

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangxian.control.choices import EndReason, SampleResult, Subject
+from fangxian.control.choices import EndReason, FollowUpOutcome, SampleResult, Subject
 from fangxian.core.forms import StyledForm
 
 
@@ -30,3 +30,8 @@ class EndForm(StyledForm):
 class ExtendForm(StyledForm):
     days = forms.IntegerField(label=_("延长天数"), min_value=1, max_value=60)
     reason = forms.CharField(label=_("原因"), max_length=150)
+
+
+class FollowUpForm(StyledForm):
+    outcome = forms.ChoiceField(label=_("处置结果"), choices=FollowUpOutcome.choices)
+    note = forms.CharField(label=_("处置说明"), max_length=300, required=False)

@@ -5,7 +5,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangxian.control.choices import Anchor, EndReason, MeasureStatus, PhaseKind, SampleResult, Subject
+from fangxian.control.choices import (
+    Anchor,
+    EndReason,
+    FollowUpKind,
+    FollowUpOutcome,
+    MeasureStatus,
+    PhaseKind,
+    SampleResult,
+    Subject,
+)
 from fangxian.core.choices import Role
 from fangxian.core.models import GridTeam, Unit, User
 from fangxian.core.scoping import ScopedQuerySet
@@ -179,3 +188,28 @@ class CaseTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure.person} → {self.hospital}"
+
+
+class FollowUp(models.Model):
+    """A task raised by an alert (a fever, a door opened): the responsible community must check the person and
+    say what it found before the deadline; open ones are on the closed-loop board until then."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="follow_ups")
+    kind = models.CharField(_("类型"), max_length=16, choices=FollowUpKind.choices)
+    # The alert it answers (fever:<measure>:<day>:<slot>, door:<device>:<minute>): one task per alert.
+    key = models.CharField(max_length=120, unique=True)
+    detail = models.CharField(_("情况"), max_length=300)
+    unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(_("报警时间"), default=timezone.now)
+    due_at = models.DateTimeField(_("处置时限"))
+    outcome = models.CharField(_("处置结果"), max_length=16, choices=FollowUpOutcome.choices, blank=True)
+    note = models.CharField(_("处置说明"), max_length=300, blank=True)
+    handled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    handled_at = models.DateTimeField(_("处置时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["unit", "handled_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.detail}"

@@ -9,9 +9,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fangxian.control.choices import Anchor, EndReason, MeasureStatus, PhaseKind, SampleResult, Subject
+from fangxian.control.choices import (
+    Anchor,
+    EndReason,
+    FollowUpKind,
+    FollowUpOutcome,
+    MeasureStatus,
+    PhaseKind,
+    SampleResult,
+    Subject,
+)
 from fangxian.control.models import (
     CaseTransfer,
+    FollowUp,
     HealthCheck,
     Measure,
     Protocol,
@@ -278,14 +288,83 @@ def door_alert(*, measures, device: str, at: datetime.datetime) -> Measure | Non
     if measure is None:
         return None
     local = timezone.localtime(at)
-    notify(
-        unit=_alert_unit(measure.unit),
+    _raise_alert(
+        measure,
+        kind=FollowUpKind.DOOR,
         key=f"door:{device}:{local:%Y%m%d%H%M}",
         title=f"门磁报警：{measure.person.name} {local:%H:%M} 开门",
-        body=f"{measure.person.name}（{measure.get_subject_display()}）居家隔离期间开门，请包保小组立即核实。",
-        url=f"/control/{measure.uuid}/",
+        detail=f"{local:%m月%d日 %H:%M} 居家隔离期间开门（门磁 {device}）",
+        advice="请包保小组立即上门核实。",
+        now=at,
     )
     return measure
+
+
+# How long the community has to act on an alert before the task shows as overdue on the board.
+FOLLOW_UP_WITHIN: dict[str, datetime.timedelta] = {
+    FollowUpKind.FEVER: datetime.timedelta(hours=2),
+    FollowUpKind.DOOR: datetime.timedelta(minutes=30),
+}
+
+
+def _raise_alert(
+    measure: Measure, *, kind: str, key: str, title: str, detail: str, advice: str, now: datetime.datetime
+) -> FollowUp:
+    """Notify the responsible community and open the follow-up task it must close. The same alert twice (a
+    re-entered check, a sensor repeating itself within the minute) is one task and one notice."""
+    unit = _alert_unit(measure.unit)
+    follow_up, created = FollowUp.objects.get_or_create(
+        key=key,
+        defaults={
+            "measure": measure,
+            "kind": kind,
+            "detail": detail[:300],
+            "unit": unit,
+            "raised_at": now,
+            "due_at": now + FOLLOW_UP_WITHIN[kind],
+        },
+    )
+    if created:
+        notify(
+            unit=unit,
+            key=key,
+            title=title,
+            body=f"{measure.person.name}（{measure.get_subject_display()}）{detail}。{advice}",
+            url=f"/control/{measure.uuid}/",
+        )
+    return follow_up
+
+
+def close_follow_up(*, actor: User, follow_up: FollowUp, outcome: str, note: str = "") -> FollowUp:
+    """The community says what it found; the task leaves the board. Closing twice is refused (the first stands)."""
+    require_actor(actor)
+    if outcome not in FollowUpOutcome.values:
+        raise ValidationError("请选择处置结果")
+    if not user_can(actor, Action.CHANGE, follow_up.measure.unit, model=Measure):
+        raise PermissionDenied
+    now = timezone.now()
+    closed = FollowUp.objects.filter(pk=follow_up.pk, handled_at__isnull=True).update(
+        outcome=outcome, note=note.strip()[:300], handled_by=actor, handled_at=now
+    )
+    if not closed:
+        raise ValidationError("该报警已处置")
+    follow_up.refresh_from_db()
+    _log(
+        actor,
+        follow_up.measure,
+        {},
+        f"处置{follow_up.get_kind_display()}",
+        after={"follow_up": follow_up.pk, "outcome": outcome, "note": follow_up.note},
+    )
+    return follow_up
+
+
+def open_follow_ups(measures):
+    return (
+        FollowUp.objects.filter(measure__in=measures, handled_at__isnull=True)
+        .select_related("measure__person", "unit")
+        .order_by("due_at")
+    )
 
 
 def place_from_lead(*, actor: User, lead: Lead, anchor_date: datetime.date, subject: str | None = None) -> Measure:
@@ -543,13 +622,15 @@ def record_checks(
             reason="健康监测",
         )
         if temperature >= FEVER or check.symptoms:
-            notify(
-                unit=_alert_unit(measure.unit),
+            _raise_alert(
+                measure,
+                kind=FollowUpKind.FEVER,
                 key=f"fever:{measure.pk}:{day.isoformat()}:{slot}",
                 title=f"体温异常：{measure.person.name} {temperature}℃",
-                body=f"{measure.person.name}（{measure.get_subject_display()}）{day:%m月%d日}第 {slot} 次监测体温 "
-                f"{temperature}℃{('，症状：' + check.symptoms) if check.symptoms else ''}。请立即复核并安排采样、就医。",
-                url=f"/control/{measure.uuid}/",
+                detail=f"{day:%m月%d日}第 {slot} 次监测体温 {temperature}℃"
+                f"{('，症状：' + check.symptoms) if check.symptoms else ''}",
+                advice="请立即复核并安排采样、就医。",
+                now=now,
             )
     return saved, problems
 
@@ -588,6 +669,57 @@ def missed_checks(measures, *, now: datetime.datetime | None = None) -> dict[int
         if count:
             missed[measure.pk] = count
     return missed
+
+
+@dataclass
+class ClosedLoop:
+    """Where everyone under a measure stands today, and what is overdue: the board lists it, the home page
+    counts it."""
+
+    missed_checks: list[tuple[Measure, int]]
+    missed_tests: list[ScheduledTest]
+    release_overdue: list[Measure]
+    without_team: list[Measure]
+    follow_ups: list[FollowUp]
+    counts: dict[str, int]
+
+    @property
+    def overdue_items(self) -> int:
+        late_follow_ups = sum(1 for item in self.follow_ups if item.due_at < timezone.now())
+        return (
+            len(self.missed_checks)
+            + len(self.missed_tests)
+            + len(self.release_overdue)
+            + len(self.without_team)
+            + late_follow_ups
+        )
+
+
+def closed_loop(measures, *, now: datetime.datetime | None = None) -> ClosedLoop:
+    """`measures`: the active measures in the viewer's scope (already restricted)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    measures = list(measures.select_related("person", "unit"))
+    missed = missed_checks(measures, now=now)
+    kinds = [(m.phase_on(today) or {}).get("kind") for m in measures]
+    return ClosedLoop(
+        missed_checks=[(m, missed[m.pk]) for m in measures if m.pk in missed],
+        missed_tests=list(
+            ScheduledTest.objects.filter(measure__in=measures, day__lt=today, result="")
+            .select_related("measure__person", "measure__unit")
+            .order_by("day")
+        ),
+        release_overdue=[m for m in measures if m.end_date < today],
+        without_team=without_team(measures, today=today),
+        follow_ups=list(open_follow_ups(measures)),
+        counts={
+            "centralised": kinds.count(PhaseKind.CENTRALISED),
+            "home": kinds.count(PhaseKind.HOME_ISOLATION),
+            "monitoring": kinds.count(PhaseKind.HOME_MONITORING) + kinds.count(PhaseKind.COMMUNITY_MONITORING),
+            "entering": sum(1 for m in measures if m.start_date == today),
+            "leaving": sum(1 for m in measures if m.end_date == today),
+        },
+    )
 
 
 # ---------------------------------------------------------------- the case path

@@ -1,4 +1,5 @@
 import datetime
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -7,12 +8,13 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
 from fangxian.control import services
 from fangxian.control.choices import MeasureStatus, PhaseKind
-from fangxian.control.forms import EndForm, ExtendForm, PlaceForm, ResultForm
+from fangxian.control.forms import EndForm, ExtendForm, FollowUpForm, PlaceForm, ResultForm
 from fangxian.control.models import HealthCheck, Measure, ScheduledTest
 from fangxian.control.services import CheckEntry
 from fangxian.control.tables import measure_columns
@@ -24,6 +26,9 @@ from fangxian.core.scoping import scope_paths, user_can
 from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, object_or_404
 from fangxian.leads.choices import Outcome
 from fangxian.leads.models import Lead
+from fangxian.sites import services as site_services
+from fangxian.sites.choices import SiteStatus
+from fangxian.sites.models import Site
 
 
 class MeasureListView(ExportMixin, ScopedListView):
@@ -82,7 +87,16 @@ class MeasureDetailView(ScopedDetailView):
             self.request.user, Action.CHANGE, measure.unit, model=Measure
         )
         context["blockers"] = services.release_blockers(measure, today=today)
-        context.update(result_form=ResultForm(), end_form=EndForm(), extend_form=ExtendForm())
+        context["follow_ups"] = measure.follow_ups.select_related("handled_by")
+        context["stay"] = (
+            measure.person.stays.filter(checked_out_at__isnull=True).select_related("site", "room").first()
+        )
+        if context["can_change"] and context["stay"] is None:
+            # Home → site (转集中隔离): the active sites this user may check people into.
+            context["sites"] = Site.objects.restrict(self.request.user, Action.CHANGE).filter(status=SiteStatus.ACTIVE)
+        context.update(
+            result_form=ResultForm(), end_form=EndForm(), extend_form=ExtendForm(), follow_up_form=FollowUpForm()
+        )
         return context
 
 
@@ -148,8 +162,8 @@ class MeasureActionView(ScopedObjectMixin, View):
         try:
             with transaction.atomic():
                 self.perform(request, measure, operation)
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, "；".join(getattr(error, "messages", [_("无权操作")])))
         return HttpResponseRedirect(reverse("control:measure", kwargs={"uuid": measure.uuid}))
 
     def perform(self, request, measure, operation):
@@ -179,6 +193,22 @@ class MeasureActionView(ScopedObjectMixin, View):
         elif operation == "door_sensor":
             services.set_door_sensor(actor=actor, measure=measure, device=request.POST.get("device", ""))
             messages.success(request, _("已绑定门磁"))
+        elif operation == "follow_up":
+            follow_up = object_or_404(measure.follow_ups.all(), pk=request.POST.get("follow_up", ""))
+            form = FollowUpForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("请选择处置结果"))
+            services.close_follow_up(actor=actor, follow_up=follow_up, **form.cleaned_data)
+            messages.success(request, _("已处置"))
+        elif operation == "to_site":
+            site = object_or_404(
+                Site.objects.restrict(actor, Action.CHANGE).filter(status=SiteStatus.ACTIVE),
+                uuid=request.POST.get("site", ""),
+            )
+            stay = site_services.check_in(actor=actor, site=site, person=measure.person, measure=measure)
+            messages.success(
+                request, _("已转集中隔离：%(site)s %(room)s") % {"site": site.name, "room": stay.room.number}
+            )
         elif operation == "extend":
             form = ExtendForm(request.POST)
             if not form.is_valid():
@@ -189,8 +219,45 @@ class MeasureActionView(ScopedObjectMixin, View):
             raise Http404
 
 
-class TestsDueView(ScopedListView):
-    """Today's scheduled tests in the user's scope, not yet recorded: who must be sampled today."""
+class SitePlaceFilter:
+    """Narrow a list of measures to the people staying in one site (and on one floor of it): the round a site's
+    staff make, floor by floor. The site must be one the user sees."""
+
+    def sites(self):
+        return Site.objects.restrict(self.request.user).filter(status=SiteStatus.ACTIVE).order_by("name")
+
+    def chosen_site(self) -> Site | None:
+        key = self.request.GET.get("site", "")
+        try:
+            return self.sites().filter(uuid=UUID(key)).first() if key else None
+        except ValueError:
+            return None
+
+    def chosen_floor(self) -> int | None:
+        floor = self.request.GET.get("floor", "").strip()
+        return int(floor) if floor.lstrip("-").isdigit() and len(floor) < 4 else None
+
+    def in_place(self, measures):
+        site = self.chosen_site()
+        if site is None:
+            return measures
+        # One filter() call: the site and the floor must be those of the same open stay.
+        stay = {"person__stays__site": site, "person__stays__checked_out_at__isnull": True}
+        if (floor := self.chosen_floor()) is not None:
+            stay["person__stays__room__floor"] = floor
+        return measures.filter(**stay)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        site = self.chosen_site()
+        context.update(sites=self.sites(), site=site, floor=self.chosen_floor())
+        context["floors"] = sorted(set(site.rooms.values_list("floor", flat=True))) if site else []
+        return context
+
+
+class TestsDueView(SitePlaceFilter, ScopedListView):
+    """Today's scheduled tests in the user's scope, not yet recorded: who must be sampled today (per site and
+    floor when one is chosen)."""
 
     model = Measure
     template_name = "control/tests_due.html"
@@ -200,7 +267,7 @@ class TestsDueView(ScopedListView):
         day = timezone.localdate()
         return (
             ScheduledTest.objects.filter(
-                measure__in=queryset.filter(status=MeasureStatus.ACTIVE), day__lte=day, result=""
+                measure__in=self.in_place(queryset.filter(status=MeasureStatus.ACTIVE)), day__lte=day, result=""
             )
             .select_related("measure__person", "measure__unit")
             .order_by("day", "measure__unit__code")
@@ -243,7 +310,7 @@ class ProtocolListView(LoginRequiredMixin, TemplateView):
         return HttpResponseRedirect(reverse("control:protocols"))
 
 
-class ChecksView(ScopedListView):
+class ChecksView(SitePlaceFilter, ScopedListView):
     """One round of health checks for everyone in scope under a measure today: a fast form, a row each."""
 
     model = Measure
@@ -258,7 +325,7 @@ class ChecksView(ScopedListView):
     def filter_queryset(self, queryset):
         today = timezone.localdate()
         return (
-            queryset.filter(status=MeasureStatus.ACTIVE, start_date__lte=today, end_date__gte=today)
+            self.in_place(queryset.filter(status=MeasureStatus.ACTIVE, start_date__lte=today, end_date__gte=today))
             .select_related("person", "unit")
             .order_by("unit__code", "person__name")
         )
@@ -301,7 +368,12 @@ class ChecksView(ScopedListView):
             messages.error(request, _("%(count)s 行未登记，见各行提示") % {"count": len(problems)})
             self.object_list = self.get_queryset()
             return self.render_to_response(self.get_context_data(problems=problems), status=400)
-        return HttpResponseRedirect(f"{reverse('control:checks')}?slot={self.slot()}")
+        query = {"slot": self.slot()}
+        if site := self.chosen_site():
+            query["site"] = site.uuid
+            if (floor := self.chosen_floor()) is not None:
+                query["floor"] = floor
+        return HttpResponseRedirect(f"{reverse('control:checks')}?{urlencode(query)}")
 
 
 class BoardView(ScopedListView):
@@ -313,28 +385,13 @@ class BoardView(ScopedListView):
     paginate_by = None
 
     def filter_queryset(self, queryset):
-        return queryset.filter(status=MeasureStatus.ACTIVE).select_related("person", "unit")
+        return queryset.filter(status=MeasureStatus.ACTIVE)
 
     def get_context_data(self, **kwargs):
         from fangxian.leads.services import overdue
 
         context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        measures = list(context["object_list"])
-        missed = services.missed_checks(measures)
-        context["missed_checks"] = [(m, missed[m.pk]) for m in measures if m.pk in missed]
-        context["missed_tests"] = (
-            ScheduledTest.objects.filter(measure__in=measures, day__lt=today, result="")
-            .select_related("measure__person", "measure__unit")
-            .order_by("day")
-        )
-        context["release_overdue"] = [m for m in measures if m.end_date < today]
-        context["without_team"] = services.without_team(measures, today=today)
+        context["loop"] = services.closed_loop(context["object_list"])
+        context["now"] = timezone.now()
         context["overdue_leads"] = overdue(Lead.objects.restrict(self.request.user)).count()
-        context["counts"] = {
-            "centralised": sum(1 for m in measures if (m.phase_on(today) or {}).get("kind") == PhaseKind.CENTRALISED),
-            "home": sum(1 for m in measures if (m.phase_on(today) or {}).get("kind") == PhaseKind.HOME_ISOLATION),
-            "entering": sum(1 for m in measures if m.start_date == today),
-            "leaving": sum(1 for m in measures if m.end_date == today),
-        }
         return context

@@ -32,7 +32,7 @@ from fangxian.core.forms import (
 )
 from fangxian.core.jobs import read_progress
 from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, Job, Notification, TeamMember, Unit, User
-from fangxian.core.scoping import within
+from fangxian.core.scoping import scope_paths, within
 from fangxian.core.tabular import TableReadError, read_uploaded_rows
 
 FOCUS_SESSION_KEY = "focus_unit"
@@ -200,7 +200,22 @@ class HomeView(LoginRequiredMixin, TemplateView):
         coverage = services.team_coverage(units=units.filter(level=UnitLevel.COMMUNITY))
         context["uncovered"] = sum(1 for row in coverage if not row["complete"])
         context["communities"] = len(coverage)
+        context.update(self.control_figures(user))
         return context
+
+    def control_figures(self, user) -> dict:
+        """People under measures, today's in and out, free rooms and overdue items: the closed loop at a glance.
+        Users who may not see measures (a lab) get none of it."""
+        from fangxian.control import services as control_services
+        from fangxian.control.choices import MeasureStatus
+        from fangxian.control.models import Measure
+        from fangxian.sites.models import Site
+        from fangxian.sites.services import occupancy
+
+        if not scope_paths(user, Action.VIEW, getattr(Measure, "scope_roles", None)):
+            return {}
+        loop = control_services.closed_loop(Measure.objects.restrict(user).filter(status=MeasureStatus.ACTIVE))
+        return {"loop": loop, "free_rooms": occupancy(Site.objects.restrict(user)).available}
 
 
 # ---------------------------------------------------------------- units

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from fangxian.control.models import Measure
@@ -72,23 +72,61 @@ def check_in(
     measure: Measure | None = None,
     room: Room | None = None,
     accessible: bool = False,
+    join: Stay | None = None,
 ) -> Stay:
     """Assign a room and open the stay. Two officers taking the same last room at once: the database lets exactly
-    one of them claim it (a conditional UPDATE on its status); the other is told to choose again."""
+    one of them claim it (a conditional UPDATE on its status); the other is told to choose again.
+    `join`: a household member already staying here, whose multi-bed room this person shares (同户同住)."""
     require_actor(actor)
     _may_change(actor, site)
     if site.status != SiteStatus.ACTIVE:
         raise ValidationError("该隔离点未启用（储备或已关闭）")
+    if join is not None:
+        if join.site_id != site.pk or join.checked_out_at is not None:
+            raise ValidationError("同住人员不在该隔离点")
+        return _open_stay(
+            actor=actor,
+            site=site,
+            person=person,
+            measure=measure,
+            claim=lambda: _claim_bed(join.room_id),
+            reason="同户入住",
+            with_person_id=join.person_id,
+        )
     room = room or suggest_room(site, accessible=accessible)
     if room is None:
         raise ValidationError("该隔离点已无空闲房间")
     if room.site_id != site.pk:
         raise ValidationError("房间不属于该隔离点")
+    return _open_stay(
+        actor=actor, site=site, person=person, measure=measure, claim=lambda: _claim_room(room), reason="入住"
+    )
+
+
+def _claim_room(room: Room) -> Room:
+    # A conditional UPDATE: of two officers taking this room at once, exactly one changes its status.
+    if not Room.objects.filter(pk=room.pk, status=RoomStatus.AVAILABLE).update(status=RoomStatus.OCCUPIED):
+        raise ValidationError(f"房间 {room.number} 刚被占用，请重新选择")
+    return room
+
+
+def _claim_bed(room_id: int) -> Room:
+    """A free bed in a household member's multi-bed room (同户同住). The room row is locked so two members
+    joining at once cannot both take its last bed."""
+    room = Room.objects.select_for_update().get(pk=room_id)
+    if room.kind != RoomKind.MULTI:
+        raise ValidationError(f"房间 {room.number} 不是多人间，不能同住")
+    if Stay.objects.filter(room=room, checked_out_at__isnull=True).count() >= room.beds:
+        raise ValidationError(f"房间 {room.number} 已满（{room.beds} 床）")
+    return room
+
+
+def _open_stay(
+    *, actor: User, site: Site, person: Person, measure: Measure | None, claim, reason: str, **noted
+) -> Stay:
     try:
         with transaction.atomic():
-            claimed = Room.objects.filter(pk=room.pk, status=RoomStatus.AVAILABLE).update(status=RoomStatus.OCCUPIED)
-            if not claimed:
-                raise ValidationError(f"房间 {room.number} 刚被占用，请重新选择")
+            room = claim()
             stay = Stay.objects.create(person=person, measure=measure, site=site, room=room, checked_in_by=actor)
     except IntegrityError:
         raise ValidationError(f"{person.name}已在隔离点入住，请先办理离开或转运") from None
@@ -97,10 +135,21 @@ def check_in(
         kind=ChangeKind.CREATE,
         instance=stay,
         unit=site.unit,
-        after={"person_id": person.pk, "site": site.name, "room": room.number},
-        reason="入住",
+        after={"person_id": person.pk, "site": site.name, "room": room.number, **noted},
+        reason=reason,
     )
     return stay
+
+
+def household_rooms(site: Site) -> list[Stay]:
+    """Stays whose multi-bed room still has a free bed: the people a household member can be put with."""
+    open_stays = Stay.objects.filter(checked_out_at__isnull=True)
+    rooms = (
+        site.rooms.filter(kind=RoomKind.MULTI, status=RoomStatus.OCCUPIED)
+        .annotate(used=Count("stays", filter=Q(stays__checked_out_at__isnull=True)))
+        .filter(used__lt=F("beds"))
+    )
+    return list(open_stays.filter(room__in=rooms).select_related("person", "room").order_by("room__number"))
 
 
 def check_out(*, actor: User, stay: Stay) -> Stay:

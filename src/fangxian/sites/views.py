@@ -78,6 +78,7 @@ class SiteDetailView(ScopedDetailView):
                 if phase and phase["kind"] == PhaseKind.CENTRALISED:
                     waiting.append(measure)
         context["waiting"] = waiting[:50]
+        context["households"] = services.household_rooms(site) if waiting else []
         context["occupancy"] = services.occupancy([site])
         return context
 
@@ -105,10 +106,14 @@ class SiteActionView(ScopedObjectMixin, View):
                 Measure.objects.restrict(request.user, Action.CHANGE).filter(status=MeasureStatus.ACTIVE),
                 uuid=request.POST.get("measure", ""),
             )
-            room = None
+            room = join = None
             if request.POST.get("room"):
                 room = object_or_404(site.rooms.all(), pk=request.POST["room"])
-            stay = services.check_in(actor=request.user, site=site, person=measure.person, measure=measure, room=room)
+            if request.POST.get("join"):
+                join = object_or_404(site.stays.filter(checked_out_at__isnull=True), uuid=request.POST["join"])
+            stay = services.check_in(
+                actor=request.user, site=site, person=measure.person, measure=measure, room=room, join=join
+            )
             messages.success(
                 request, _("%(name)s 入住 %(room)s") % {"name": measure.person.name, "room": stay.room.number}
             )

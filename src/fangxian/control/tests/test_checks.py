@@ -88,3 +88,41 @@ def test_a_check_is_kept_to_a_tenth_of_a_degree_and_leaves_a_change_record(world
     assert str(saved[0].temperature) == "36.6"
     record = ChangeRecord.objects.filter(object_id=str(isolated.uuid), reason="健康监测").get()
     assert record.after == {"day": today.isoformat(), "slot": 1, "temperature": "36.6", "symptoms": ""}
+
+
+def test_a_fever_opens_one_follow_up_task_that_the_community_must_close(world, isolated, client_for):
+    from fangxian.control.models import FollowUp
+
+    today = timezone.localdate()
+    for hour in (9, 10):  # the same round entered twice: one task
+        services.record_checks(
+            actor=world["grid"], day=today, slot=1, entries=[CheckEntry(isolated, "38.1")], now=at(today, hour)
+        )
+    task = FollowUp.objects.get(measure=isolated)
+    assert task.unit == world["xc_community"] and task.due_at == at(today, 11) and "38.1" in task.detail
+    board = client_for("township_a").get("/control/board/").content.decode()
+    assert world["alice"].name in board.split('data-testid="open-follow-ups"')[1].split("</table>")[0]
+    outsider = client_for("township_b").post(
+        f"/control/{isolated.uuid}/follow_up/", {"follow_up": task.pk, "outcome": "sampled"}
+    )
+    assert outsider.status_code == 404
+    client = client_for("township_a")
+    client.post(f"/control/{isolated.uuid}/follow_up/", {"follow_up": task.pk, "outcome": "sampled", "note": "已采样"})
+    task.refresh_from_db()
+    assert task.outcome == "sampled" and task.handled_by == world["township_a"] and task.note == "已采样"
+    board = client.get("/control/board/").content.decode()
+    assert world["alice"].name not in board.split('data-testid="open-follow-ups"')[1].split("</table>")[0]
+    with pytest.raises(ValidationError, match="已处置"):
+        services.close_follow_up(actor=world["township_a"], follow_up=task, outcome="cleared")
+    task.refresh_from_db()
+    assert task.outcome == "sampled"  # the first answer stands
+
+
+def test_a_normal_check_opens_no_task(world, isolated):
+    from fangxian.control.models import FollowUp
+
+    today = timezone.localdate()
+    services.record_checks(
+        actor=world["grid"], day=today, slot=1, entries=[CheckEntry(isolated, "36.9")], now=at(today, 9)
+    )
+    assert not FollowUp.objects.exists()

@@ -37,3 +37,30 @@ def test_a_door_sensor_event_alerts_the_community_once_a_minute_and_only_for_the
         assert response.status_code == 202
     alert = Notification.objects.get(key__startswith="door:DOOR-9:")
     assert alert.unit == world["xc_community"] and "门磁报警" in alert.title
+
+
+def test_a_door_alert_opens_a_half_hour_follow_up_task(world):
+    from fangxian.control.models import FollowUp, Measure
+
+    measure = place_at_home(world)
+    services.set_door_sensor(actor=world["township_a"], measure=measure, device="DOOR-7")
+    now = timezone.now()
+    services.door_alert(measures=Measure.objects.all(), device="DOOR-7", at=now)
+    task = FollowUp.objects.get(measure=measure)
+    assert task.kind == "door" and task.due_at == now + datetime.timedelta(minutes=30) and "DOOR-7" in task.detail
+
+
+def test_home_isolation_moves_to_a_site_in_one_action_from_the_measure_page(world, client_for):
+    from fangxian.sites.models import Stay
+
+    measure = place_at_home(world)
+    site = world["xc_site"]
+    client = client_for("township_a")
+    page = client.get(f"/control/{measure.uuid}/").content.decode()
+    assert "居家" in page.split('data-testid="measure-place"')[1].split("</p>")[0]
+    assert client_for("township_b").post(f"/control/{measure.uuid}/to_site/", {"site": site.uuid}).status_code == 404
+    client.post(f"/control/{measure.uuid}/to_site/", {"site": site.uuid})
+    stay = Stay.objects.get(person=world["alice"], checked_out_at__isnull=True)
+    assert stay.measure == measure and stay.site == site
+    page = client.get(f"/control/{measure.uuid}/").content.decode()
+    assert f"金河宾馆 {stay.room.number}" in page.split('data-testid="measure-place"')[1].split("</p>")[0]

@@ -79,3 +79,65 @@ def test_the_board_lists_missed_checks_and_tests_and_the_checks_page_clears_them
     assert saved.status_code == 302 and measure.checks.get(day=today, slot=1).temperature == Decimal("36.6")
     bad = client.post("/control/checks/", {"slot": "1", f"t-{measure.uuid}": "99"})
     assert bad.status_code == 400 and "34.0" in bad.content.decode()
+
+
+def test_checks_and_tests_due_are_listed_for_one_site_and_floor(world, client_for):
+    """alice is checked into a room on the third floor; a neighbour of hers is under a measure at home."""
+    from fangxian.control import services
+    from fangxian.people.models import Person
+    from fangxian.sites import services as site_services
+    from fangxian.sites.models import Room
+
+    officer, site = world["township_a"], world["xc_site"]
+    anchor = timezone.localdate() - datetime.timedelta(days=1)
+    neighbour = Person.objects.create(name="新城丙", doc_number="410108199001011239", unit=world["xc_grid"])
+    at_home = services.place_under_measure(actor=officer, person=neighbour, subject="close_contact", anchor_date=anchor)
+    in_site = services.place_under_measure(
+        actor=officer, person=world["alice"], subject="close_contact", anchor_date=anchor
+    )
+    room = Room.objects.create(site=site, floor=3, number="399")
+    site_services.check_in(actor=officer, site=site, person=world["alice"], measure=in_site, room=room)
+    client = client_for("township_a")
+
+    def names(url, testid):
+        table = client.get(url).content.decode().split(f'data-testid="{testid}"')[1].split("</table>")[0]
+        return {measure.person.name for measure in (at_home, in_site) if measure.person.name in table}
+
+    assert names("/control/checks/?slot=1", "checks-table") == {"新城甲", "新城丙"}
+    assert names(f"/control/checks/?slot=1&site={site.uuid}&floor=3", "checks-table") == {"新城甲"}
+    assert names(f"/control/checks/?slot=1&site={site.uuid}&floor=4", "checks-table") == set()
+    assert names(f"/control/tests/?site={site.uuid}", "tests-due-table") == {"新城甲"}
+    # Another township's site narrows nothing and reveals nothing; a malformed one is ignored.
+    assert "金河宾馆" not in client_for("township_b").get(f"/control/tests/?site={site.uuid}").content.decode()
+    assert names("/control/tests/?site=not-a-uuid&floor=x", "tests-due-table") == {"新城甲", "新城丙"}
+
+
+def test_the_home_page_counts_people_under_measures_free_rooms_and_overdue_items(world, client_for):
+    """alice enters 金河宾馆 today (one of its two rooms); a door alert an hour old is past its half hour."""
+    from fangxian.control import services
+    from fangxian.sites import services as site_services
+
+    officer = world["township_a"]
+    measure = services.place_under_measure(
+        actor=officer,
+        person=world["alice"],
+        subject="close_contact",
+        anchor_date=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    site_services.check_in(actor=officer, site=world["xc_site"], person=world["alice"], measure=measure)
+    services.set_door_sensor(actor=officer, measure=measure, device="XC-DOOR-1")
+
+    def figure(page: str, testid: str) -> str:
+        return page.split(f'data-testid="{testid}">')[1].split("<")[0]
+
+    client = client_for("township_a")
+    page = client.get("/").content.decode()
+    assert figure(page, "under-measures") == "1 · 0 · 0"
+    assert figure(page, "entering-leaving") == "1 / 0"
+    assert figure(page, "free-rooms") == "1"
+    before = int(figure(page, "overdue-items"))
+    an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    services.door_alert(measures=Measure.objects.all(), device="XC-DOOR-1", at=an_hour_ago)
+    assert int(figure(client.get("/").content.decode(), "overdue-items")) == before + 1
+    elsewhere = client_for("township_b").get("/").content.decode()
+    assert figure(elsewhere, "under-measures") == "0 · 0 · 0" and figure(elsewhere, "free-rooms") == "0"

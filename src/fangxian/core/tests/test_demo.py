@@ -88,6 +88,9 @@ def test_the_demo_has_people_in_every_phase_of_control(db):
         assert totals[figure] > 0, figure
     rooms = snapshot(unit=Unit.objects.get(code="410108"))["rooms"]
     assert rooms["used"] == totals["under_centralised"] and rooms["free"] > 0 and rooms["reserve"] > 0
+    from fangxian.control.models import FollowUp
+
+    assert sorted(FollowUp.objects.filter(handled_at__isnull=True).values_list("kind", flat=True)) == ["door", "fever"]
 
 
 def test_the_demo_site_staff_see_their_hotel_and_its_residents_only(db):

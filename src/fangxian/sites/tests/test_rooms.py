@@ -202,3 +202,24 @@ def test_a_positive_goes_to_hospital_and_its_floor_mates_get_close_contact_leads
     lead = Lead.objects.order_by("-id").first()
     assert Lead.objects.count() == before + 1 and lead.person == world["bob"] and lead.category == "close_contact"
     assert control.contact_leads(actor=world["district"], measure=positive) == 0  # once
+
+
+def test_a_household_shares_a_multi_bed_room_up_to_its_beds(world):
+    site = make_site(world["xincheng"], rooms=1)
+    family = Room.objects.create(site=site, floor=3, number="310", kind="multi", beds=2)
+    first = services.check_in(actor=world["township_a"], site=site, person=world["alice"], room=family)
+    assert services.household_rooms(site) == [first]
+    second = services.check_in(actor=world["township_a"], site=site, person=world["bob"], join=first)
+    assert second.room == family and services.household_rooms(site) == []
+    third = Person.objects.create(name="新城丙", doc_number="410108199001011239", unit=world["xc_grid"])
+    with pytest.raises(ValidationError, match="已满"):
+        services.check_in(actor=world["township_a"], site=site, person=third, join=first)
+    # A single room is not shared, whoever asks.
+    services.check_out(actor=world["township_a"], stay=second)
+    single = services.check_in(actor=world["township_a"], site=site, person=world["bob"])
+    with pytest.raises(ValidationError, match="不是多人间"):
+        services.check_in(actor=world["township_a"], site=site, person=third, join=single)
+    assert Stay.objects.filter(person=third).count() == 0
+    # The room goes to cleaning only when its last occupant leaves.
+    services.check_out(actor=world["township_a"], stay=first)
+    assert Room.objects.get(pk=family.pk).status == RoomStatus.CLEANING
