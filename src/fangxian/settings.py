@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "fangxian.dashboard",
     "fangxian.control",
     "fangxian.sites",
+    "fangxian.testing",
 ]
 
 MIDDLEWARE = [

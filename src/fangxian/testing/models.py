@@ -1,0 +1,280 @@
+"""Nucleic-acid testing: campaigns, sampling points, tubes and their members, lab results, recalls of the
+members of positive pools, key groups tested on a schedule.
+
+Samples and result submissions are the city-scale tables (10⁷ rows a day): on PostgreSQL they are partitioned by
+day (partitions.py), written by COPY, and carry no per-row foreign-key checks: their writers are the services of
+this app, which write a tube and its members in one transaction."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangxian.core.choices import Role
+from fangxian.core.masking import mask_document, mask_phone
+from fangxian.core.models import Unit, User
+from fangxian.core.scoping import ScopedQuerySet
+from fangxian.people.models import Person
+from fangxian.testing.choices import (
+    CampaignStatus,
+    RecallStatus,
+    SamplingMode,
+    SubmissionOutcome,
+    TubeResult,
+    TubeStatus,
+)
+
+# Who sees the identities of the people tested: the offices and teams that follow them up, and the sampling
+# staff and labs for the tubes in their own units.
+IDENTITY_ROLES = frozenset(
+    {
+        Role.DISTRICT_COMMAND,
+        Role.TOWNSHIP_OFFICE,
+        Role.GRID_MEMBER,
+        Role.SAMPLING_LAB,
+        Role.INSPECTOR,
+        Role.CLERK,
+    }
+)
+
+
+class Campaign(models.Model):
+    """A round of mass testing (全员核酸) over some units of a district."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    district = models.ForeignKey(Unit, verbose_name=_("区/县"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("名称"), max_length=100)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    status = models.CharField(_("状态"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.PLANNED)
+    # Who is not expected to be sampled in this round (应检尽检 lists leave them out).
+    exclude_under_2 = models.BooleanField(_("不含 2 岁以下儿童"), default=True)
+    exclude_isolated = models.BooleanField(_("不含集中/居家隔离人员"), default=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "district"
+
+    class Meta:
+        verbose_name = _("核酸检测轮次")
+        verbose_name_plural = _("核酸检测轮次")
+        ordering = ["-starts_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignZone(models.Model):
+    """A unit in a campaign: how it is sampled and how many people are expected (from the registry when no head
+    count was entered)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="zones")
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    mode = models.CharField(_("采样方式"), max_length=16, choices=SamplingMode.choices, default=SamplingMode.POOL_10)
+    head_count = models.PositiveIntegerField(_("应检人数"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["unit__code"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "unit"], name="campaign_zone_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.unit}"
+
+
+class SamplingPoint(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="points", verbose_name=_("轮次")
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("所在单位"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("名称"), max_length=100)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    hours = models.CharField(_("采样时段"), max_length=100, blank=True)
+    teams = models.PositiveSmallIntegerField(_("采样组数"), default=1)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("采样点")
+        verbose_name_plural = _("采样点")
+        ordering = ["unit__code", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tube(models.Model):
+    """One sampling tube (采样管): a single person, a household, or a pool of 5, 10 or 20."""
+
+    code = models.CharField(_("管码"), max_length=32, unique=True)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    point = models.ForeignKey(SamplingPoint, on_delete=models.PROTECT, related_name="tubes", verbose_name=_("采样点"))
+    # The point's unit, copied so that scope needs no join on 10⁶ rows a day.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    mode = models.CharField(_("采样方式"), max_length=16, choices=SamplingMode.choices)
+    pool_size = models.PositiveSmallIntegerField(_("混采人数上限"))
+    member_count = models.PositiveSmallIntegerField(_("已采人数"), default=0)
+    sampled_on = models.DateField(_("采样日期"))
+    sampled_at = models.DateTimeField(_("采样时间"))
+    status = models.CharField(_("状态"), max_length=16, choices=TubeStatus.choices, default=TubeStatus.OPEN)
+    box = models.CharField(_("转运箱"), max_length=32, blank=True)
+    shipped_at = models.DateTimeField(_("送检时间"), null=True, blank=True)
+    # The first final result a lab reported; later ones are kept as submissions, never written over it.
+    result = models.CharField(_("结果"), max_length=16, choices=TubeResult.choices, blank=True)
+    result_at = models.DateTimeField(_("出结果时间"), null=True, blank=True)
+    lab = models.CharField(_("检测机构"), max_length=100, blank=True)
+    registered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("采样管")
+        verbose_name_plural = _("采样管")
+        ordering = ["-sampled_at", "-id"]
+        indexes = [
+            models.Index(fields=["unit", "sampled_on"]),
+            models.Index(fields=["campaign", "point"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Sample(models.Model):
+    """A person sampled into a tube (a member of the pool), identified by document as registered at the point.
+    Matched to the registry by the normalised document number, the one matching key."""
+
+    tube = models.ForeignKey(
+        Tube, on_delete=models.DO_NOTHING, related_name="samples", db_constraint=False, db_index=False
+    )
+    day = models.DateField(_("采样日期"))  # the partition key (the tube's sampling day)
+    doc_type = models.CharField(_("证件类型"), max_length=32)
+    doc_number = models.CharField(_("证件号码"), max_length=32)
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    unit = models.ForeignKey(Unit, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+    scope_roles = IDENTITY_ROLES
+    SENSITIVE_FIELDS = {"doc_number": mask_document, "phone": mask_phone}
+
+    class Meta:
+        verbose_name = _("采样人员")
+        verbose_name_plural = _("采样人员")
+        # On PostgreSQL partitions.py creates the table and these indexes itself (a hash index for the document,
+        # a BRIN for the tube: members are written right after their tube, so tube ids follow the table order).
+        indexes = [models.Index(fields=["doc_number"]), models.Index(fields=["tube"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.tube_id}"
+
+
+class ResultSubmission(models.Model):
+    """Every result a lab sent, as sent: the first final one per tube stands on the tube; a repeat is noted, a
+    different one is a conflict for a person to look at; a code nobody registered is kept for when it is."""
+
+    day = models.DateField()  # the partition key (the day it was received)
+    tube_code = models.CharField(_("管码"), max_length=32)
+    tube = models.ForeignKey(
+        Tube, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    result = models.CharField(_("结果"), max_length=16, choices=TubeResult.choices)
+    ct_orf = models.DecimalField(_("ORF1ab Ct 值"), max_digits=4, decimal_places=1, null=True, blank=True)
+    ct_n = models.DecimalField(_("N 基因 Ct 值"), max_digits=4, decimal_places=1, null=True, blank=True)
+    lab = models.CharField(_("检测机构"), max_length=100)
+    received_at = models.DateTimeField(_("接收时间"))
+    outcome = models.CharField(_("处理结果"), max_length=16, choices=SubmissionOutcome.choices)
+    submitted_by = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["tube_code"]), models.Index(fields=["outcome", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.tube_code} {self.result}"
+
+
+class Recall(models.Model):
+    """A member of a positive or invalid pool: held where they are (就地管控) until a single-tube re-test."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="recalls")
+    doc_type = models.CharField(_("证件类型"), max_length=32)
+    doc_number = models.CharField(_("证件号码"), max_length=32)
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="recalls")
+    unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("状态"), max_length=16, choices=RecallStatus.choices, default=RecallStatus.HELD)
+    raised_at = models.DateTimeField(_("管控时间"))
+    retest_tube = models.ForeignKey(
+        Tube, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("复核管")
+    )
+    closed_at = models.DateTimeField(_("解除/转出时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+    scope_roles = frozenset(IDENTITY_ROLES - {Role.SAMPLING_LAB})
+    SENSITIVE_FIELDS = {"doc_number": mask_document, "phone": mask_phone}
+
+    class Meta:
+        verbose_name = _("混管阳性人员")
+        verbose_name_plural = _("混管阳性人员")
+        ordering = ["-raised_at", "unit__code", "name"]
+        constraints = [models.UniqueConstraint(fields=["tube", "doc_number"], name="recall_once_per_tube")]
+        indexes = [models.Index(fields=["doc_number", "status"]), models.Index(fields=["unit", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_doc_number(self) -> str:
+        return mask_document(self.doc_number)
+
+
+class KeyGroup(models.Model):
+    """A group tested on a schedule (重点人群): medical staff every 3 days, cold-chain workers weekly…"""
+
+    district = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("名称"), max_length=100)
+    interval_days = models.PositiveSmallIntegerField(_("检测间隔（天）"))
+    members = models.ManyToManyField(Person, through="KeyGroupMember", related_name="key_groups")
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "district"
+
+    class Meta:
+        verbose_name = _("重点人群")
+        verbose_name_plural = _("重点人群")
+        ordering = ["interval_days", "name"]
+        constraints = [models.UniqueConstraint(fields=["district", "name"], name="key_group_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KeyGroupMember(models.Model):
+    group = models.ForeignKey(KeyGroup, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    # The member's workplace unit: who chases them when they are overdue.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+    scope_roles = frozenset(IDENTITY_ROLES - {Role.SAMPLING_LAB})
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "person"], name="key_group_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.person} ∈ {self.group}"

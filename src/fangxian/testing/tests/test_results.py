@@ -1,0 +1,124 @@
+import datetime
+
+from django.utils import timezone
+
+from fangxian.core.models import Notification
+from fangxian.leads.models import Lead
+from fangxian.people.models import Person
+from fangxian.testing import services
+from fangxian.testing.models import Recall, ResultSubmission, Tube
+from fangxian.testing.tests.conftest import citizen_id
+
+
+def test_the_first_final_result_stands_and_a_different_one_is_kept_as_a_conflict(register, results):
+    register({"T0001": [1, 2], "T0002": [3]})
+    first = results(
+        [
+            {"tube_code": "T0001", "result": "阴性", "ct_orf": "", "ct_n": ""},
+            {"tube_code": "T0001", "result": "negative"},
+            {"tube_code": "T0002", "result": "阴性", "ct_orf": "38.2"},
+            {"tube_code": "NOPE-1", "result": "阴性"},
+        ]
+    )
+    assert (first.accepted, first.repeated, first.conflicts, first.unknown) == (2, 1, 0, 1)
+    assert "未登记" in first.problems[0].message
+    later = results([{"tube_code": "T0001", "result": "阳性"}])
+    assert later.conflicts == 1 and later.recalled_people == 0
+    tube = Tube.objects.get(code="T0001")
+    assert tube.result == "negative" and tube.status == "done"
+    outcomes = sorted(ResultSubmission.objects.filter(tube_code="T0001").values_list("outcome", flat=True))
+    assert outcomes == ["accepted", "conflict", "repeated"]
+    assert str(ResultSubmission.objects.get(tube_code="T0002").ct_orf) == "38.2"
+    assert ResultSubmission.objects.get(tube_code="NOPE-1").tube_id is None  # kept, not lost
+
+
+def test_bad_rows_are_listed_and_the_rest_is_processed_unless_the_user_wants_all_or_nothing(register, results):
+    register({"T0001": [1], "T0002": [2]})
+    rows = [
+        {"tube_code": "T0001", "result": "阴性"},
+        {"tube_code": "T0002", "result": "可能阳"},
+        {"tube_code": "T0002", "result": "阴性", "ct_n": "abc"},
+    ]
+    strict = results(rows, valid_only=False)
+    assert [problem.row for problem in strict.problems] == [2, 3] and not ResultSubmission.objects.exists()
+    lenient = results(rows)
+    assert lenient.accepted == 1 and Tube.objects.get(code="T0001").result == "negative"
+    assert Tube.objects.get(code="T0002").result == ""
+
+
+def test_a_tube_outside_the_labs_units_is_unknown_to_it(world, register, results):
+    register({"T0001": [1]})
+    outcome = results([{"tube_code": "T0001", "result": "阳性"}], actor=world["township_b"])
+    assert outcome.unknown == 1 and Tube.objects.get(code="T0001").result == ""
+
+
+def test_a_positive_pool_holds_every_member_and_single_retests_release_or_confirm_them(world, register, results):
+    register({"T0001": list(range(10)), "T0002": [20, 21]})
+    outcome = results([{"tube_code": "T0001", "result": "阳性"}, {"tube_code": "T0002", "result": "阴性"}])
+    assert (outcome.recalled_tubes, outcome.recalled_people) == (1, 10)
+    held = Recall.objects.filter(status="held")
+    assert held.count() == 10 and {r.unit for r in held} == {world["xc_community"]}
+    assert Notification.objects.filter(title__startswith="混管阳性").count() == 1
+    assert results([{"tube_code": "T0001", "result": "阳性"}]).recalled_people == 0  # once
+    leads = services.raise_recall_leads(actor=world["system"])
+    assert leads == 10 and Lead.objects.filter(category="positive_pool").count() == 10
+    assert Person.objects.filter(doc_number=citizen_id(3)).exists()
+    assert services.raise_recall_leads(actor=world["system"]) == 0
+    register({"R0001": [3]}, pool_size=1)
+    register({"R0002": [4]}, pool_size=1)
+    settled = results([{"tube_code": "R0001", "result": "阴性"}, {"tube_code": "R0002", "result": "阳性"}])
+    assert (settled.released, settled.retest_positive) == (1, 1)
+    assert Recall.objects.get(doc_number=citizen_id(3)).status == "released"
+    confirmed = Recall.objects.get(doc_number=citizen_id(4))
+    assert confirmed.status == "positive" and confirmed.retest_tube.code == "R0002"
+    assert Notification.objects.filter(title__startswith="单采复核阳性").exists()
+
+
+def test_a_recalled_member_known_to_the_registry_is_held_by_their_own_unit(world, register, results):
+    """alice lives in 金河社区's grid; she was sampled at the 金河 point with a stranger."""
+    from fangxian.testing import members as member_checks
+    from fangxian.testing.models import SamplingPoint
+
+    point = SamplingPoint.objects.get()
+    rows = [
+        {"tube_code": "T0300", "doc_number": world["alice"].doc_number, "name": world["alice"].name},
+        {"tube_code": "T0300", "doc_number": citizen_id(5), "name": "外来人员"},
+    ]
+    services.register_tubes(
+        actor=world["township_a"], point=point, tubes=[services.NewTube("T0300", 5)], members=member_checks.frame(rows)
+    )
+    results([{"tube_code": "T0300", "result": "无效"}])
+    alice = Recall.objects.get(doc_number=world["alice"].doc_number)
+    assert alice.person == world["alice"] and alice.unit == world["xc_grid"]
+
+
+def test_the_48_hour_lookup_counts_from_sampling_and_says_what_is_pending(world, register, results):
+    now = timezone.now()
+    register({"T0001": [1]}, now=now - datetime.timedelta(hours=50))
+    results([{"tube_code": "T0001", "result": "阴性"}])
+    assert not services.latest_negative(doc_number=citizen_id(1), now=now).negative_within
+    assert services.latest_negative(doc_number=citizen_id(1), hours=72, now=now).negative_within
+    register({"T0002": [1]}, now=now - datetime.timedelta(hours=3))
+    answer = services.latest_negative(doc_number=citizen_id(1), now=now)
+    assert not answer.negative_within and answer.pending_since is not None
+    results([{"tube_code": "T0002", "result": "阴性"}])
+    answer = services.latest_negative(doc_number=citizen_id(1), now=now)
+    assert answer.negative_within and answer.sampled_at == now - datetime.timedelta(hours=3)
+    assert not services.latest_negative(doc_number=citizen_id(2), now=now).negative_within
+
+
+def test_key_group_members_not_sampled_within_their_interval_are_overdue(world, register):
+    from fangxian.testing.models import KeyGroup, KeyGroupMember
+
+    today = timezone.localdate()
+    medical = KeyGroup.objects.create(district=world["huiji"], name="医务人员", interval_days=3)
+    carol = Person.objects.create(name="医生丙", doc_number=citizen_id(8), unit=world["xc_grid"])
+    KeyGroupMember.objects.create(group=medical, person=world["alice"], unit=world["xc_community"])
+    KeyGroupMember.objects.create(group=medical, person=carol, unit=world["xc_community"])
+    register({"T0001": [8]}, pool_size=1, now=timezone.now() - datetime.timedelta(days=2))
+    overdue = services.key_group_overdue(memberships=KeyGroupMember.objects.all(), today=today)
+    assert [(m.person, seen) for m, seen in overdue] == [(world["alice"], None)]
+    later = services.key_group_overdue(
+        memberships=KeyGroupMember.objects.all(), today=today + datetime.timedelta(days=1)
+    )
+    assert {m.person for m, _ in later} == {world["alice"], carol}
