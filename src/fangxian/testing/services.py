@@ -367,8 +367,12 @@ class Ingest:
     retest_positive: int = 0
 
 
-def result_frame(rows: list[dict]) -> pl.DataFrame:
-    data = pl.DataFrame(rows) if rows else pl.DataFrame(schema=RESULT_COLUMNS)
+def result_frame(rows: list[dict] | pl.DataFrame) -> pl.DataFrame:
+    """Result rows with the expected text columns, whatever the source typed them as."""
+    if isinstance(rows, pl.DataFrame):
+        data = rows
+    else:
+        data = pl.DataFrame(rows) if rows else pl.DataFrame(schema=RESULT_COLUMNS)
     for column, dtype in RESULT_COLUMNS.items():
         if column not in data.columns:
             data = data.with_columns(pl.lit(None, dtype).alias(column))
@@ -424,7 +428,7 @@ def ingest_results(
     require_actor(actor)
     now = now or timezone.now()
     lab = (lab or "").strip()[:100] or str(actor)
-    good, problems = _check_results(rows)
+    good, problems = _check_results(result_frame(rows))
     summary = Ingest(problems=problems)
     if problems and not valid_only:
         return summary
