@@ -7,6 +7,7 @@ first, so rows that refer to new rows can be written next. Callers own the trans
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -225,3 +226,25 @@ def json_object_sql(pairs: dict[str, str]) -> str:
 def date_text_sql(column: str) -> str:
     """A date column as ISO text (SQLite already stores it so)."""
     return f"to_char({column}, 'YYYY-MM-DD')" if connection.vendor == "postgresql" else column
+
+
+@contextmanager
+def index_plans():
+    """On PostgreSQL, plan the set-based statements on indexes only, whatever the statistics say.
+
+    Intake statements read the table they write (NOT EXISTS a registered person / an open lead). A table the planner
+    believes small — any table on a new installation, or before autovacuum has looked — gets a sequential scan
+    for that check, repeated per row, over a table that grows by the statement's own (invisible) new rows:
+    quadratic, minutes for 10⁵ rows. A day partition of samples filled a minute ago has no statistics either, and
+    a recall of 50 tubes would scan its 10⁷ rows. An index probe costs the same however the table grows. JIT
+    compilation is off too: these statements are planned once and run once."""
+    if connection.vendor != "postgresql":
+        yield  # SQLite reads a SELECT that names its target table to the end before writing
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL jit = off")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET jit")

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, plain_values, record_change, require_actor, snapshot
-from fangxian.core.bulk import RowWriter, allocate_ids
+from fangxian.core.bulk import RowWriter, allocate_ids, index_plans
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import Unit, User
 from fangxian.core.tabular import cell_text, read_rows
@@ -188,7 +188,7 @@ def commit_batch(
         )
     received_at = received_at or timezone.now()
     reason = f"推送名单导入：{batch.file_name}"
-    with staging.index_plans():
+    with index_plans():
         report("登记新增人员", done=0, total=valid)
         new_persons = staging.create_persons(actor=actor, batch=batch, reason=reason)
         report("生成协查任务", done=0, total=valid)

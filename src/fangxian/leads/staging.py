@@ -8,7 +8,6 @@ no row travels back to Python, and the file is not read again. Callers own the t
 
 import datetime
 from collections.abc import Mapping
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection
@@ -84,27 +83,6 @@ def purge(*, now: datetime.datetime | None = None) -> int:
 
 def is_staged(batch: ImportBatch) -> bool:
     return StagedRow.objects.filter(batch_id=batch.pk).exists()
-
-
-@contextmanager
-def index_plans():
-    """On PostgreSQL, plan the set-based statements on indexes only, whatever the statistics say.
-
-    Two of them read the table they write (NOT EXISTS a registered person / an open lead). A table the planner
-    believes small — any table on a new installation, or before autovacuum has looked — gets a sequential scan
-    for that check, repeated per row, over a table that grows by the statement's own (invisible) new rows:
-    quadratic, minutes for 10⁵ rows. An index probe costs the same however the table grows. JIT compilation is
-    off too: these statements are planned once and run once."""
-    if connection.vendor != "postgresql":
-        yield  # SQLite reads a SELECT that names its target table to the end before writing
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL jit = off")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("RESET enable_seqscan")
-        cursor.execute("RESET jit")
 
 
 def count_registered(batch: ImportBatch) -> int:
