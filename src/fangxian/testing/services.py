@@ -3,6 +3,7 @@ pools, the 48-hour lookup and key-group schedules. Services never commit: caller
 
 The write paths take columns (polars frames), not one object per person: a city day is 10⁷ members."""
 
+import contextlib
 import datetime
 import io
 import re
@@ -440,7 +441,10 @@ def ingest_results(
     day = timezone.localtime(now).date()
     stamp = connection.ops.adapt_datetimefield_value(now)  # raw SQL: stored as the ORM stores it
     partitions.ensure_partitions(ResultSubmission, day, day)
-    with connection.cursor() as cursor:
+    # A lab's small submission (the positives of the hour, an app's batch) is answered by index probes; the
+    # tube table's statistics may be an hour behind 10⁶ new tubes and would plan a scan of all of them.
+    plans = index_plans() if good.height < 20_000 else contextlib.nullcontext()
+    with plans, connection.cursor() as cursor:
         _stage_results(cursor, good)
         unit_filter, unit_params = _in_list("t.unit_id", units)
         # The standing result: the first row of this submission for a tube that has none yet.
