@@ -49,11 +49,27 @@ def create_table(schema_editor, model: type[models.Model], key: str) -> None:
     for index in model._meta.indexes:
         fields = [model._meta.get_field(name).column for name in index.fields]
         method = methods.get(fields[0], "btree") if len(fields) == 1 else "btree"
-        storage = f" WITH (pages_per_range = {_BRIN_PAGES})" if method == "brin" else ""
+        storage = f" WITH (pages_per_range = {_BRIN_PAGES}, autosummarize = on)" if method == "brin" else ""
         schema_editor.execute(
             f"CREATE INDEX {quote(index.name)} ON {quote(table)} USING {method} "
             f"({', '.join(quote(column) for column in fields)}){storage}"
         )
+
+
+def summarize(model: type[models.Model], days) -> None:
+    """Bring the BRIN indexes of these days up to date after a write. A BRIN index knows nothing of pages added
+    since it last summarised them and returns all of them for any lookup: the members of 50 positive tubes
+    would be looked for in every page of the day. Summarising the pages just written costs a read of them."""
+    if not is_partitioned() or "brin" not in INDEX_METHODS.get(model._meta.db_table, {}).values():
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        for day in sorted(set(days)):
+            cursor.execute(
+                "SELECT brin_summarize_new_values(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = "
+                "i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = to_regclass(%s) AND a.amname = 'brin'",
+                [partition_name(table, day)],
+            )
 
 
 def partition_name(table: str, day: datetime.date) -> str:

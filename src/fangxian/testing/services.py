@@ -264,7 +264,10 @@ def _write(
     rows = rows.join(keys, on="tube_code", how="inner").with_columns(pl.lit(point.unit_id, pl.Int64).alias("unit_id"))
     sampled_days = rows["day"].unique().to_list()
     partitions.ensure_partitions(Sample, min(sampled_days), max(sampled_days))
-    _copy_frame(Sample, rows.select("tube_id", "day", "doc_type", "doc_number", "name", "phone", "unit_id"))
+    # In tube order: the BRIN index on the tube finds a tube's members only while the table keeps that order.
+    ordered = rows.sort("tube_id", maintain_order=True)
+    _copy_frame(Sample, ordered.select("tube_id", "day", "doc_type", "doc_number", "name", "phone", "unit_id"))
+    partitions.summarize(Sample, sampled_days)
     if additions.height:
         for code, extra in additions.group_by("tube_code").len().iter_rows():
             Tube.objects.filter(code=code).update(member_count=F("member_count") + extra)
