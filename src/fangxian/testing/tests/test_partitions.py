@@ -1,0 +1,44 @@
+import datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from fangxian.testing import partitions
+from fangxian.testing.models import Sample
+
+
+def test_each_day_of_samples_has_its_partition_and_retention_drops_whole_days(register):
+    now = timezone.now()
+    register({"T0001": [1, 2]}, now=now - datetime.timedelta(days=2))
+    register({"T0002": [3]}, now=now)
+    today, two_days_ago = timezone.localdate(), timezone.localdate() - datetime.timedelta(days=2)
+    if connection.vendor == "postgresql":
+        days = [day for _, day in partitions.partitions(Sample)]
+        assert two_days_ago in days and today in days
+    partitions.drop_before(Sample, today - datetime.timedelta(days=1))
+    assert list(Sample.objects.values_list("day", flat=True)) == [today]
+    if connection.vendor == "postgresql":
+        assert two_days_ago not in [day for _, day in partitions.partitions(Sample)]
+        partitions.forget_known()
+
+
+def test_a_tubes_members_are_found_by_the_brin_index_once_summarised(register):
+    """The members of one tube among many, read through the index (sequential scans off)."""
+    register({f"T{n:04d}": list(range(n * 10 % 1000, n * 10 % 1000 + 10)) for n in range(1, 500)})
+    if connection.vendor != "postgresql":
+        return
+    from fangxian.testing.models import Tube
+
+    tube = Tube.objects.get(code="T0250")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM testing_sample WHERE tube_id = %s AND day = %s",
+            [tube.pk, tube.sampled_on],
+        )
+        plan = cursor.fetchone()[0][0]["Plan"]
+    text = str(plan)
+    assert "Bitmap Heap Scan" in text and plan["Actual Rows"] == 10
+    # Pages read: the few holding this tube, not the whole day.
+    heap = plan if plan["Node Type"] == "Bitmap Heap Scan" else plan["Plans"][0]
+    assert heap.get("Lossy Heap Blocks", 0) + heap.get("Exact Heap Blocks", 0) <= 16
