@@ -161,11 +161,23 @@ def world(db, tmp_path):
     site_services.check_in(actor=officer, site=xc_site, person=alice, measure=xc_measure)
     xc_measure.door_sensor = "XC-DOOR-1"
     xc_measure.save(update_fields=["door_sensor"])
+    from fangxian.testing import members as tube_members
+    from fangxian.testing import services as testing_services
+    from fangxian.testing.models import SamplingPoint
+
+    xc_point = SamplingPoint.objects.create(unit=xc_community, name="金河社区采样点", address="金河社区1号")
+    testing_services.register_tubes(
+        actor=officer,
+        point=xc_point,
+        tubes=[testing_services.NewTube("XC000001", 10)],
+        members=tube_members.frame([{"tube_code": "XC000001", "doc_number": alice.doc_number, "name": alice.name}]),
+    )
     return {
         "report_form": report_form,
         "briefing": briefing,
         "xc_measure": xc_measure,
         "xc_site": xc_site,
+        "xc_point": xc_point,
         "xc_report": xc_report,
         "area": area,
         "xc_job": xc_job,

@@ -7,11 +7,13 @@ from fangxian.control.api import DoorEventView
 from fangxian.core.api import UnitViewSet
 from fangxian.dashboard.views import DashboardViewSet
 from fangxian.people.api import PersonViewSet
+from fangxian.testing.api import LatestNegativeView, RecallViewSet, ResultBatchView, TubeBatchView
 
 router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
 router.register("persons", PersonViewSet, basename="person")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
+router.register("testing/recalls", RecallViewSet, basename="recall")
 
 urlpatterns = [
     path("", include("fangxian.core.urls")),
@@ -23,6 +25,9 @@ urlpatterns = [
     path("sites/", include("fangxian.sites.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/door-events/", DoorEventView.as_view(), name="api-door-events"),
+    path("api/testing/tubes/", TubeBatchView.as_view(), name="api-testing-tubes"),
+    path("api/testing/results/", ResultBatchView.as_view(), name="api-testing-results"),
+    path("api/testing/latest-negative/", LatestNegativeView.as_view(), name="api-testing-latest-negative"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -383,7 +383,9 @@ def result_frame(rows: list[dict] | pl.DataFrame) -> pl.DataFrame:
         if column not in data.columns:
             data = data.with_columns(pl.lit(None, dtype).alias(column))
         data = data.with_columns(pl.col(column).cast(pl.String))
-    return data.select(list(RESULT_COLUMNS))
+    if "row" not in data.columns:  # the row as the user counts them (a file's reader gives its own)
+        data = data.with_row_index("row", offset=1)
+    return data.select("row", *RESULT_COLUMNS).with_columns(pl.col("row").cast(pl.Int64))
 
 
 def _check_results(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[ResultProblem]]:
@@ -392,7 +394,7 @@ def _check_results(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[ResultProblem
         name: pl.col(name).str.strip_chars().replace("", None).cast(pl.Float64, strict=False)
         for name in ("ct_orf", "ct_n")
     }
-    data = rows.with_row_index("row", offset=1).with_columns(
+    data = rows.with_columns(
         pl.col("tube_code").str.strip_chars().fill_null(""),
         words.replace_strict(RESULT_WORDS, default=None).alias("result"),
         ct["ct_orf"].alias("ct_orf"),

@@ -12,6 +12,18 @@ def members(code: str, numbers: list[int], **extra) -> list[dict]:
     return [{"tube_code": code, "doc_number": citizen_id(n), "name": f"受检{n}", **extra} for n in numbers]
 
 
+@pytest.fixture(autouse=True)
+def nothing_sampled_yet(world):
+    """The shared world has a tube with alice in it (for the route walk); these tests start before that."""
+    from fangxian.testing.models import Recall, ResultSubmission, Sample, SamplingPoint, Tube
+
+    Recall.objects.all().delete()
+    ResultSubmission.objects.all().delete()
+    Sample.objects.all().delete()
+    Tube.objects.all().delete()
+    SamplingPoint.objects.all().delete()
+
+
 @pytest.fixture
 def point(world):
     from fangxian.testing.models import SamplingPoint
