@@ -163,9 +163,21 @@ def world(db, tmp_path):
     xc_measure.save(update_fields=["door_sensor"])
     from fangxian.testing import members as tube_members
     from fangxian.testing import services as testing_services
-    from fangxian.testing.models import SamplingPoint
+    from fangxian.testing.models import Campaign, CampaignZone, SamplingPoint
 
-    xc_point = SamplingPoint.objects.create(unit=xc_community, name="金河社区采样点", address="金河社区1号")
+    campaign = Campaign.objects.create(
+        district=district,
+        name="第一轮全员核酸",
+        starts_at=now - datetime.timedelta(hours=2),
+        ends_at=now + datetime.timedelta(hours=22),
+        status="running",
+        created_by=officer,
+    )
+    CampaignZone.objects.create(campaign=campaign, unit=xincheng)
+    CampaignZone.objects.create(campaign=campaign, unit=liuzhai)
+    xc_point = SamplingPoint.objects.create(
+        campaign=campaign, unit=xc_community, name="金河社区采样点", address="金河社区1号"
+    )
     testing_services.register_tubes(
         actor=officer,
         point=xc_point,
@@ -178,6 +190,7 @@ def world(db, tmp_path):
         "xc_measure": xc_measure,
         "xc_site": xc_site,
         "xc_point": xc_point,
+        "campaign": campaign,
         "xc_report": xc_report,
         "area": area,
         "xc_job": xc_job,

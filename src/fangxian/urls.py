@@ -23,6 +23,7 @@ urlpatterns = [
     path("dashboard/", include("fangxian.dashboard.urls")),
     path("control/", include("fangxian.control.urls")),
     path("sites/", include("fangxian.sites.urls")),
+    path("testing/", include("fangxian.testing.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/door-events/", DoorEventView.as_view(), name="api-door-events"),
     path("api/testing/tubes/", TubeBatchView.as_view(), name="api-testing-tubes"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from fangxian.core.choices import Role
 from fangxian.core.masking import mask_document, mask_phone
 from fangxian.core.models import Unit, User
-from fangxian.core.scoping import ScopedQuerySet
+from fangxian.core.scoping import ScopedQuerySet, scope_paths
 from fangxian.people.models import Person
 from fangxian.testing.choices import (
     CampaignStatus,
@@ -39,6 +39,22 @@ IDENTITY_ROLES = frozenset(
 )
 
 
+class CampaignQuerySet(ScopedQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """A round is its district's; to look at, it is also open to whoever works in or above one of its zones
+        (a township office, a community team). The zones table is small: a few rows a round."""
+        own = super().restrict(user, action)
+        if action != "view":
+            return own
+        paths = scope_paths(user, action)
+        zoned = {
+            zone.campaign_id
+            for zone in CampaignZone.objects.select_related("unit")
+            if any(path.startswith(zone.unit.path) or zone.unit.path.startswith(path) for path in paths)
+        }
+        return self.filter(models.Q(pk__in=own.values("pk")) | models.Q(pk__in=zoned))
+
+
 class Campaign(models.Model):
     """A round of mass testing (全员核酸) over some units of a district."""
 
@@ -54,7 +70,7 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = CampaignQuerySet.as_manager()
     scope_unit_field = "district"
 
     class Meta:
@@ -169,8 +185,7 @@ class Sample(models.Model):
     class Meta:
         verbose_name = _("采样人员")
         verbose_name_plural = _("采样人员")
-        # On PostgreSQL partitions.py creates the table and these indexes itself (a hash index for the document,
-        # a BRIN for the tube: members are written right after their tube, so tube ids follow the table order).
+        # On PostgreSQL partitions.py creates the table and these indexes itself (a hash index for the document).
         indexes = [models.Index(fields=["doc_number"]), models.Index(fields=["tube"])]
 
     def __str__(self) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import polars as pl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.db.models import Count, F, Max
+from django.db.models import Count, Exists, F, Max, OuterRef, Sum
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, require_actor
@@ -264,10 +265,9 @@ def _write(
     rows = rows.join(keys, on="tube_code", how="inner").with_columns(pl.lit(point.unit_id, pl.Int64).alias("unit_id"))
     sampled_days = rows["day"].unique().to_list()
     partitions.ensure_partitions(Sample, min(sampled_days), max(sampled_days))
-    # In tube order: the BRIN index on the tube finds a tube's members only while the table keeps that order.
+    # In tube order: the tube index then grows at its right edge, and a tube's members share a page.
     ordered = rows.sort("tube_id", maintain_order=True)
     _copy_frame(Sample, ordered.select("tube_id", "day", "doc_type", "doc_number", "name", "phone", "unit_id"))
-    partitions.summarize(Sample, sampled_days)
     if additions.height:
         for code, extra in additions.group_by("tube_code").len().iter_rows():
             Tube.objects.filter(code=code).update(member_count=F("member_count") + extra)
@@ -632,7 +632,7 @@ def _settle_retests(singles: list[tuple[int, datetime.date, str]], *, now: datet
                 key=f"retest-positive:{item.pk}",
                 title=f"单采复核阳性：{item.name}",
                 body=f"{item.name}单采复核阳性，请立即转运定点医院并开展流调。",
-                url=f"/testing/recalls/{item.uuid}/",
+                url="/testing/recalls/?status=positive",
             )
     return released, confirmed
 
@@ -764,3 +764,85 @@ def key_group_overdue(*, memberships, today: datetime.date | None = None) -> lis
         if seen is None or seen < due_from:
             overdue.append((membership, seen))
     return overdue
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+@dataclass
+class ZoneProgress:
+    unit: Unit
+    mode: str
+    target: int
+    sampled: int
+
+    @property
+    def share(self) -> float:
+        return self.sampled / self.target if self.target else 0.0
+
+
+def _expected(campaign, unit: Unit) -> int:
+    """The people a zone should sample: its registered population, less the exclusions of the round."""
+    from fangxian.control.choices import MeasureStatus
+    from fangxian.control.models import Measure
+    from fangxian.people.models import Person
+
+    people = Person.objects.filter(unit__path__startswith=unit.path)
+    if campaign.exclude_under_2:
+        born_after = timezone.localtime(campaign.starts_at).date() - datetime.timedelta(days=2 * 365)
+        people = people.exclude(birth_date__gt=born_after)
+    if campaign.exclude_isolated:
+        held = Measure.objects.filter(status=MeasureStatus.ACTIVE, person__unit__path__startswith=unit.path)
+        return people.count() - held.values("person_id").distinct().count()
+    return people.count()
+
+
+def campaign_progress(campaign, *, zones=None) -> list[ZoneProgress]:
+    """Sampled over target per zone of the round (`zones`: those the viewer may see)."""
+    zones = list((zones if zones is not None else campaign.zones.all()).select_related("unit"))
+    sampled = dict(
+        Tube.objects.filter(campaign=campaign)
+        .values_list("unit__path")
+        .annotate(people=Sum("member_count"))
+        .values_list("unit__path", "people")
+    )
+    rows = []
+    for zone in zones:
+        done = sum(people for path, people in sampled.items() if path.startswith(zone.unit.path))
+        target = zone.head_count if zone.head_count is not None else _expected(campaign, zone.unit)
+        rows.append(ZoneProgress(zone.unit, zone.mode, target, done))
+    return rows
+
+
+def progress_by_point(campaign, points) -> list[dict]:
+    rows = (
+        Tube.objects.filter(campaign=campaign, point__in=points)
+        .values("point__name", "point__unit__name")
+        .annotate(tubes=Count("id"), people=Sum("member_count"))
+        .order_by("-people")
+    )
+    return [dict(row) for row in rows]
+
+
+def progress_by_hour(campaign, tubes) -> list[tuple[datetime.datetime, int]]:
+    rows = (
+        tubes.filter(campaign=campaign)
+        .annotate(hour=TruncHour("sampled_at"))
+        .values("hour")
+        .annotate(people=Sum("member_count"))
+        .order_by("hour")
+    )
+    return [(row["hour"], row["people"]) for row in rows]
+
+
+def not_sampled(campaign, persons):
+    """应检尽检: the registered people of `persons` (already restricted and narrowed to a unit) with no sample
+    in this round, matched by document number."""
+    first = timezone.localtime(campaign.starts_at).date()
+    last = timezone.localtime(campaign.ends_at).date()
+    sampled = Sample.objects.filter(
+        doc_number=OuterRef("doc_number"), day__range=(first, last), tube__campaign=campaign
+    )
+    if campaign.exclude_under_2:
+        persons = persons.exclude(birth_date__gt=first - datetime.timedelta(days=2 * 365))
+    return persons.filter(~Exists(sampled))

@@ -51,6 +51,14 @@ OBJECT_ROUTES = {
     "control:measure_action": ("post", lambda w: {"uuid": w["xc_measure"].uuid, "operation": "release"}),
     "reports:briefing_action": ("post", lambda w: {"uuid": w["briefing"].uuid, "operation": "issue"}),
     "reports:briefing_file": ("get", lambda w: {"uuid": w["briefing"].uuid, "kind": "docx"}),
+    "testing:not_sampled": ("get", lambda w: {"uuid": w["campaign"].uuid, "code": w["xc_community"].code}),
+    "testing:sampling": ("get", lambda w: {"uuid": w["xc_point"].uuid}),
+}
+
+# Objects of the whole district that every township sees (a testing round): the page must show the other
+# township's part of it no trace.
+SHARED_OBJECT_ROUTES = {
+    "testing:campaign": lambda w: {"uuid": w["campaign"].uuid},
 }
 
 # Routes that take objects in the request body: the intruder names the other township's objects and must
@@ -106,6 +114,12 @@ LIST_ROUTES = {
     "unit-list": "",
     "person-list": "?q=新城甲",
     "recall-list": "",
+    "testing:campaigns": "",
+    "testing:points": "",
+    "testing:results": "",
+    "testing:recalls": "?status=held",
+    "testing:key_groups": "",
+    "testing:lookup": "?doc_number=410108199003071239&hours=48",
     "api-testing-latest-negative": "?doc_number=410108199003071239",
 }
 
@@ -149,7 +163,9 @@ def markers(world, *, known: str = "") -> list[str]:
 
 
 def test_every_route_is_classified():
-    unclassified = named_routes() - PUBLIC - OBJECT_ROUTES.keys() - LIST_ROUTES.keys() - BODY_ROUTES.keys()
+    unclassified = (
+        named_routes() - PUBLIC - OBJECT_ROUTES.keys() - LIST_ROUTES.keys() - BODY_ROUTES.keys()
+    ) - SHARED_OBJECT_ROUTES.keys()
     assert not unclassified, f"classify these routes in the route walker: {sorted(unclassified)}"
 
 
@@ -183,6 +199,16 @@ def test_other_township_gets_404_on_object_routes(name, world, client_for):
         owner = client_for("township_a")  # its creator; anyone else, even above, gets 404
     if method == "get":
         assert owner.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_OBJECT_ROUTES))
+def test_other_township_sees_no_trace_of_the_others_part_of_shared_objects(name, world, client_for):
+    url = _url(name, SHARED_OBJECT_ROUTES[name](world))
+    response = client_for("township_b").get(url)
+    assert response.status_code == 200
+    for marker in markers(world, known=url):
+        assert marker not in body_text(response), f"{name} shows {marker!r} to another township"
+    assert "金河社区采样点" in body_text(client_for("township_a").get(url))  # the owner sees its own part
 
 
 @pytest.mark.parametrize("name", sorted(BODY_ROUTES))
@@ -245,6 +271,8 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "TubeBatchView": "the point through SamplingPoint.objects.restrict(user, CHANGE), else 404",
         "ResultBatchView": "tubes matched only among the user's units (CHANGE scope) in ingest_results",
         "LatestNegativeView": "answers yes/no and times, no identity; needs a role that sees samples; logged",
+        "ResultUploadView": "tubes matched only among the user's units (CHANGE scope) in ingest_results",
+        "LookupView": "answers yes/no and times, no identity; needs a role that sees samples; logged",
         "SpectacularAPIView": "schema only",
         "SpectacularSwaggerView": "schema only",
         "APIRootView": "links only",

@@ -1,0 +1,26 @@
+"""Columns of the testing lists, shared by the pages and the xlsx exports (numbers masked)."""
+
+from fangxian.core.exports import Column
+
+
+def recall_columns() -> list[Column]:
+    return [
+        Column("姓名", lambda r: r.name, 10),
+        Column("证件号码", lambda r: r.masked_doc_number, 22),
+        Column("责任单位", lambda r: r.unit.name, 16),
+        Column("现住址", lambda r: r.person.address if r.person else "", 36),
+        Column("管码", lambda r: r.tube.code, 14),
+        Column("采样点", lambda r: r.tube.point.name, 18),
+        Column("状态", lambda r: r.get_status_display(), 16),
+        Column("管控时间", lambda r: r.raised_at.strftime("%m-%d %H:%M"), 12),
+    ]
+
+
+def overdue_columns() -> list[Column]:
+    return [
+        Column("重点人群", lambda row: row[0].group.name, 14),
+        Column("姓名", lambda row: row[0].person.name, 10),
+        Column("证件号码", lambda row: row[0].person.masked_doc_number, 22),
+        Column("单位", lambda row: row[0].unit.name, 16),
+        Column("最近采样", lambda row: row[1].isoformat() if row[1] else "无记录", 12),
+    ]

@@ -1,0 +1,103 @@
+import datetime
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from fangxian.core.models import AccessRecord
+from fangxian.testing.models import Campaign, CampaignZone, Recall, Sample, SamplingPoint, Tube
+from fangxian.testing.tests.conftest import citizen_id
+
+
+def campaign_with_point(world, point):
+    now = timezone.now()
+    campaign = Campaign.objects.create(
+        district=world["huiji"],
+        name="第二轮全员核酸",
+        starts_at=now - datetime.timedelta(hours=1),
+        ends_at=now + datetime.timedelta(hours=23),
+        status="running",
+        created_by=world["district"],
+    )
+    CampaignZone.objects.create(campaign=campaign, unit=world["xc_community"], head_count=4)
+    point.campaign = campaign
+    point.save(update_fields=["campaign"])
+    return campaign
+
+
+def test_the_sampling_table_registers_a_tube_scan_by_scan_then_closes_and_ships_it(world, point, client_for):
+    client = client_for("township_a")
+    page = client.get(f"/testing/points/{point.uuid}/")
+    assert page.status_code == 200 and 'data-testid="tube-form"' in page.content.decode()
+    lines = f"{citizen_id(1)} 张三\n{citizen_id(2)}，李四\n"
+    saved = client.post(f"/testing/points/{point.uuid}/", {"code": "P0001", "mode": "pool_10", "members": lines})
+    assert saved.status_code == 302
+    tube = Tube.objects.get(code="P0001")
+    assert tube.status == "open" and list(Sample.objects.filter(tube=tube).values_list("name", flat=True)) == [
+        "张三",
+        "李四",
+    ]
+    client.post(
+        f"/testing/points/{point.uuid}/", {"code": "P0001", "mode": "pool_10", "members": f"{citizen_id(3)} 王五"}
+    )
+    assert Tube.objects.get(code="P0001").member_count == 3
+    bad = client.post(f"/testing/points/{point.uuid}/", {"code": "P0002", "mode": "pool_5", "members": "12345 错号"})
+    assert bad.status_code == 400 and "证件" in bad.content.decode() and not Tube.objects.filter(code="P0002").exists()
+    client.post(f"/testing/points/{point.uuid}/", {"operation": "close", "code": "P0001"})
+    client.post(f"/testing/points/{point.uuid}/", {"operation": "ship", "box": "BOX-7"})
+    tube.refresh_from_db()
+    assert (tube.status, tube.box) == ("shipped", "BOX-7")
+    assert client_for("township_b").get(f"/testing/points/{point.uuid}/").status_code == 404
+
+
+def test_a_lab_uploads_a_result_file_and_the_recall_list_shows_the_pool(world, point, client_for, register):
+    register({"P0001": [1, 2, 3], "P0002": [4]})
+    client = client_for("township_a")
+    content = "管码,检测结果\nP0001,阳性\nP0002,阴性\nP0003,阴性\n".encode("gbk")
+    upload = SimpleUploadedFile("结果.csv", content)
+    page = client.post("/testing/results/", {"lab": "金域", "file": upload}).content.decode()
+    assert 'data-testid="accepted">2<' in page and "3 人已就地管控" in page and "P0003" in page
+    recalls = client.get("/testing/recalls/").content.decode()
+    table = recalls.split('data-testid="recalls"')[1]
+    assert "受检1" in table and citizen_id(1) not in recalls and "金河社区广场采样点" in table
+    assert AccessRecord.objects.filter(actor=world["township_a"], model="testing.recall").exists()
+    export = client.get("/testing/recalls/?export=xlsx")
+    assert export.status_code == 200 and export["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "受检1" not in client_for("township_b").get("/testing/recalls/").content.decode()
+    assert Recall.objects.count() == 3
+
+
+def test_the_campaign_page_shows_progress_and_the_not_sampled_list(world, point, client_for, register):
+    campaign = campaign_with_point(world, point)
+    register({"P0001": [1, 2]})
+    from fangxian.people.models import Person
+
+    Person.objects.create(name="未采丁", doc_number=citizen_id(9), unit=world["xc_grid"])
+    Person.objects.create(name="已采戊", doc_number=citizen_id(1), unit=world["xc_grid"])
+    client = client_for("township_a")
+    page = client.get(f"/testing/campaigns/{campaign.uuid}/").content.decode()
+    zones = page.split('data-testid="zone-progress"')[1].split("</table>")[0]
+    assert "金河社区" in zones and "2 / 4" in zones
+    missing = client.get(
+        f"/testing/campaigns/{campaign.uuid}/not-sampled/{world['xc_community'].code}/"
+    ).content.decode()
+    table = missing.split('data-testid="not-sampled"')[1]
+    assert "未采丁" in table and "已采戊" not in table and world["alice"].name in table
+
+
+def test_the_lookup_page_answers_and_leaves_an_access_record(world, client_for, register, results):
+    register({"P0001": [1]})
+    results([{"tube_code": "P0001", "result": "阴性"}])
+    page = client_for("clerk").get(f"/testing/lookup/?doc_number={citizen_id(1)}&hours=48").content.decode()
+    assert "有 48 小时内阴性结果" in page
+    assert AccessRecord.objects.filter(actor=world["clerk"], model="testing.sample").count() == 1
+
+
+def test_key_group_members_overdue_are_listed_for_their_unit(world, client_for):
+    from fangxian.testing.models import KeyGroup, KeyGroupMember
+
+    group = KeyGroup.objects.create(district=world["huiji"], name="冷链从业人员", interval_days=7)
+    KeyGroupMember.objects.create(group=group, person=world["alice"], unit=world["xc_community"])
+    page = client_for("township_a").get("/testing/key-groups/").content.decode()
+    assert world["alice"].name in page.split('data-testid="key-group-overdue"')[1]
+    assert world["alice"].name not in client_for("township_b").get("/testing/key-groups/").content.decode()
+    assert SamplingPoint.objects.count() == 0

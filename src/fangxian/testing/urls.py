@@ -1,0 +1,16 @@
+from django.urls import path
+
+from fangxian.testing import views
+
+app_name = "testing"
+urlpatterns = [
+    path("", views.CampaignListView.as_view(), name="campaigns"),
+    path("campaigns/<uuid:uuid>/", views.CampaignDetailView.as_view(), name="campaign"),
+    path("campaigns/<uuid:uuid>/not-sampled/<str:code>/", views.NotSampledView.as_view(), name="not_sampled"),
+    path("points/", views.PointListView.as_view(), name="points"),
+    path("points/<uuid:uuid>/", views.SamplingView.as_view(), name="sampling"),
+    path("results/", views.ResultUploadView.as_view(), name="results"),
+    path("recalls/", views.RecallListView.as_view(), name="recalls"),
+    path("key-groups/", views.KeyGroupOverdueView.as_view(), name="key_groups"),
+    path("lookup/", views.LookupView.as_view(), name="lookup"),
+]

@@ -1,0 +1,274 @@
+import json
+import re
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from fangxian.core.audit import record_access
+from fangxian.core.choices import AccessKind, Action
+from fangxian.core.exporting import ExportMixin
+from fangxian.core.models import Unit
+from fangxian.core.scoping import scope_paths
+from fangxian.core.tabular import TableReadError, spool_upload
+from fangxian.core.views import ScopedDetailView, ScopedListView, access_unit, object_or_404
+from fangxian.people.models import Person
+from fangxian.people.tables import person_columns
+from fangxian.testing import files, services
+from fangxian.testing import members as member_checks
+from fangxian.testing.choices import POOL_SIZE, RecallStatus, TubeStatus
+from fangxian.testing.forms import LookupForm, ResultFileForm, ShipForm, TubeForm
+from fangxian.testing.models import Campaign, KeyGroupMember, Recall, Sample, SamplingPoint, Tube
+from fangxian.testing.tables import overdue_columns, recall_columns
+
+# One person a line: the document number as scanned (letters and digits, full-width too), then the name.
+_MEMBER_LINE = re.compile(r"^\s*([0-9A-Za-z０-９Ａ-Ｚａ-ｚ]+)[\s,，、\t]*(.*?)\s*$")
+
+
+class CampaignListView(ScopedListView):
+    model = Campaign
+    template_name = "testing/campaign_list.html"
+
+
+class CampaignDetailView(ScopedDetailView):
+    """A round's progress: sampled over target per zone, per point and by hour, with the not-sampled lists."""
+
+    model = Campaign
+    slug_field = slug_url_kwarg = "uuid"
+    template_name = "testing/campaign_detail.html"
+    context_object_name = "campaign"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        campaign, user = self.object, self.request.user
+        zones = campaign.zones.filter(unit__in=Unit.objects.restrict(user))
+        context["zones"] = services.campaign_progress(campaign, zones=zones)
+        context["points"] = services.progress_by_point(campaign, SamplingPoint.objects.restrict(user))
+        hours = services.progress_by_hour(campaign, Tube.objects.restrict(user))
+        context["hourly"] = json.dumps(
+            {
+                "hours": [timezone.localtime(hour).strftime("%m-%d %H:00") for hour, _ in hours],
+                "people": [n for _, n in hours],
+            },
+            ensure_ascii=False,
+        )
+        context["sampled"] = sum(zone.sampled for zone in context["zones"])
+        context["target"] = sum(zone.target for zone in context["zones"])
+        return context
+
+
+class NotSampledView(ExportMixin, ScopedListView):
+    """应检尽检: the registered people of one zone not sampled in this round, to chase (masked)."""
+
+    model = Person
+    template_name = "testing/not_sampled.html"
+    export_key, export_title, export_model = "not_sampled", "未采样人员", "people.person"
+    follows_focus = False
+
+    def campaign(self) -> Campaign:
+        return object_or_404(Campaign.objects.restrict(self.request.user), uuid=self.kwargs["uuid"])
+
+    def unit(self) -> Unit:
+        return object_or_404(Unit.objects.restrict(self.request.user), code=self.kwargs["code"])
+
+    def filter_queryset(self, queryset):
+        unit = self.unit()
+        people = queryset.filter(unit__path__startswith=unit.path).select_related("unit")
+        return services.not_sampled(self.campaign(), people).order_by("unit__code", "name")
+
+    def export_columns(self):
+        return person_columns(full=False)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(campaign=self.campaign(), unit=self.unit())
+        return context
+
+
+class SamplingView(ScopedDetailView):
+    """The sampling table of one point: scan a tube, scan its people, save; close, box and ship."""
+
+    model = SamplingPoint
+    slug_field = slug_url_kwarg = "uuid"
+    template_name = "testing/sampling.html"
+    context_object_name = "point"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tubes = Tube.objects.filter(point=self.object, sampled_on=timezone.localdate())
+        context["open_tubes"] = tubes.filter(status=TubeStatus.OPEN).order_by("-sampled_at")[:30]
+        context["closed"] = tubes.filter(status=TubeStatus.CLOSED).count()
+        context["shipped"] = tubes.filter(status=TubeStatus.SHIPPED).count()
+        context["people_today"] = sum(tubes.values_list("member_count", flat=True))
+        context.setdefault("form", TubeForm())
+        context["ship_form"] = ShipForm()
+        return context
+
+    def post(self, request, uuid):
+        self.object = point = object_or_404(SamplingPoint.objects.restrict(request.user, Action.CHANGE), uuid=uuid)
+        operation = request.POST.get("operation", "register")
+        try:
+            with transaction.atomic():
+                if operation == "close":
+                    tube = object_or_404(Tube.objects.filter(point=point), code=request.POST.get("code", ""))
+                    services.close_tube(actor=request.user, tube=tube)
+                    messages.success(request, _("已封管：%(code)s") % {"code": tube.code})
+                elif operation == "ship":
+                    form = ShipForm(request.POST)
+                    if not form.is_valid():
+                        raise ValidationError(_("请填写转运箱号"))
+                    count = services.ship(
+                        actor=request.user, tubes=Tube.objects.filter(point=point), box=form.cleaned_data["box"]
+                    )
+                    messages.success(request, _("%(count)s 管已装箱送检") % {"count": count})
+                else:
+                    return self.register(request, point)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+        return HttpResponseRedirect(reverse("testing:sampling", kwargs={"uuid": point.uuid}))
+
+    def register(self, request, point):
+        form = TubeForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        code, mode = form.cleaned_data["code"].strip(), form.cleaned_data["mode"]
+        rows = []
+        for line in form.cleaned_data["members"].splitlines():
+            match = _MEMBER_LINE.match(line)
+            if match and match.group(1):
+                rows.append({"tube_code": code, "doc_number": match.group(1), "name": match.group(2)})
+        outcome = services.register_tubes(
+            actor=request.user,
+            point=point,
+            tubes=[services.NewTube(code, POOL_SIZE[mode], mode=mode)],
+            members=member_checks.frame(rows),
+            close=request.POST.get("close") == "1",
+        )
+        if outcome.problems:
+            # A tube with a problem is left out whole: nothing of it was written.
+            for problem in outcome.problems:
+                messages.error(request, f"{problem.tube_code}：{problem.message}")
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        people = outcome.members or outcome.added_members
+        messages.success(request, _("%(code)s 已登记 %(count)s 人") % {"code": code, "count": people})
+        return HttpResponseRedirect(reverse("testing:sampling", kwargs={"uuid": point.uuid}))
+
+
+class PointListView(ScopedListView):
+    model = SamplingPoint
+    template_name = "testing/point_list.html"
+
+    def filter_queryset(self, queryset):
+        return queryset.filter(is_active=True).select_related("unit", "campaign")
+
+
+class ResultUploadView(LoginRequiredMixin, TemplateView):
+    """A lab's result file: every readable row is kept; bad rows come back with their row number."""
+
+    template_name = "testing/results.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", ResultFileForm())
+        return context
+
+    def post(self, request):
+        form = ResultFileForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            with spool_upload(form.cleaned_data["file"]) as path:
+                rows, unreadable = files.read_result_file(path)
+        except TableReadError as error:
+            form.add_error("file", str(error))
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        strict = form.cleaned_data["all_or_nothing"]
+        if unreadable and strict:
+            summary = services.Ingest(problems=unreadable)
+        else:
+            with transaction.atomic():
+                summary = services.ingest_results(
+                    actor=request.user, lab=form.cleaned_data["lab"], rows=rows, valid_only=not strict
+                )
+            summary.problems = unreadable + summary.problems
+        status = 400 if summary.problems and strict else 200
+        return self.render_to_response(self.get_context_data(form=ResultFileForm(), summary=summary), status=status)
+
+
+class RecallListView(ExportMixin, ScopedListView):
+    """混管阳性: the people held by positive or invalid pools, with where to find them; refreshed every 30 s."""
+
+    model = Recall
+    template_name = "testing/recall_list.html"
+    export_key, export_title, export_model = "recalls", "混管阳性人员", "testing.recall"
+
+    def filter_queryset(self, queryset):
+        status = self.request.GET.get("status", RecallStatus.HELD)
+        if status in RecallStatus.values:
+            queryset = queryset.filter(status=status)
+        return queryset.select_related("unit", "tube__point", "person").order_by("-raised_at", "unit__code", "name")
+
+    def export_columns(self):
+        return recall_columns()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["statuses"] = RecallStatus.choices
+        context["status"] = self.request.GET.get("status", RecallStatus.HELD)
+        unit = access_unit(self.request.user)
+        if unit is not None and context["object_list"]:
+            record_access(actor=self.request.user, kind=AccessKind.LIST, unit=unit, model="testing.recall")
+        return context
+
+
+class KeyGroupOverdueView(ExportMixin, ScopedListView):
+    """重点人群: members not sampled within their group's interval, per unit."""
+
+    model = KeyGroupMember
+    template_name = "testing/key_groups.html"
+    paginate_by = None
+    export_key, export_title, export_model = "key_group_overdue", "重点人群逾期未检", "testing.keygroupmember"
+
+    def export_rows(self):
+        return services.key_group_overdue(memberships=self.export_scope(self.filter_queryset(self.get_queryset())))
+
+    def export_columns(self):
+        return overdue_columns()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["overdue"] = services.key_group_overdue(memberships=self.filter_queryset(self.get_queryset()))
+        context["members"] = self.filter_queryset(self.get_queryset()).count()
+        return context
+
+
+class LookupView(LoginRequiredMixin, TemplateView):
+    """48 小时核酸查询: yes or no, and the times; every question is logged."""
+
+    template_name = "testing/lookup.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = LookupForm(self.request.GET or None)
+        context["form"] = form
+        if form.is_bound and form.is_valid():
+            if not scope_paths(self.request.user, Action.VIEW, Sample.scope_roles):
+                raise PermissionDenied
+            context["answer"] = services.latest_negative(
+                doc_number=form.cleaned_data["doc_number"], hours=form.cleaned_data["hours"]
+            )
+            context["hours"] = form.cleaned_data["hours"]
+            record_access(
+                actor=self.request.user,
+                kind=AccessKind.SEARCH,
+                unit=access_unit(self.request.user) or self.request.user.unit,
+                model="testing.sample",
+                detail={"lookup": "latest_negative", "hours": form.cleaned_data["hours"]},
+            )
+        return context
