@@ -30,6 +30,7 @@ DEMO_USERS = [
     ("grid", "新城街道网格员", Role.GRID_MEMBER, None),
     ("site", "隔离点工作人员", Role.SITE_STAFF, "410108003"),
     ("clerk", "指挥部查询员", Role.CLERK, "410108"),
+    ("lab", "郑州金域医学检验所", Role.SAMPLING_LAB, "410108"),
 ]
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -93,6 +94,8 @@ def build(
         if rows:
             _leads(rng, district, rows)
         _reports(rng, district, townships)
+        if rows:
+            _testing(rng, district, townships)
     return DemoSummary(len(townships), len(communities), len(grids), teams, len(rows), users)
 
 
@@ -475,3 +478,92 @@ def _reports(rng, district: Unit, townships: list[Unit]) -> None:
     evening = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=1), datetime.time(19)))
     briefing = report_services.draft_briefing(actor=officer, district=district, now=evening)
     report_services.issue_briefing(actor=officer, briefing=briefing)
+
+
+def _testing(rng, district: Unit, townships: list[Unit]) -> None:
+    """Today's round of mass testing, under way since six hours ago: two sampling points a township, about
+    six in ten registered people sampled in pools of ten, the older tubes back from the lab (three positive
+    pools and an invalid one: their members held, some already released by a single-tube re-test), the
+    newer ones boxed or still at the point; medical staff and cold-chain workers on their schedules."""
+    from fangxian.testing import members as member_checks
+    from fangxian.testing import services as testing
+    from fangxian.testing.models import Campaign, CampaignZone, KeyGroup, KeyGroupMember, SamplingPoint, Tube
+
+    officer = User.objects.get(username="district")
+    lab = User.objects.get(username="lab")
+    now = timezone.now().replace(second=0, microsecond=0)
+    campaign = Campaign.objects.create(
+        district=district,
+        name=f"{timezone.localdate():%m月%d日}全员核酸检测",
+        starts_at=now - datetime.timedelta(hours=6),
+        ends_at=now + datetime.timedelta(hours=18),
+        status="running",
+        created_by=officer,
+    )
+    people = list(Person.objects.values_list("doc_type", "doc_number", "name", "phone", "unit__path").order_by("id"))
+    for township in townships:
+        CampaignZone.objects.create(campaign=campaign, unit=township)
+        points = [
+            SamplingPoint.objects.create(
+                campaign=campaign,
+                unit=community,
+                name=f"{community.name}核酸采样点",
+                address=f"{community.name}广场",
+                hours="07:00–22:00",
+                teams=2,
+            )
+            for community in township.children.order_by("code")[:2]
+        ]
+        local = [row for row in people if row[4].startswith(township.path) and rng.random() < 0.6]
+        for index, point in enumerate(points):
+            share = local[index::2]
+            tubes, rows = [], []
+            for number, start in enumerate(range(0, len(share), 10)):
+                code = f"HJ{point.unit.code[-6:]}{number:04d}"
+                minutes = rng.randint(10, 350)
+                tubes.append(testing.NewTube(code, 10, sampled_at=now - datetime.timedelta(minutes=minutes)))
+                for doc_type, doc_number, name, phone, _path in share[start : start + 10]:
+                    rows.append(
+                        {
+                            "tube_code": code,
+                            "doc_type": doc_type,
+                            "doc_number": doc_number,
+                            "name": name,
+                            "phone": phone,
+                        }
+                    )
+            testing.register_tubes(actor=officer, point=point, tubes=tubes, members=member_checks.frame(rows), now=now)
+    tubes = Tube.objects.filter(campaign=campaign)
+    testing.ship(actor=officer, tubes=tubes.filter(sampled_at__lte=now - datetime.timedelta(hours=1)), box="HJ-BOX-01")
+    back = list(tubes.filter(sampled_at__lte=now - datetime.timedelta(hours=3)).order_by("code"))
+    positive = {back[5].code, back[len(back) // 2].code, back[-3].code} if len(back) > 10 else set()
+    invalid = {back[7].code} if len(back) > 10 else set()
+    results = [
+        {
+            "tube_code": tube.code,
+            "result": "阳性" if tube.code in positive else "无效" if tube.code in invalid else "阴性",
+        }
+        for tube in back
+    ]
+    testing.ingest_results(actor=lab, lab="郑州金域医学检验所", rows=testing.result_frame(results))
+    testing.raise_recall_leads(actor=officer)
+    if positive:
+        # The first positive pool's point re-sampled four of its members one by one: negative, released.
+        first = Tube.objects.get(code=sorted(positive)[0])
+        retested = list(first.samples.values("doc_type", "doc_number", "name", "phone")[:4])
+        singles = [testing.NewTube(f"{first.code}R{n}", 1) for n in range(len(retested))]
+        rows = [{"tube_code": tube.code, **member} for tube, member in zip(singles, retested, strict=True)]
+        testing.register_tubes(actor=officer, point=first.point, tubes=singles, members=member_checks.frame(rows))
+        testing.ingest_results(
+            actor=lab,
+            lab="郑州金域医学检验所",
+            rows=testing.result_frame([{"tube_code": tube.code, "result": "阴性"} for tube in singles]),
+        )
+    for name, interval, count in [("医务人员", 3, 40), ("冷链从业人员", 7, 20)]:
+        group = KeyGroup.objects.create(district=district, name=name, interval_days=interval)
+        offset = 0 if interval == 3 else 3
+        for person in list(Person.objects.select_related("unit__parent").order_by("id")[offset : offset + count * 7])[
+            ::7
+        ]:
+            unit = person.unit.parent if person.unit.level == UnitLevel.GRID else person.unit
+            KeyGroupMember.objects.create(group=group, person=person, unit=unit)

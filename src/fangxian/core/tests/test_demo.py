@@ -17,6 +17,7 @@ def test_the_demo_district_has_its_real_streets_communities_grids_and_users(db):
         "grid",
         "site",
         "clerk",
+        "lab",
     }
     assert Grant.objects.get(user__username="xincheng").unit.code == "410108001"
     assert Grant.objects.get(user__username="grid").unit.code.startswith("410108001")
@@ -105,3 +106,19 @@ def test_the_demo_site_staff_see_their_hotel_and_its_residents_only(db):
     assert all(
         m.person.stays.filter(site__name="黄河迎宾馆（集中隔离点）", checked_out_at__isnull=True) for m in measures
     )
+
+
+def test_the_demo_has_a_round_of_testing_under_way_with_positive_pools_held(db):
+    from fangxian.testing import services as testing
+    from fangxian.testing.models import Campaign, KeyGroupMember, Recall, SamplingPoint, Tube
+
+    demo.build(persons=3000)
+    campaign = Campaign.objects.get(status="running")
+    progress = testing.campaign_progress(campaign)
+    assert len(progress) == 8 and all(0 < zone.sampled < zone.target for zone in progress)
+    assert SamplingPoint.objects.filter(campaign=campaign).count() == 16
+    statuses = set(Tube.objects.values_list("status", flat=True))
+    assert statuses == {"closed", "shipped", "done"}
+    assert Recall.objects.filter(status="held").count() > 0 and Recall.objects.filter(status="released").count() == 4
+    assert Recall.objects.filter(status="held", person__isnull=True).count() == 0  # the registry knows them
+    assert testing.key_group_overdue(memberships=KeyGroupMember.objects.all())
