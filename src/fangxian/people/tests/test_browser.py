@@ -212,3 +212,43 @@ def test_the_closed_loop_board_shows_missed_checks_and_a_measure_shows_its_plan(
     page.goto(f"{server}/sites/")
     expect(page.get_by_test_id("free-rooms")).not_to_have_text("0")
     page.screenshot(path=str(SCREENSHOTS / "sites.png"), full_page=True)
+
+
+def test_a_point_scans_a_pool_a_lab_reports_it_positive_and_the_community_sees_its_members_held(server, page, tmp_path):
+    from fangxian.people.documents import check_char
+
+    server = server["url"]
+    members = []
+    for serial, name in [("551", "扫码丙"), ("552", "扫码丁")]:
+        first17 = f"41010819850203{serial}"
+        members.append((first17 + check_char(first17), name))
+    login(page, server, "xincheng")
+    page.goto(f"{server}/testing/points/")
+    page.get_by_test_id("points").locator("a").first.click()
+    page.keyboard.type("BRW00001")  # the tube code field has the focus; a scanner ends with Enter
+    page.keyboard.press("Enter")
+    for number, name in members:
+        page.keyboard.type(f"{number} {name}")
+        page.keyboard.press("Enter")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("body")).to_contain_text("BRW00001 已登记 2 人")
+    expect(page.get_by_test_id("open-tubes")).to_contain_text("2 / 10")
+    page.get_by_test_id("open-tubes").get_by_role("button", name="封管").click()
+    page.goto(f"{server}/testing/")
+    page.get_by_test_id("campaigns").locator("a").first.click()
+    expect(page.locator("#chart-hourly canvas")).to_be_visible()  # the hourly chart drew
+    login(page, server, "lab")
+    page.goto(f"{server}/testing/results/")
+    results = tmp_path / "金域结果.csv"
+    results.write_text("管码,检测结果,ORF1ab,N\nBRW00001,阳性,28.1,30.4\n", encoding="gbk")
+    page.fill("input[name=lab]", "郑州金域医学检验所")
+    page.set_input_files("input[name=file]", str(results))
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_test_id("result-summary")).to_contain_text("2 人已就地管控")
+    login(page, server, "xincheng")
+    page.goto(f"{server}/testing/recalls/")
+    recalls = page.get_by_test_id("recalls")
+    expect(recalls).to_contain_text("扫码丙")
+    expect(recalls).to_contain_text("BRW00001")
+    expect(recalls).not_to_contain_text(members[0][0])  # masked
+    page.screenshot(path=str(SCREENSHOTS / "recalls.png"), full_page=True)
