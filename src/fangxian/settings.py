@@ -110,6 +110,8 @@ LOGIN_LOCKOUT_MINUTES = read_int("FANGXIAN_LOGIN_LOCKOUT_MINUTES", 15)
 SESSION_COOKIE_AGE = read_int("FANGXIAN_SESSION_SECONDS", 2 * 60 * 60)
 # Where notifications go besides the app (an SMS or enterprise-WeChat gateway class); the default only logs.
 FANGXIAN_NOTIFIER = read_str("FANGXIAN_NOTIFIER", "fangxian.core.notify.LogNotifier")
+# Days of samples and lab submissions kept (whole day partitions are dropped after that); 0 keeps everything.
+TESTING_RETENTION_DAYS = read_int("FANGXIAN_TESTING_RETENTION_DAYS", 30)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

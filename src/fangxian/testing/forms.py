@@ -1,8 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fangxian.core.forms import StyledForm
+from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.forms import StyledForm, scoped_units
+from fangxian.core.models import Unit, district_path_of
+from fangxian.core.scoping import scope_paths
 from fangxian.testing.choices import SamplingMode
+from fangxian.testing.models import Campaign, KeyGroup, KeyGroupMember, SamplingPoint
 
 
 class TubeForm(StyledForm):
@@ -28,3 +32,54 @@ class LookupForm(StyledForm):
     hours = forms.TypedChoiceField(
         label=_("时限"), choices=[(24, "24 小时"), (48, "48 小时"), (72, "72 小时")], coerce=int, initial=48
     )
+
+
+def _when(label: str) -> forms.DateTimeField:
+    return forms.DateTimeField(label=label, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+class CampaignForm(StyledForm):
+    name = forms.CharField(label=_("轮次名称"), max_length=100)
+    starts_at = _when(_("开始时间"))
+    ends_at = _when(_("结束时间"))
+    mode = forms.ChoiceField(label=_("采样方式"), choices=SamplingMode.choices, initial=SamplingMode.POOL_10)
+    zones = forms.ModelMultipleChoiceField(label=_("检测单位"), queryset=Unit.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["zones"].queryset = scoped_units(
+            user, Action.CHANGE, [UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY], for_model=Campaign
+        ).order_by("code")
+
+
+class PointForm(StyledForm):
+    unit = forms.ModelChoiceField(label=_("所在村/社区"), queryset=Unit.objects.none())
+    name = forms.CharField(label=_("采样点名称"), max_length=100)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    hours = forms.CharField(label=_("采样时段"), max_length=100, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = scoped_units(
+            user, Action.CHANGE, [UnitLevel.COMMUNITY], for_model=SamplingPoint
+        ).order_by("code")
+
+
+class KeyGroupForm(StyledForm):
+    name = forms.CharField(label=_("重点人群名称"), max_length=100)
+    interval_days = forms.IntegerField(label=_("检测间隔（天）"), min_value=1, max_value=30)
+
+
+class KeyGroupMembersForm(StyledForm):
+    group = forms.ModelChoiceField(label=_("重点人群"), queryset=KeyGroup.objects.none())
+    unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
+    doc_numbers = forms.CharField(label=_("证件号码（每行一个）"), widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A district's groups, to every unit of the district that puts its own people in them.
+        districts = {district_path_of(path) for path in scope_paths(user, Action.CHANGE)}
+        self.fields["group"].queryset = KeyGroup.objects.filter(district__path__in=districts)
+        self.fields["unit"].queryset = scoped_units(user, Action.CHANGE, for_model=KeyGroupMember).exclude(
+            level=UnitLevel.GRID
+        )

@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from fangxian.core.audit import ChangeRows, require_actor
+from fangxian.core.audit import ChangeRows, record_change, require_actor
 from fangxian.core.bulk import RowWriter, allocate_ids, copy_rows, index_plans, uuid7_sql
 from fangxian.core.choices import Action, ChangeKind
 from fangxian.core.models import Unit, User
@@ -33,7 +33,16 @@ from fangxian.testing.choices import (
     TubeResult,
     TubeStatus,
 )
-from fangxian.testing.models import Recall, ResultSubmission, Sample, SamplingPoint, Tube
+from fangxian.testing.models import (
+    Campaign,
+    CampaignZone,
+    KeyGroupMember,
+    Recall,
+    ResultSubmission,
+    Sample,
+    SamplingPoint,
+    Tube,
+)
 
 TUBE_CODE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 MODE_OF_SIZE = {1: SamplingMode.SINGLE, 5: SamplingMode.POOL_5, 10: SamplingMode.POOL_10, 20: SamplingMode.POOL_20}
@@ -846,3 +855,78 @@ def not_sampled(campaign, persons):
     if campaign.exclude_under_2:
         persons = persons.exclude(birth_date__gt=first - datetime.timedelta(days=2 * 365))
     return persons.filter(~Exists(sampled))
+
+
+def create_campaign(
+    *,
+    actor: User,
+    district: Unit,
+    name: str,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    zones: list[tuple[Unit, str, int | None]],
+) -> Campaign:
+    """A round over some units of the district, each with its sampling mode and, if known, its head count."""
+    require_actor(actor)
+    if not user_can(actor, Action.CHANGE, district, model=Campaign):
+        raise PermissionDenied("只有区/县防控指挥部可以组织全员核酸")
+    if not name.strip():
+        raise ValidationError("请填写轮次名称")
+    if ends_at <= starts_at:
+        raise ValidationError("结束时间应晚于开始时间")
+    if not zones:
+        raise ValidationError("请至少选择一个检测单位")
+    outside = [unit.name for unit, _, _ in zones if not unit.path.startswith(district.path)]
+    if outside:
+        raise ValidationError(f"不在本区/县的单位：{'、'.join(outside)}")
+    campaign = Campaign.objects.create(
+        district=district,
+        name=name.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=actor,
+        status="running" if starts_at <= timezone.now() else "planned",
+    )
+    CampaignZone.objects.bulk_create(
+        CampaignZone(campaign=campaign, unit=unit, mode=mode, head_count=head_count) for unit, mode, head_count in zones
+    )
+    record_change(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        instance=campaign,
+        unit=district,
+        after={"name": campaign.name, "zones": [unit.code for unit, _, _ in zones]},
+        reason="组织全员核酸",
+    )
+    return campaign
+
+
+def create_point(*, actor: User, campaign, unit: Unit, name: str, address: str = "", hours: str = "") -> SamplingPoint:
+    require_actor(actor)
+    if not user_can(actor, Action.CHANGE, unit, model=SamplingPoint):
+        raise PermissionDenied("该单位不在您的管辖范围内")
+    if not campaign.zones.filter(unit__path__in=[unit.path[:end] for end in range(1, len(unit.path) + 1)]).exists():
+        raise ValidationError("采样点应设在本轮检测单位之内")
+    if not name.strip():
+        raise ValidationError("请填写采样点名称")
+    return SamplingPoint.objects.create(
+        campaign=campaign, unit=unit, name=name.strip()[:100], address=address.strip()[:200], hours=hours.strip()[:100]
+    )
+
+
+def add_key_group_members(*, actor: User, group, unit: Unit, doc_numbers: list[str], persons) -> tuple[int, list[str]]:
+    """Put the registered people with these document numbers (looked up in `persons`, already restricted) in
+    the group, answering to `unit`; returns how many were added and the numbers nobody in scope holds."""
+    require_actor(actor)
+    if not user_can(actor, Action.CHANGE, unit, model=KeyGroupMember):
+        raise PermissionDenied("该单位不在您的管辖范围内")
+    wanted = [number.strip().upper() for number in doc_numbers if number.strip()]
+    found = {person.doc_number: person for person in persons.filter(doc_number__in=wanted)}
+    already = set(
+        KeyGroupMember.objects.filter(group=group, person__in=found.values()).values_list("person_id", flat=True)
+    )
+    new = [
+        KeyGroupMember(group=group, person=person, unit=unit) for person in found.values() if person.pk not in already
+    ]
+    KeyGroupMember.objects.bulk_create(new)
+    return len(new), [number for number in wanted if number not in found]

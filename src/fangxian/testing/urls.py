@@ -5,6 +5,7 @@ from fangxian.testing import views
 app_name = "testing"
 urlpatterns = [
     path("", views.CampaignListView.as_view(), name="campaigns"),
+    path("campaigns/new/", views.CampaignCreateView.as_view(), name="campaign_create"),
     path("campaigns/<uuid:uuid>/", views.CampaignDetailView.as_view(), name="campaign"),
     path("campaigns/<uuid:uuid>/not-sampled/<str:code>/", views.NotSampledView.as_view(), name="not_sampled"),
     path("points/", views.PointListView.as_view(), name="points"),

@@ -9,12 +9,13 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.generic import TemplateView
+from django.views.generic import FormView, TemplateView
 
 from fangxian.core.audit import record_access
 from fangxian.core.choices import AccessKind, Action
 from fangxian.core.exporting import ExportMixin
-from fangxian.core.models import Unit
+from fangxian.core.masking import mask_document
+from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import scope_paths
 from fangxian.core.tabular import TableReadError, spool_upload
 from fangxian.core.views import ScopedDetailView, ScopedListView, access_unit, object_or_404
@@ -23,8 +24,17 @@ from fangxian.people.tables import person_columns
 from fangxian.testing import files, services
 from fangxian.testing import members as member_checks
 from fangxian.testing.choices import POOL_SIZE, RecallStatus, TubeStatus
-from fangxian.testing.forms import LookupForm, ResultFileForm, ShipForm, TubeForm
-from fangxian.testing.models import Campaign, KeyGroupMember, Recall, Sample, SamplingPoint, Tube
+from fangxian.testing.forms import (
+    CampaignForm,
+    KeyGroupForm,
+    KeyGroupMembersForm,
+    LookupForm,
+    PointForm,
+    ResultFileForm,
+    ShipForm,
+    TubeForm,
+)
+from fangxian.testing.models import Campaign, KeyGroup, KeyGroupMember, Recall, Sample, SamplingPoint, Tube
 from fangxian.testing.tables import overdue_columns, recall_columns
 
 # One person a line: the document number as scanned (letters and digits, full-width too), then the name.
@@ -34,6 +44,37 @@ _MEMBER_LINE = re.compile(r"^\s*([0-9A-Za-z０-９Ａ-Ｚａ-ｚ]+)[\s,，、\t]
 class CampaignListView(ScopedListView):
     model = Campaign
     template_name = "testing/campaign_list.html"
+
+
+class CampaignCreateView(LoginRequiredMixin, FormView):
+    """组织全员核酸: the district office names the round, its time and its units."""
+
+    template_name = "testing/campaign_form.html"
+
+    def get_form(self, form_class=None):
+        return CampaignForm(self.request.POST or None, user=self.request.user)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        zones = list(data["zones"])
+        district = Unit.objects.get(path=district_path_of(zones[0].path))
+        try:
+            with transaction.atomic():
+                campaign = services.create_campaign(
+                    actor=self.request.user,
+                    district=district,
+                    name=data["name"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    zones=[(unit, data["mode"], None) for unit in zones],
+                )
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, "；".join(getattr(error, "messages", [str(error) or _("无权操作")])))
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        return HttpResponseRedirect(reverse("testing:campaign", kwargs={"uuid": campaign.uuid}))
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 class CampaignDetailView(ScopedDetailView):
@@ -60,7 +101,22 @@ class CampaignDetailView(ScopedDetailView):
         )
         context["sampled"] = sum(zone.sampled for zone in context["zones"])
         context["target"] = sum(zone.target for zone in context["zones"])
+        context.setdefault("point_form", PointForm(user=user))
         return context
+
+    def post(self, request, uuid):
+        """A sampling point in one of the round's units."""
+        self.object = campaign = self.get_object()
+        form = PointForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    point = services.create_point(actor=request.user, campaign=campaign, **form.cleaned_data)
+                messages.success(request, _("已设采样点：%(name)s") % {"name": point.name})
+                return HttpResponseRedirect(reverse("testing:campaign", kwargs={"uuid": campaign.uuid}))
+            except (ValidationError, PermissionDenied) as error:
+                form.add_error(None, "；".join(getattr(error, "messages", [str(error) or _("无权操作")])))
+        return self.render_to_response(self.get_context_data(point_form=form), status=400)
 
 
 class NotSampledView(ExportMixin, ScopedListView):
@@ -245,7 +301,55 @@ class KeyGroupOverdueView(ExportMixin, ScopedListView):
         context = super().get_context_data(**kwargs)
         context["overdue"] = services.key_group_overdue(memberships=self.filter_queryset(self.get_queryset()))
         context["members"] = self.filter_queryset(self.get_queryset()).count()
+        context["groups"] = KeyGroup.objects.restrict(self.request.user)
+        context.setdefault("members_form", KeyGroupMembersForm(user=self.request.user))
+        context.setdefault("group_form", KeyGroupForm())
         return context
+
+    def post(self, request):
+        self.object_list = self.get_queryset()
+        if request.POST.get("operation") == "create_group":
+            return self.create_group(request)
+        form = KeyGroupMembersForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(members_form=form), status=400)
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                added, unknown = services.add_key_group_members(
+                    actor=request.user,
+                    group=data["group"],
+                    unit=data["unit"],
+                    doc_numbers=data["doc_numbers"].split(),
+                    persons=Person.objects.restrict(request.user),
+                )
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+            return self.render_to_response(self.get_context_data(members_form=form), status=400)
+        messages.success(request, _("已加入 %(count)s 人") % {"count": added})
+        if unknown:
+            messages.error(
+                request,
+                _("未在您的辖区人员中找到：%(numbers)s") % {"numbers": "、".join(mask_document(n) for n in unknown)},
+            )
+        return HttpResponseRedirect(reverse("testing:key_groups"))
+
+    def create_group(self, request):
+        form = KeyGroupForm(request.POST)
+        district = next(iter(Unit.objects.restrict(request.user, Action.CHANGE).filter(level="district")), None)
+        if district is None:
+            raise PermissionDenied
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(group_form=form), status=400)
+        group, created = KeyGroup.objects.get_or_create(
+            district=district,
+            name=form.cleaned_data["name"].strip(),
+            defaults={"interval_days": form.cleaned_data["interval_days"]},
+        )
+        messages.success(
+            request, _("已设重点人群：%(name)s") % {"name": group.name} if created else _("该重点人群已存在")
+        )
+        return HttpResponseRedirect(reverse("testing:key_groups"))
 
 
 class LookupView(LoginRequiredMixin, TemplateView):

@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -46,6 +47,7 @@ def server(tmp_path_factory):
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # gunicorn and the worker are its children: they are stopped as one group
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -55,10 +57,10 @@ def server(tmp_path_factory):
         except OSError:
             time.sleep(0.2)
     else:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         pytest.fail("the server did not start within 30 s")
     yield {"url": f"http://127.0.0.1:{port}", "database": database}
-    process.terminate()
+    os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=10)
 
 

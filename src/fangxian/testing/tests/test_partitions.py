@@ -37,3 +37,22 @@ def test_a_tubes_members_are_read_through_the_tube_index_not_a_scan_of_the_day(r
         )
         plan = cursor.fetchone()[0][0]["Plan"]
     assert "Seq Scan" not in str(plan) and plan["Actual Rows"] == 10
+
+
+def test_the_sweeps_make_days_ahead_and_drop_days_past_retention(register, settings):
+    from fangxian.testing import jobs
+
+    now = timezone.now()
+    register({"T0001": [1]}, now=now - datetime.timedelta(days=5))
+    register({"T0002": [2]}, now=now)
+    if connection.vendor == "postgresql":
+        jobs.make_partitions_ahead()
+        days = {day for _, day in partitions.partitions(Sample)}
+        assert timezone.localdate() + datetime.timedelta(days=jobs.DAYS_AHEAD) in days
+    settings.TESTING_RETENTION_DAYS = 0
+    jobs.drop_expired_partitions()
+    assert Sample.objects.count() == 2
+    settings.TESTING_RETENTION_DAYS = 3
+    jobs.drop_expired_partitions()
+    assert list(Sample.objects.values_list("day", flat=True)) == [timezone.localdate()]
+    partitions.forget_known()
