@@ -34,14 +34,14 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def citizen_ids(count: int, seed: int):
-    """`count` distinct valid citizen ID numbers (polars Series)."""
+def citizen_ids(count: int, seed: int, start: int = 0):
+    """`count` distinct valid citizen ID numbers (polars Series), the `start`-th onwards of the seed's list."""
     import polars as pl
 
     from fangxian.testing.members import _check_char
 
     rng = random.Random(seed)
-    offset = rng.randrange(10_000)
+    offset = rng.randrange(10_000) + start
     serial = pl.int_range(offset, offset + count, eager=True)
     days = pl.col("serial") // 1_000
     born = pl.lit(datetime.date(1940, 1, 1)) + pl.duration(days=days % 25_000)
@@ -56,6 +56,88 @@ def citizen_ids(count: int, seed: int):
     frame = frame.with_columns(pl.col("doc_number").str.slice(0, 17) + _check_char())
     assert frame["doc_number"].n_unique() == count, "generated ID numbers must be distinct"
     return frame["doc_number"]
+
+
+def member_frame(first: int, last: int, pool: int):
+    """Members `first` to `last` (exclusive) of the day: tube ZZ…n holds members n·pool … n·pool + pool − 1."""
+    import polars as pl
+
+    index = pl.int_range(first, last, eager=True)
+    members = pl.DataFrame({"index": index, "doc_number": citizen_ids(last - first, seed=12, start=first)}).select(
+        (pl.lit("ZZ") + (pl.col("index") // pool).cast(pl.String).str.zfill(9)).alias("tube_code"),
+        pl.lit("resident_id").alias("doc_type"),
+        "doc_number",
+        pl.lit("").alias("name"),
+        pl.lit("").alias("phone"),
+    )
+    return members.with_columns(pl.Series("name", NAMES).gather(index % len(NAMES)))
+
+
+def register_share(args, worker: int, workers: int, point_ids: list[int], now, barrier, results) -> None:
+    """One sampling app's share of the day (every `workers`-th submission), in its own process and connection."""
+    import os
+
+    os.environ["DATABASE_URL"] = args.db
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangxian.settings")
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from fangxian.core.models import User
+    from fangxian.testing import services
+    from fangxian.testing.models import SamplingPoint
+
+    officer = User.objects.get(username="district")
+    points = list(SamplingPoint.objects.filter(pk__in=point_ids).order_by("pk"))
+    batch_tubes = 10_000
+    submissions = []
+    for index, start in enumerate(range(0, args.tubes, batch_tubes)):
+        if index % workers == worker:
+            count = min(batch_tubes, args.tubes - start)
+            frame = member_frame(start * args.pool, (start + count) * args.pool, args.pool)
+            codes = frame["tube_code"].unique(maintain_order=True).to_list()
+            submissions.append((points[index % len(points)], codes, frame))
+    barrier.wait()
+    started = time.perf_counter()
+    for point, codes, frame in submissions:
+        with transaction.atomic():
+            outcome = services.register_tubes(
+                actor=officer,
+                point=point,
+                tubes=[services.NewTube(code, args.pool, sampled_at=now) for code in codes],
+                members=frame,
+                now=now,
+            )
+        assert not outcome.problems, outcome.problems[:3]
+    results.put(time.perf_counter() - started)
+
+
+def register_in_workers(args, point_ids: list[int], now) -> float:
+    """The day's submissions from `args.workers` processes at once; the time from their common start to the
+    last one's end (each builds its share of the data before the start)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("spawn")  # polars' thread pools do not survive a fork
+    barrier, results = context.Barrier(args.workers + 1), context.Queue()
+    workers = [
+        context.Process(target=register_share, args=(args, n, args.workers, point_ids, now, barrier, results))
+        for n in range(args.workers)
+    ]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for _ in workers:
+        results.get()
+    elapsed = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+        assert worker.exitcode == 0, "a registration worker failed"
+    return elapsed
 
 
 def copy_csv(cursor, table: str, data) -> None:
@@ -74,6 +156,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=10)
     parser.add_argument("--positive-share", type=float, default=0.0005)
     parser.add_argument("--lookups", type=int, default=1_000)
+    parser.add_argument("--workers", type=int, default=1, help="sampling apps submitting at once (processes)")
     args = parser.parse_args()
 
     setup_django(args.db)
@@ -93,39 +176,35 @@ def main() -> None:
     members_total = args.tubes * args.pool
     now = timezone.now().replace(microsecond=0)
     started = time.perf_counter()
-    docs = citizen_ids(members_total, seed=12)
-    index = pl.int_range(0, members_total, eager=True)
-    members = pl.DataFrame({"index": index, "doc_number": docs}).select(
-        (pl.lit("ZZ") + (pl.col("index") // args.pool).cast(pl.String).str.zfill(9)).alias("tube_code"),
-        pl.lit("resident_id").alias("doc_type"),
-        "doc_number",
-        pl.lit("").alias("name"),
-        pl.lit("").alias("phone"),
-    )
-    members = members.with_columns(pl.Series("name", NAMES).gather(index % len(NAMES)))
+    members = member_frame(0, members_total, args.pool)
+    docs = members["doc_number"]
     codes = members["tube_code"].unique(maintain_order=True).to_list()
     print(
         f"data: {members_total:,} members in {len(codes):,} tubes, generated in {time.perf_counter() - started:.1f} s"
     )
 
     # -------------------------------------------------------------- registration
-    batch_tubes = 10_000
-    started = time.perf_counter()
-    for index, start in enumerate(range(0, len(codes), batch_tubes)):
-        point = points[index % len(points)]
-        chunk = codes[start : start + batch_tubes]
-        with transaction.atomic():
-            outcome = services.register_tubes(
-                actor=officer,
-                point=point,
-                tubes=[services.NewTube(code, args.pool, sampled_at=now) for code in chunk],
-                members=members.slice(start * args.pool, len(chunk) * args.pool),
-                now=now,
-            )
-        assert not outcome.problems, outcome.problems[:3]
-    registration = time.perf_counter() - started
+    if args.workers > 1:
+        registration = register_in_workers(args, [point.pk for point in points], now)
+    else:
+        batch_tubes = 10_000
+        started = time.perf_counter()
+        for index, start in enumerate(range(0, len(codes), batch_tubes)):
+            point = points[index % len(points)]
+            chunk = codes[start : start + batch_tubes]
+            with transaction.atomic():
+                outcome = services.register_tubes(
+                    actor=officer,
+                    point=point,
+                    tubes=[services.NewTube(code, args.pool, sampled_at=now) for code in chunk],
+                    members=members.slice(start * args.pool, len(chunk) * args.pool),
+                    now=now,
+                )
+            assert not outcome.problems, outcome.problems[:3]
+        registration = time.perf_counter() - started
     print(
-        f"registration: {members_total:,} sample rows in {registration:.1f} s = {members_total / registration:,.0f} rows/s"
+        f"registration ({args.workers} sampling app{'s' if args.workers > 1 else ''} at once): {members_total:,} "
+        f"sample rows in {registration:.1f} s = {members_total / registration:,.0f} rows/s"
     )
 
     # -------------------------------------------------------------- results

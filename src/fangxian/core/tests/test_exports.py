@@ -28,7 +28,19 @@ LIST_PAGES = {
     "briefings": "reports:briefings",
     "measures": "control:measures",
     "sites": "sites:list",
+    "recalls": "testing:recalls",
+    "key_group_overdue": "testing:key_groups",
+    # Pages of one object: the route and its arguments from the world.
+    "not_sampled": ("testing:not_sampled", lambda w: {"uuid": w["campaign"].uuid, "code": w["xincheng"].code}),
 }
+
+
+def page_url(key: str, world) -> str:
+    target = LIST_PAGES[key]
+    if isinstance(target, tuple):
+        name, kwargs = target
+        return reverse(name, kwargs=kwargs(world))
+    return reverse(target)
 
 
 def rows(content: bytes) -> list[list]:
@@ -41,7 +53,7 @@ def test_every_exportable_list_is_tested_here():
 
 @pytest.mark.parametrize("key", sorted(LIST_PAGES))
 def test_each_list_exports_a_workbook_and_logs_it(key, world, client_for):
-    response = client_for("district").get(reverse(LIST_PAGES[key]), {"export": "xlsx"})
+    response = client_for("district").get(page_url(key, world), {"export": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats"), key
     assert len(rows(response.content)) >= 1
     assert AccessRecord.objects.filter(kind=AccessKind.EXPORT, model=exporting.EXPORTABLE[key].export_model).exists()
