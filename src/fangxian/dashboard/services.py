@@ -1,14 +1,13 @@
 """The command dashboard's figures (指挥大屏) for one unit and the units directly below it, from aggregate queries.
 
 Person counts per unit are one GROUP BY over the district, kept for a few minutes (the registry moves slowly and a
-count over 10⁶ rows is the one expensive figure); everything else is read live. Modules that have not landed yet
-(control measures, quarantine sites, testing) are reported as not available rather than as zeros."""
+count over 10⁶ rows is the one expensive figure); everything else is read live."""
 
 import datetime
 from collections import defaultdict
 
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -22,7 +21,6 @@ from fangxian.reports.figures import day_bounds
 
 PERSON_COUNT_SECONDS = 300
 TREND_DAYS = 14
-PENDING_MODULES = {"testing": "核酸检测"}
 PHASE_FIGURES = {
     "centralised": "under_centralised",
     "home_isolation": "under_home_isolation",
@@ -163,5 +161,28 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
             {"name": area.name, "level": area.level, "level_label": str(area.get_level_display())}
             for area in areas.order_by("level", "name")
         ],
-        "pending_modules": PENDING_MODULES,
+        "testing": _testing(ids, now),
+    }
+
+
+def _testing(ids: list[int], now: datetime.datetime) -> dict[str, int]:
+    """Today's sampling in the unit and below (from the (unit, sampled on) index of tubes) and the people held
+    by positive pools."""
+    from fangxian.testing.choices import RECALLING_RESULTS, RecallStatus
+    from fangxian.testing.models import Recall, Tube
+
+    today = timezone.localdate(now)
+    tubes = Tube.objects.filter(unit_id__in=ids, sampled_on=today).aggregate(
+        tubes=Count("id"),
+        people=Sum("member_count"),
+        pending=Count("id", filter=Q(result="")),
+        recalling=Count("id", filter=Q(result__in=RECALLING_RESULTS, pool_size__gt=1)),
+    )
+    held = Recall.objects.filter(unit_id__in=ids, status=RecallStatus.HELD).count()
+    return {
+        "sampled_today": tubes["people"] or 0,
+        "tubes_today": tubes["tubes"],
+        "tubes_pending": tubes["pending"],
+        "positive_pools_today": tubes["recalling"],
+        "held": held,
     }

@@ -342,7 +342,11 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
             f"期满未解除 {t['release_overdue']} 人。集中隔离点房间已用 {data['rooms']['used']} 间、空闲 "
             f"{data['rooms']['free']} 间、待消杀 {data['rooms']['cleaning']} 间，储备 {data['rooms']['reserve']} 间。"
         ),
-        "testing_text": "核酸检测模块尚未上线，本节暂无系统数据。",
+        "testing_text": (
+            f"当日采样 {data['testing']['sampled_today']:,} 人（{data['testing']['tubes_today']:,} 管），待出结果 "
+            f"{data['testing']['tubes_pending']:,} 管；混管阳性（含无效）{data['testing']['positive_pools_today']} 管，"
+            f"就地管控待单采复核 {data['testing']['held']} 人。"
+        ),
         "reports_text": (reports_text + "。") if reports_text else "未设置日报。",
         "risk_text": f"在控风险区 {len(data['risk_areas'])} 个" + (f"：{areas}" if areas else ""),
     }

@@ -70,3 +70,28 @@ def test_people_under_measures_are_counted_by_todays_phase(world):
     assert data["totals"]["under_centralised"] == 1  # alice, exposed yesterday: day 1 of 7 centralised
     assert data["totals"]["under_home_isolation"] == 0 and data["totals"]["under_monitoring"] == 0
     assert data["children"][0]["under_centralised"] == 1
+
+
+def test_todays_sampling_and_the_people_held_by_positive_pools_are_counted(world):
+    """The world's tube XC000001 holds alice, sampled today at the 金河 point; the lab reports it positive."""
+    from django.db import transaction
+
+    from fangxian.testing import services as testing
+
+    xincheng = services.snapshot(unit=world["xincheng"])["testing"]
+    assert (xincheng["sampled_today"], xincheng["tubes_pending"], xincheng["held"]) == (1, 1, 0)
+    with transaction.atomic():
+        testing.ingest_results(
+            actor=world["district"],
+            lab="金域",
+            rows=testing.result_frame([{"tube_code": "XC000001", "result": "阳性"}]),
+        )
+    xincheng = services.snapshot(unit=world["xincheng"])["testing"]
+    assert (xincheng["tubes_pending"], xincheng["positive_pools_today"], xincheng["held"]) == (0, 1, 1)
+    assert services.snapshot(unit=world["liuzhai"])["testing"] == {
+        "sampled_today": 0,
+        "tubes_today": 0,
+        "tubes_pending": 0,
+        "positive_pools_today": 0,
+        "held": 0,
+    }
