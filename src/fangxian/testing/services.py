@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, record_change, require_actor
 from fangxian.core.bulk import RowWriter, allocate_ids, copy_rows, index_plans, uuid7_sql
-from fangxian.core.choices import Action, ChangeKind
+from fangxian.core.choices import Action, ChangeKind, Role
 from fangxian.core.models import Unit, User
 from fangxian.core.notify import notify
 from fangxian.core.scoping import scope_unit_ids, user_can
@@ -360,6 +360,8 @@ RESULT_WORDS = {
     "待复核": TubeResult.INVALID,
 }
 RESULT_COLUMNS = {"tube_code": pl.String, "result": pl.String, "ct_orf": pl.String, "ct_n": pl.String}
+# Who reports results: the labs, and the offices that upload a lab's file for it (never a grid team or a clerk).
+RESULT_ROLES = frozenset({Role.SAMPLING_LAB, Role.DISTRICT_COMMAND, Role.TOWNSHIP_OFFICE})
 
 
 @dataclass
@@ -443,6 +445,9 @@ def ingest_results(
     Bad rows (no code, an unknown word, a Ct value out of range) are returned; with `valid_only=False` any bad
     row refuses the whole submission."""
     require_actor(actor)
+    units = scope_unit_ids(actor, Action.CHANGE, RESULT_ROLES)
+    if not units:
+        raise PermissionDenied("无权上报核酸检测结果（限检测机构与防控办）")
     now = now or timezone.now()
     lab = (lab or "").strip()[:100] or str(actor)
     good, problems = _check_results(result_frame(rows))
@@ -451,7 +456,6 @@ def ingest_results(
         return summary
     if good.height == 0:
         return summary
-    units = scope_unit_ids(actor, Action.CHANGE)
     day = timezone.localtime(now).date()
     stamp = connection.ops.adapt_datetimefield_value(now)  # raw SQL: stored as the ORM stores it
     partitions.ensure_partitions(ResultSubmission, day, day)

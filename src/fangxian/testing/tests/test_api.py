@@ -82,3 +82,13 @@ def test_the_48_hour_lookup_answers_yes_or_no_and_is_logged(world, client_for, r
     assert client.get(f"/api/testing/latest-negative/?doc_number={citizen_id(2)}").json()["negative_within"] is False
     assert AccessRecord.objects.filter(actor=world["township_b"], model="testing.sample").count() == 2
     assert not Recall.objects.exists()
+
+
+def test_only_labs_and_offices_report_results_a_grid_team_or_a_clerk_is_refused(world, client_for, register):
+    register({"A0001": [1]})
+    body = {"results": [{"tube_code": "A0001", "result": "阳性"}]}
+    for name in ("grid", "clerk"):
+        assert post_json(client_for(name), "/api/testing/results/", body).status_code == 403
+    upload = SimpleUploadedFile("结果.csv", "管码,检测结果\nA0001,阳性\n".encode())
+    assert client_for("grid").post("/testing/results/", {"lab": "x", "file": upload}).status_code == 403
+    assert not ResultSubmission.objects.exists() and Tube.objects.get(code="A0001").result == ""
