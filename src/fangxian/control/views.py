@@ -23,7 +23,7 @@ from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import scope_paths, user_can
-from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, object_or_404
+from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, error_text, object_or_404
 from fangxian.leads.choices import Outcome
 from fangxian.leads.models import Lead
 from fangxian.sites import services as site_services
@@ -142,7 +142,7 @@ class PlaceFromLeadView(ScopedObjectMixin, TemplateView):
                         lead=lead,
                     )
             except (ValidationError, PermissionDenied) as error:
-                form.add_error(None, "；".join(getattr(error, "messages", [str(error)])))
+                form.add_error(None, error_text(error))
             else:
                 messages.success(request, _("已落实管控，期满日 %(day)s") % {"day": measure.end_date})
                 return HttpResponseRedirect(reverse("control:measure", kwargs={"uuid": measure.uuid}))
@@ -163,7 +163,7 @@ class MeasureActionView(ScopedObjectMixin, View):
             with transaction.atomic():
                 self.perform(request, measure, operation)
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, "；".join(getattr(error, "messages", [_("无权操作")])))
+            messages.error(request, error_text(error))
         return HttpResponseRedirect(reverse("control:measure", kwargs={"uuid": measure.uuid}))
 
     def perform(self, request, measure, operation):
@@ -304,7 +304,7 @@ class ProtocolListView(LoginRequiredMixin, TemplateView):
             with transaction.atomic():
                 services.choose_protocol(actor=request.user, district=district, protocol=protocol)
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("新落实的管控措施将按“%(name)s”执行") % {"name": protocol.name})
         return HttpResponseRedirect(reverse("control:protocols"))

@@ -130,6 +130,11 @@ class ScopedObjectMixin(ScopedMixin):
         return get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[self.lookup_url_kwarg]})
 
 
+def error_text(error: Exception) -> str:
+    """A service's refusal (ValidationError or PermissionDenied) as one line for the page."""
+    return "；".join(getattr(error, "messages", None) or [str(error) or _("无权操作")])
+
+
 def save_then_verify(*, user, instance, action=Action.VIEW) -> None:
     """Raise (rolling back the caller's atomic block) when a saved object is no longer visible to its author."""
     if not type(instance).objects.restrict(user, action).filter(pk=instance.pk).exists():

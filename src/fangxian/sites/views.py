@@ -13,7 +13,7 @@ from fangxian.core.choices import Action
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column
 from fangxian.core.scoping import user_can
-from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, object_or_404
+from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, error_text, object_or_404
 from fangxian.sites import services
 from fangxian.sites.choices import ZONE_CHECKLIST
 from fangxian.sites.models import Room, Site, Stay
@@ -97,7 +97,7 @@ class SiteActionView(ScopedObjectMixin, View):
             with transaction.atomic():
                 self.perform(request, site, operation)
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+            messages.error(request, error_text(error))
         return HttpResponseRedirect(reverse("sites:detail", kwargs={"uuid": site.uuid}))
 
     def perform(self, request, site, operation):

@@ -280,15 +280,34 @@ def _write(
     if additions.height:
         for code, extra in additions.group_by("tube_code").len().iter_rows():
             Tube.objects.filter(code=code).update(member_count=F("member_count") + extra)
-    changes = ChangeRows(actor=actor, kind=ChangeKind.CREATE, model_label="testing.tube", reason="采样登记")
-    changes.add(
+    _record_batch(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        reason="采样登记",
         object_id=f"point:{point.uuid}",
         object_repr=f"{point.name} 采样登记",
         unit_id=point.unit_id,
         after={"tubes": [t.code for t in tubes][:50], "tube_count": len(tubes), "members": rows.height},
     )
-    changes.insert()
     return len(tubes), rows.height
+
+
+def _record_batch(
+    *,
+    actor: User,
+    kind: str,
+    reason: str,
+    object_id: str,
+    object_repr: str,
+    unit_id: int,
+    after: dict,
+    model_label: str = "testing.tube",
+) -> None:
+    """One change record for a whole write of 10³–10⁶ rows (a registration, a lab's file): what was written,
+    by whom, under which request or job; the rows themselves keep their writer."""
+    changes = ChangeRows(actor=actor, kind=ChangeKind(kind), model_label=model_label, reason=reason)
+    changes.add(object_id=object_id, object_repr=object_repr, unit_id=unit_id, after=after)
+    changes.insert()
 
 
 def _copy_frame(model, data: pl.DataFrame) -> None:
@@ -526,6 +545,25 @@ def ingest_results(
     )
     cases = [(pk, on) for pk, on, result in singles if result == TubeResult.POSITIVE and pk not in retested]
     recall(tubes=cases, now=now, status=RecallStatus.POSITIVE)
+    recalled_codes = list(Tube.objects.filter(pk__in=[pk for pk, _ in pools + cases]).values_list("code", flat=True))
+    _record_batch(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        reason="检测结果",
+        object_id=f"lab:{lab}"[:64],
+        object_repr=f"{lab} 检测结果",
+        unit_id=actor.unit_id or units[0],
+        after={
+            "accepted": summary.accepted,
+            "repeated": summary.repeated,
+            "conflicts": summary.conflicts,
+            "unknown": summary.unknown,
+            "recalled_tubes": recalled_codes[:50],
+            "recalled_people": summary.recalled_people,
+            "released": summary.released,
+            "retest_positive": summary.retest_positive,
+        },
+    )
     return summary
 
 
@@ -933,4 +971,15 @@ def add_key_group_members(*, actor: User, group, unit: Unit, doc_numbers: list[s
         KeyGroupMember(group=group, person=person, unit=unit) for person in found.values() if person.pk not in already
     ]
     KeyGroupMember.objects.bulk_create(new)
+    if new:
+        _record_batch(
+            actor=actor,
+            kind=ChangeKind.CREATE,
+            reason="加入重点人群",
+            object_id=f"key_group:{group.pk}",
+            object_repr=f"{group.name} 加入成员",
+            unit_id=unit.pk,
+            after={"person_ids": [member.person_id for member in new]},
+            model_label="testing.keygroupmember",
+        )
     return len(new), [number for number in wanted if number not in found]

@@ -18,7 +18,7 @@ from fangxian.core.masking import mask_document
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import scope_paths
 from fangxian.core.tabular import TableReadError, spool_upload
-from fangxian.core.views import ScopedDetailView, ScopedListView, access_unit, object_or_404
+from fangxian.core.views import ScopedDetailView, ScopedListView, access_unit, error_text, object_or_404
 from fangxian.people.models import Person
 from fangxian.people.tables import person_columns
 from fangxian.testing import files, services
@@ -69,7 +69,7 @@ class CampaignCreateView(LoginRequiredMixin, FormView):
                     zones=[(unit, data["mode"], None) for unit in zones],
                 )
         except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, "；".join(getattr(error, "messages", [str(error) or _("无权操作")])))
+            form.add_error(None, error_text(error))
             return self.render_to_response(self.get_context_data(form=form), status=400)
         return HttpResponseRedirect(reverse("testing:campaign", kwargs={"uuid": campaign.uuid}))
 
@@ -115,7 +115,7 @@ class CampaignDetailView(ScopedDetailView):
                 messages.success(request, _("已设采样点：%(name)s") % {"name": point.name})
                 return HttpResponseRedirect(reverse("testing:campaign", kwargs={"uuid": campaign.uuid}))
             except (ValidationError, PermissionDenied) as error:
-                form.add_error(None, "；".join(getattr(error, "messages", [str(error) or _("无权操作")])))
+                form.add_error(None, error_text(error))
         return self.render_to_response(self.get_context_data(point_form=form), status=400)
 
 
@@ -186,7 +186,7 @@ class SamplingView(ScopedDetailView):
                 else:
                     return self.register(request, point)
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+            messages.error(request, error_text(error))
         return HttpResponseRedirect(reverse("testing:sampling", kwargs={"uuid": point.uuid}))
 
     def register(self, request, point):

@@ -145,5 +145,8 @@ def test_a_township_puts_its_medical_staff_in_a_key_group_by_document_number(wor
     assert response.status_code == 302
     # bob lives in 刘寨: not among 新城's people, reported as not found (masked), never added.
     assert list(KeyGroupMember.objects.values_list("person__name", flat=True)) == [world["alice"].name]
+    from fangxian.core.models import ChangeRecord
+
+    assert ChangeRecord.objects.get(reason="加入重点人群").after == {"person_ids": [world["alice"].pk]}
     page = client.get("/testing/key-groups/").content.decode()
     assert world["bob"].doc_number not in page and world["alice"].name in page

@@ -30,6 +30,10 @@ def test_the_first_final_result_stands_and_a_different_one_is_kept_as_a_conflict
     assert outcomes == ["accepted", "conflict", "repeated"]
     assert str(ResultSubmission.objects.get(tube_code="T0002").ct_orf) == "38.2"
     assert ResultSubmission.objects.get(tube_code="NOPE-1").tube_id is None  # kept, not lost
+    from fangxian.core.models import ChangeRecord
+
+    records = ChangeRecord.objects.filter(reason="检测结果").order_by("id")
+    assert [record.after["accepted"] for record in records] == [2, 0]  # one record a lab file, who and what
 
 
 def test_bad_rows_are_listed_and_the_rest_is_processed_unless_the_user_wants_all_or_nothing(register, results):
