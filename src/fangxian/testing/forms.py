@@ -12,7 +12,8 @@ from fangxian.testing.models import Campaign, KeyGroup, KeyGroupMember, Sampling
 class TubeForm(StyledForm):
     """One tube at the sampling table: scan the tube, then each person (one a line: ID number, then name)."""
 
-    code = forms.CharField(label=_("管码"), max_length=32)
+    # Focused as the page is parsed, before any script runs: a scanner's first characters are not lost.
+    code = forms.CharField(label=_("管码"), max_length=32, widget=forms.TextInput(attrs={"autofocus": True}))
     mode = forms.ChoiceField(label=_("采样方式"), choices=SamplingMode.choices, initial=SamplingMode.POOL_10)
     members = forms.CharField(label=_("受检人员（每行：证件号 姓名）"), widget=forms.Textarea(attrs={"rows": 10}))
 

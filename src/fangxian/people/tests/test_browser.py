@@ -227,7 +227,8 @@ def test_a_point_scans_a_pool_a_lab_reports_it_positive_and_the_community_sees_i
     login(page, server, "xincheng")
     page.goto(f"{server}/testing/points/")
     page.get_by_test_id("points").locator("a").first.click()
-    page.keyboard.type("BRW00001")  # the tube code field has the focus; a scanner ends with Enter
+    expect(page.locator("#id_code")).to_be_focused()  # the page opens on the tube code, ready for the scanner
+    page.keyboard.type("BRW00001")  # a scanner ends with Enter
     page.keyboard.press("Enter")
     for number, name in members:
         page.keyboard.type(f"{number} {name}")
