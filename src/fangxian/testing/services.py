@@ -176,7 +176,9 @@ def register_tubes(
     if close:
         open_codes = [code for code, tube in additions.items() if tube.status == TubeStatus.OPEN]
         if open_codes:
-            Tube.objects.filter(code__in=open_codes, status=TubeStatus.OPEN).update(status=TubeStatus.CLOSED)
+            Tube.objects.filter(code__in=open_codes, status=TubeStatus.OPEN).update(
+                status=TubeStatus.CLOSED, closed_at=now
+            )
     return result
 
 
@@ -254,6 +256,7 @@ def _write(
                 sampled_on=day,
                 sampled_at=sampled_at,
                 status=TubeStatus.CLOSED if close else TubeStatus.OPEN,
+                closed_at=now if close else None,
                 registered_by_id=actor.pk,
             )
         )
@@ -358,8 +361,8 @@ def close_tube(*, actor: User, tube: Tube) -> Tube:
         raise ValidationError(f"该管已{tube.get_status_display()}")
     if tube.member_count == 0:
         raise ValidationError("该管没有采样人员，不能封管")
-    tube.status = TubeStatus.CLOSED
-    tube.save(update_fields=["status"])
+    tube.status, tube.closed_at = TubeStatus.CLOSED, timezone.now()
+    tube.save(update_fields=["status", "closed_at"])
     return tube
 
 

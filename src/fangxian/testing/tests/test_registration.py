@@ -62,3 +62,37 @@ def test_a_point_outside_the_users_scope_is_refused(world, register):
     with pytest.raises(PermissionDenied):
         register({"T0200": [1]}, actor=world["township_b"])
     assert not Tube.objects.exists()
+
+
+def test_a_tube_keeps_the_time_of_each_step_closed_shipped_and_resulted(world, register, results):
+    import datetime
+
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from fangxian.testing import services
+
+    sampled = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=2)
+    register({"T0300": [1, 2]}, pool_size=5, close=False, now=sampled)
+    tube = Tube.objects.get(code="T0300")
+    assert tube.status == "open" and tube.closed_at is None
+    closed = register({"T0300": [1, 2, 3]}, pool_size=5, now=sampled + datetime.timedelta(minutes=20))
+    assert closed.added_members == 1
+    tube.refresh_from_db()
+    assert tube.status == "closed" and tube.closed_at == sampled + datetime.timedelta(minutes=20)
+    services.ship(actor=world["township_a"], tubes=Tube.objects.all(), box="BOX-7")
+    results([{"tube_code": "T0300", "result": "阴性"}])
+    tube.refresh_from_db()
+    assert tube.status == "done" and tube.closed_at <= tube.shipped_at <= tube.result_at
+    with pytest.raises(IntegrityError), transaction.atomic():  # the code is unique in the database itself
+        Tube.objects.create(
+            **{f.attname: getattr(tube, f.attname) for f in Tube._meta.concrete_fields if f.attname != "id"}
+        )
+
+
+def test_closing_an_open_tube_by_hand_stamps_its_time(world, register):
+    from fangxian.testing import services
+
+    register({"T0301": [1]}, pool_size=5, close=False)
+    tube = services.close_tube(actor=world["township_a"], tube=Tube.objects.get(code="T0301"))
+    assert Tube.objects.get(pk=tube.pk).closed_at is not None
