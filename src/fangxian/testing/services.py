@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 import polars as pl
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Sum
@@ -17,7 +18,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, record_change, require_actor
-from fangxian.core.bulk import RowWriter, allocate_ids, copy_rows, index_plans, uuid7_sql
+from fangxian.core.bulk import allocate_ids, copy_rows, index_plans, uuid7_sql
 from fangxian.core.choices import Action, ChangeKind, Role
 from fangxian.core.models import Unit, User
 from fangxian.core.notify import notify
@@ -219,6 +220,55 @@ def _new_members(checked: pl.DataFrame, additions: dict[str, Tube], result: Regi
     return new, new.height
 
 
+def _tube_frame(
+    *,
+    actor: User,
+    point: SamplingPoint,
+    tubes: list[NewTube],
+    members: pl.DataFrame,
+    close: bool,
+    now: datetime.datetime,
+) -> pl.DataFrame:
+    """The new tubes as rows of the tube table, with their reserved ids and member counts."""
+    counts = members.group_by("tube_code").len("member_count")
+    household = POOL_SIZE[SamplingMode.HOUSEHOLD]
+    sampled_at = pl.Series("sampled_at", [t.sampled_at or now for t in tubes], dtype=pl.Datetime("us", "UTC"))
+    frame = pl.DataFrame(
+        {
+            "id": pl.Series(allocate_ids(Tube, len(tubes)), dtype=pl.Int64),
+            "code": [t.code for t in tubes],
+            "mode": [t.mode or MODE_OF_SIZE[t.pool_size] for t in tubes],
+            "pool_size": [household if t.mode == SamplingMode.HOUSEHOLD else t.pool_size for t in tubes],
+            "sampled_at": sampled_at,
+        },
+        schema={
+            "id": pl.Int64,
+            "code": pl.String,
+            "mode": pl.String,
+            "pool_size": pl.Int16,
+            "sampled_at": pl.Datetime("us", "UTC"),
+        },
+    )
+    return frame.join(counts, left_on="code", right_on="tube_code", how="left").select(
+        "id",
+        "code",
+        campaign_id=pl.lit(point.campaign_id, pl.Int64),
+        point_id=pl.lit(point.pk, pl.Int64),
+        unit_id=pl.lit(point.unit_id, pl.Int64),
+        mode="mode",
+        pool_size="pool_size",
+        member_count=pl.col("member_count").fill_null(0).cast(pl.Int16),
+        sampled_on=pl.col("sampled_at").dt.convert_time_zone(settings.TIME_ZONE).dt.date(),
+        sampled_at="sampled_at",
+        status=pl.lit(TubeStatus.CLOSED.value if close else TubeStatus.OPEN.value),
+        closed_at=pl.lit(now if close else None, pl.Datetime("us", "UTC")),
+        box=pl.lit(""),
+        result=pl.lit(""),
+        lab=pl.lit(""),
+        registered_by_id=pl.lit(actor.pk, pl.Int64),
+    )
+
+
 def _write(
     *,
     actor: User,
@@ -229,51 +279,22 @@ def _write(
     close: bool,
     now: datetime.datetime,
 ) -> tuple[int, int]:
-    """COPY the new tubes, then their members (and members added to open tubes) as CSV straight from the frame."""
-    ids = allocate_ids(Tube, len(tubes))
-    writer = RowWriter(Tube, with_pk=True)
-    tube_rows = []
-    tube_ids: dict[str, tuple[int, datetime.date]] = {}
-    counts = dict(
-        members.filter(pl.col("tube_code").is_in([t.code for t in tubes])).group_by("tube_code").len().iter_rows()
+    """COPY the new tubes, then their members (and members added to open tubes), each as CSV straight from a
+    frame: no Python object per tube or per member."""
+    new_tubes = _tube_frame(actor=actor, point=point, tubes=tubes, members=members, close=close, now=now)
+    if new_tubes.height:
+        _copy_frame(Tube, new_tubes)
+    keys = new_tubes.select(
+        pl.col("code").alias("tube_code"), pl.col("id").alias("tube_id"), pl.col("sampled_on").alias("day")
     )
-    days: dict[datetime.datetime, datetime.date] = {}  # a submission's tubes share a few sampling times
-    for pk, tube in zip(ids, tubes, strict=True):
-        sampled_at = tube.sampled_at or now
-        day = days.get(sampled_at) or days.setdefault(sampled_at, timezone.localtime(sampled_at).date())
-        tube_ids[tube.code] = (pk, day)
-        size = POOL_SIZE[SamplingMode.HOUSEHOLD] if tube.mode == SamplingMode.HOUSEHOLD else tube.pool_size
-        tube_rows.append(
-            writer.values(
-                id=pk,
-                code=tube.code,
-                campaign_id=point.campaign_id,
-                point_id=point.pk,
-                unit_id=point.unit_id,
-                mode=tube.mode or MODE_OF_SIZE[tube.pool_size],
-                pool_size=size,
-                member_count=counts.get(tube.code, 0),
-                sampled_on=day,
-                sampled_at=sampled_at,
-                status=TubeStatus.CLOSED if close else TubeStatus.OPEN,
-                closed_at=now if close else None,
-                registered_by_id=actor.pk,
-            )
-        )
-    writer.insert(tube_rows)
     if additions.height:
-        for known in Tube.objects.filter(code__in=additions["tube_code"].unique().to_list()).only(
-            "id", "code", "sampled_on"
-        ):
-            tube_ids[known.code] = (known.pk, known.sampled_on)
-    rows = pl.concat([members.filter(pl.col("tube_code").is_in([t.code for t in tubes])), additions])
+        known = Tube.objects.filter(code__in=additions["tube_code"].unique().to_list()).values_list(
+            "code", "id", "sampled_on"
+        )
+        keys = pl.concat([keys, pl.DataFrame(list(known), schema=keys.schema, orient="row")])
+    rows = pl.concat([members.join(new_tubes.select(tube_code="code"), on="tube_code", how="semi"), additions])
     if rows.height == 0:
         return len(tubes), 0
-    keys = pl.DataFrame(
-        [(code, pk, day) for code, (pk, day) in tube_ids.items()],
-        schema={"tube_code": pl.String, "tube_id": pl.Int64, "day": pl.Date},
-        orient="row",
-    )
     rows = rows.join(keys, on="tube_code", how="inner").with_columns(pl.lit(point.unit_id, pl.Int64).alias("unit_id"))
     sampled_days = rows["day"].unique().to_list()
     partitions.ensure_partitions(Sample, min(sampled_days), max(sampled_days))
@@ -330,7 +351,11 @@ def _copy_frame(model, data: pl.DataFrame) -> None:
             for start in range(0, len(view), 1 << 20):
                 copy.write(view[start : start + (1 << 20)])
         return
+    adapt = connection.ops.adapt_datetimefield_value
+    moments = [i for i, dtype in enumerate(data.dtypes) if isinstance(dtype, pl.Datetime)]
     rows = data.with_columns(pl.col(pl.Date).cast(pl.String)).rows()
+    if moments:  # as Django writes them on SQLite (UTC, no offset): compared as text there
+        rows = [tuple(adapt(v) if i in moments else v for i, v in enumerate(row)) for row in rows]
     copy_rows(table, columns, rows)
 
 

@@ -96,3 +96,18 @@ def test_closing_an_open_tube_by_hand_stamps_its_time(world, register):
     register({"T0301": [1]}, pool_size=5, close=False)
     tube = services.close_tube(actor=world["township_a"], tube=Tube.objects.get(code="T0301"))
     assert Tube.objects.get(pk=tube.pk).closed_at is not None
+
+
+def test_a_tube_sampled_after_midnight_local_time_is_on_the_local_day(register):
+    import datetime
+
+    from django.utils import timezone
+
+    local = timezone.get_current_timezone()
+    after_midnight = timezone.localtime(timezone.now(), local).replace(hour=0, minute=30, second=0, microsecond=0)
+    if after_midnight > timezone.now():  # run between 00:00 and 00:30: yesterday's
+        after_midnight -= datetime.timedelta(days=1)
+    register({"T0400": [1]}, now=after_midnight.astimezone(datetime.UTC))  # 16:30 the day before, in UTC
+    tube = Tube.objects.get(code="T0400")
+    assert tube.sampled_on == after_midnight.date() and tube.sampled_at == after_midnight
+    assert Sample.objects.get(tube=tube).day == after_midnight.date()
