@@ -45,6 +45,9 @@ class CampaignForm(StyledForm):
     ends_at = _when(_("结束时间"))
     mode = forms.ChoiceField(label=_("采样方式"), choices=SamplingMode.choices, initial=SamplingMode.POOL_10)
     zones = forms.ModelMultipleChoiceField(label=_("检测单位"), queryset=Unit.objects.none())
+    exclude_under_2 = forms.BooleanField(label=_("不含 2 岁以下儿童"), required=False, initial=True)
+    exclude_isolated = forms.BooleanField(label=_("不含集中/居家隔离人员"), required=False, initial=True)
+    exclude_key_groups = forms.BooleanField(label=_("不含按计划常态化检测的重点人群"), required=False, initial=True)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

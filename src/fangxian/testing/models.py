@@ -67,6 +67,7 @@ class Campaign(models.Model):
     # Who is not expected to be sampled in this round (应检尽检 lists leave them out).
     exclude_under_2 = models.BooleanField(_("不含 2 岁以下儿童"), default=True)
     exclude_isolated = models.BooleanField(_("不含集中/居家隔离人员"), default=True)
+    exclude_key_groups = models.BooleanField(_("不含按计划常态化检测的重点人群"), default=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -856,24 +856,38 @@ class ZoneProgress:
     sampled: int
 
     @property
+    def mode_label(self) -> str:
+        return str(SamplingMode(self.mode).label)
+
+    @property
     def share(self) -> float:
         return self.sampled / self.target if self.target else 0.0
 
 
-def _expected(campaign, unit: Unit) -> int:
-    """The people a zone should sample: its registered population, less the exclusions of the round."""
+def expected_people(campaign, people):
+    """Of `people` (persons), those this round expects to sample: less the exclusions it was set up with —
+    children under 2, people under an active isolation or monitoring measure, members of the district's key
+    groups (tested on their own schedule). One definition for the target and the not-sampled list."""
     from fangxian.control.choices import MeasureStatus
     from fangxian.control.models import Measure
-    from fangxian.people.models import Person
 
-    people = Person.objects.filter(unit__path__startswith=unit.path)
     if campaign.exclude_under_2:
         born_after = timezone.localtime(campaign.starts_at).date() - datetime.timedelta(days=2 * 365)
         people = people.exclude(birth_date__gt=born_after)
     if campaign.exclude_isolated:
-        held = Measure.objects.filter(status=MeasureStatus.ACTIVE, person__unit__path__startswith=unit.path)
-        return people.count() - held.values("person_id").distinct().count()
-    return people.count()
+        people = people.exclude(Exists(Measure.objects.filter(person_id=OuterRef("pk"), status=MeasureStatus.ACTIVE)))
+    if campaign.exclude_key_groups:
+        people = people.exclude(
+            Exists(KeyGroupMember.objects.filter(person_id=OuterRef("pk"), group__district_id=campaign.district_id))
+        )
+    return people
+
+
+def _expected(campaign, unit: Unit) -> int:
+    """The people a zone should sample: its registered population, less the exclusions of the round."""
+    from fangxian.people.models import Person
+
+    return expected_people(campaign, Person.objects.filter(unit__path__startswith=unit.path)).count()
 
 
 def campaign_progress(campaign, *, zones=None) -> list[ZoneProgress]:
@@ -915,16 +929,14 @@ def progress_by_hour(campaign, tubes) -> list[tuple[datetime.datetime, int]]:
 
 
 def not_sampled(campaign, persons):
-    """应检尽检: the registered people of `persons` (already restricted and narrowed to a unit) with no sample
-    in this round, matched by document number."""
+    """应检尽检: the people of `persons` (already restricted and narrowed to a unit) this round expects
+    (expected_people) with no sample in it, matched by document number."""
     first = timezone.localtime(campaign.starts_at).date()
     last = timezone.localtime(campaign.ends_at).date()
     sampled = Sample.objects.filter(
         doc_number=OuterRef("doc_number"), day__range=(first, last), tube__campaign=campaign
     )
-    if campaign.exclude_under_2:
-        persons = persons.exclude(birth_date__gt=first - datetime.timedelta(days=2 * 365))
-    return persons.filter(~Exists(sampled))
+    return expected_people(campaign, persons).filter(~Exists(sampled))
 
 
 def create_campaign(
@@ -935,8 +947,12 @@ def create_campaign(
     starts_at: datetime.datetime,
     ends_at: datetime.datetime,
     zones: list[tuple[Unit, str, int | None]],
+    exclude_under_2: bool = True,
+    exclude_isolated: bool = True,
+    exclude_key_groups: bool = True,
 ) -> Campaign:
-    """A round over some units of the district, each with its sampling mode and, if known, its head count."""
+    """A round over some units of the district, each with its sampling mode and, if known, its head count;
+    the exclusions say who is not expected (expected_people)."""
     require_actor(actor)
     if not user_can(actor, Action.CHANGE, district, model=Campaign):
         raise PermissionDenied("只有区/县防控指挥部可以组织全员核酸")
@@ -956,6 +972,9 @@ def create_campaign(
         ends_at=ends_at,
         created_by=actor,
         status="running" if starts_at <= timezone.now() else "planned",
+        exclude_under_2=exclude_under_2,
+        exclude_isolated=exclude_isolated,
+        exclude_key_groups=exclude_key_groups,
     )
     CampaignZone.objects.bulk_create(
         CampaignZone(campaign=campaign, unit=unit, mode=mode, head_count=head_count) for unit, mode, head_count in zones
@@ -965,7 +984,15 @@ def create_campaign(
         kind=ChangeKind.CREATE,
         instance=campaign,
         unit=district,
-        after={"name": campaign.name, "zones": [unit.code for unit, _, _ in zones]},
+        after={
+            "name": campaign.name,
+            "zones": [unit.code for unit, _, _ in zones],
+            "exclude": {
+                "under_2": exclude_under_2,
+                "isolated": exclude_isolated,
+                "key_groups": exclude_key_groups,
+            },
+        },
         reason="组织全员核酸",
     )
     return campaign

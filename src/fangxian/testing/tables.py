@@ -24,3 +24,26 @@ def overdue_columns() -> list[Column]:
         Column("单位", lambda row: row[0].unit.name, 16),
         Column("最近采样", lambda row: row[1].isoformat() if row[1] else "无记录", 12),
     ]
+
+
+def _at(moment) -> str:
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%m-%d %H:%M") if moment else ""
+
+
+def tube_columns() -> list[Column]:
+    return [
+        Column("管码", lambda t: t.code, 14),
+        Column("采样点", lambda t: t.point.name, 18),
+        Column("采样方式", lambda t: t.get_mode_display(), 10),
+        Column("人数", lambda t: t.member_count, 6),
+        Column("状态", lambda t: t.get_status_display(), 8),
+        Column("采样时间", lambda t: _at(t.sampled_at), 12),
+        Column("封管时间", lambda t: _at(t.closed_at), 12),
+        Column("转运箱", lambda t: t.box, 12),
+        Column("送检时间", lambda t: _at(t.shipped_at), 12),
+        Column("结果", lambda t: t.get_result_display(), 8),
+        Column("出结果时间", lambda t: _at(t.result_at), 12),
+        Column("检测机构", lambda t: t.lab, 18),
+    ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("campaigns/<uuid:uuid>/not-sampled/<str:code>/", views.NotSampledView.as_view(), name="not_sampled"),
     path("points/", views.PointListView.as_view(), name="points"),
     path("points/<uuid:uuid>/", views.SamplingView.as_view(), name="sampling"),
+    path("tubes/", views.TubeListView.as_view(), name="tubes"),
     path("results/", views.ResultUploadView.as_view(), name="results"),
     path("recalls/", views.RecallListView.as_view(), name="recalls"),
     path("key-groups/", views.KeyGroupOverdueView.as_view(), name="key_groups"),

@@ -24,6 +24,7 @@ from fangxian.people.tables import person_columns
 from fangxian.testing import files, services
 from fangxian.testing import members as member_checks
 from fangxian.testing.choices import POOL_SIZE, RecallStatus, TubeStatus
+from fangxian.testing.filtersets import TubeFilterSet
 from fangxian.testing.forms import (
     CampaignForm,
     KeyGroupForm,
@@ -35,7 +36,7 @@ from fangxian.testing.forms import (
     TubeForm,
 )
 from fangxian.testing.models import Campaign, KeyGroup, KeyGroupMember, Recall, Sample, SamplingPoint, Tube
-from fangxian.testing.tables import overdue_columns, recall_columns
+from fangxian.testing.tables import overdue_columns, recall_columns, tube_columns
 
 # One person a line: the document number as scanned (letters and digits, full-width too), then the name.
 _MEMBER_LINE = re.compile(r"^\s*([0-9A-Za-z０-９Ａ-Ｚａ-ｚ]+)[\s,，、\t]*(.*?)\s*$")
@@ -67,6 +68,9 @@ class CampaignCreateView(LoginRequiredMixin, FormView):
                     starts_at=data["starts_at"],
                     ends_at=data["ends_at"],
                     zones=[(unit, data["mode"], None) for unit in zones],
+                    exclude_under_2=data["exclude_under_2"],
+                    exclude_isolated=data["exclude_isolated"],
+                    exclude_key_groups=data["exclude_key_groups"],
                 )
         except (ValidationError, PermissionDenied) as error:
             form.add_error(None, error_text(error))
@@ -96,6 +100,14 @@ class CampaignDetailView(ScopedDetailView):
             {
                 "hours": [timezone.localtime(hour).strftime("%m-%d %H:00") for hour, _ in hours],
                 "people": [n for _, n in hours],
+            },
+            ensure_ascii=False,
+        )
+        context["by_zone"] = json.dumps(
+            {
+                "units": [zone.unit.name for zone in context["zones"]],
+                "sampled": [zone.sampled for zone in context["zones"]],
+                "remaining": [max(zone.target - zone.sampled, 0) for zone in context["zones"]],
             },
             ensure_ascii=False,
         )
@@ -255,6 +267,21 @@ class ResultUploadView(LoginRequiredMixin, TemplateView):
             summary.problems = unreadable + summary.problems
         status = 400 if summary.problems and strict else 200
         return self.render_to_response(self.get_context_data(form=ResultFileForm(), summary=summary), status=status)
+
+
+class TubeListView(ExportMixin, ScopedListView):
+    """采样管: each tube's way from the sampling table to its result (采样 → 封管 → 送检 → 出结果, with times)."""
+
+    model = Tube
+    template_name = "testing/tube_list.html"
+    filterset_class = TubeFilterSet
+    export_key, export_title, export_model = "tubes", "采样管", "testing.tube"
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset).select_related("point")
+
+    def export_columns(self):
+        return tube_columns()
 
 
 class RecallListView(ExportMixin, ScopedListView):

@@ -29,6 +29,7 @@ LIST_PAGES = {
     "measures": "control:measures",
     "sites": "sites:list",
     "recalls": "testing:recalls",
+    "tubes": "testing:tubes",
     "key_group_overdue": "testing:key_groups",
     # Pages of one object: the route and its arguments from the world.
     "not_sampled": ("testing:not_sampled", lambda w: {"uuid": w["campaign"].uuid, "code": w["xincheng"].code}),

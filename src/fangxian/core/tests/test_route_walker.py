@@ -117,6 +117,7 @@ LIST_ROUTES = {
     "testing:campaigns": "",
     "testing:campaign_create": "",
     "testing:points": "",
+    "testing:tubes": "",
     "testing:results": "",
     "testing:recalls": "?status=held",
     "testing:key_groups": "",

@@ -126,3 +126,54 @@ def test_key_group_members_not_sampled_within_their_interval_are_overdue(world, 
         memberships=KeyGroupMember.objects.all(), today=today + datetime.timedelta(days=1)
     )
     assert {m.person for m, _ in later} == {world["alice"], carol}
+
+
+def test_a_round_expects_neither_infants_nor_the_isolated_nor_key_groups_unless_told_to(world):
+    from fangxian.control import services as control
+    from fangxian.testing.models import KeyGroup, KeyGroupMember
+
+    def round_(**exclusions):
+        now = timezone.now()
+        campaign = services.create_campaign(
+            actor=world["district"],
+            district=world["huiji"],
+            name="第三轮全员核酸",
+            starts_at=now - datetime.timedelta(hours=1),
+            ends_at=now + datetime.timedelta(hours=12),
+            zones=[(world["xc_community"], "pool_10", None)],
+            **exclusions,
+        )
+        people = Person.objects.filter(unit__path__startswith=world["xc_community"].path)
+        expected = services.campaign_progress(campaign)[0].target
+        return expected, set(services.not_sampled(campaign, people).values_list("name", flat=True))
+
+    everyone = set(
+        Person.objects.filter(unit__path__startswith=world["xc_community"].path).values_list("name", flat=True)
+    )
+    baby = Person.objects.create(
+        name="婴儿甲",
+        doc_number=citizen_id(21, birth=f"{timezone.localdate().year - 1}0101"),
+        birth_date=datetime.date(timezone.localdate().year - 1, 1, 1),
+        unit=world["xc_grid"],
+    )
+    nurse = Person.objects.create(name="护士乙", doc_number=citizen_id(22), unit=world["xc_grid"])
+    KeyGroupMember.objects.create(
+        group=KeyGroup.objects.create(district=world["huiji"], name="医务人员", interval_days=3),
+        person=nurse,
+        unit=world["xc_community"],
+    )
+    isolated = Person.objects.create(name="隔离丙", doc_number=citizen_id(23), unit=world["xc_grid"])
+    control.place_under_measure(
+        actor=world["township_a"],
+        person=isolated,
+        subject="secondary_contact",
+        anchor_date=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    under_measures = {world["alice"].name, isolated.name}  # alice: the shared world's measure
+    all_people = everyone | {baby.name, nurse.name, isolated.name}
+    expected, missing = round_()
+    assert missing == all_people - under_measures - {baby.name, nurse.name} and expected == len(missing)
+    expected, missing = round_(exclude_under_2=False, exclude_isolated=False, exclude_key_groups=False)
+    assert missing == all_people and expected == len(all_people)
+    expected, missing = round_(exclude_key_groups=False)
+    assert missing == all_people - under_measures - {baby.name} and expected == len(missing)
