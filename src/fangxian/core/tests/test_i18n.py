@@ -44,3 +44,14 @@ def test_every_static_file_the_pages_link_is_found():
     }
     assert "fangxian/app.css" in named
     assert [name for name in sorted(named) if not finders.find(name)] == []
+
+
+def test_the_testing_pages_are_translated(world, client_for):
+    client = client_for("township_a")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    tubes = client.get(reverse("testing:tubes")).content.decode()
+    assert "Sampling day" in tubes and "Awaiting shipment" in tubes and "采样管" not in tubes
+    campaign = client.get(reverse("testing:campaign", kwargs={"uuid": world["campaign"].uuid})).content.decode()
+    assert "Progress by unit" in campaign and "Not expected" in campaign and "各单位进度" not in campaign
+    lookup = client.get(reverse("testing:lookup"), {"doc_number": world["alice"].doc_number, "hours": 48})
+    assert "negative result within 48 hours" in lookup.content.decode()
