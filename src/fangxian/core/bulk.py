@@ -23,7 +23,7 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     whose write transactions are exclusive (IMMEDIATE), so nobody else can take them meanwhile."""
     if count == 0:
         return []
-    table, column = model._meta.db_table, model._meta.pk.column
+    table, column = model._meta.db_table, str(model._meta.pk.column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The sequence named once (pg_get_serial_sequence per row is a catalog lookup per id), and the ids
