@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from fangxian.core import services as core_services
@@ -534,7 +535,18 @@ def _testing(rng, district: Unit, townships: list[Unit]) -> None:
                     )
             testing.register_tubes(actor=officer, point=point, tubes=tubes, members=member_checks.frame(rows), now=now)
     tubes = Tube.objects.filter(campaign=campaign)
-    testing.ship(actor=officer, tubes=tubes.filter(sampled_at__lte=now - datetime.timedelta(hours=1)), box="HJ-BOX-01")
+    # The sampling apps sent their tubes as they closed them, a few minutes after sampling; each hour's closed
+    # tubes went to the lab in one box twenty minutes after the hour.
+    tubes.update(closed_at=F("sampled_at") + datetime.timedelta(minutes=5))
+    hour = timezone.localtime(now - datetime.timedelta(hours=7)).replace(minute=0, second=0, microsecond=0)
+    while hour + datetime.timedelta(hours=1, minutes=20) <= now:
+        testing.ship(
+            actor=officer,
+            tubes=tubes.filter(sampled_at__gte=hour, sampled_at__lt=hour + datetime.timedelta(hours=1)),
+            box=f"HJ-BOX-{hour:%H}",
+            now=hour + datetime.timedelta(hours=1, minutes=20),
+        )
+        hour += datetime.timedelta(hours=1)
     back = list(tubes.filter(sampled_at__lte=now - datetime.timedelta(hours=3)).order_by("code"))
     positive = {back[5].code, back[len(back) // 2].code, back[-3].code} if len(back) > 10 else set()
     invalid = {back[7].code} if len(back) > 10 else set()

@@ -67,6 +67,10 @@ class PointForm(StyledForm):
         self.fields["unit"].queryset = scoped_units(
             user, Action.CHANGE, [UnitLevel.COMMUNITY], for_model=SamplingPoint
         ).order_by("code")
+        # The round's page shows these fields without labels: each says what it is in its placeholder.
+        self.fields["unit"].empty_label = _("所在村/社区")
+        for name in ("name", "address", "hours"):
+            self.fields[name].widget.attrs["placeholder"] = self.fields[name].label
 
 
 class KeyGroupForm(StyledForm):
