@@ -55,3 +55,12 @@ def test_the_testing_pages_are_translated(world, client_for):
     assert "Progress by unit" in campaign and "Not expected" in campaign and "各单位进度" not in campaign
     lookup = client.get(reverse("testing:lookup"), {"doc_number": world["alice"].doc_number, "hours": 48})
     assert "negative result within 48 hours" in lookup.content.decode()
+
+
+def test_the_navigation_and_the_control_pages_are_translated(world, client_for):
+    client = client_for("district")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    board = client.get(reverse("control:board")).content.decode()
+    assert "Dashboard" in board and "Closed loop" in board and "指挥大屏" not in board and "闭环管理" not in board
+    reports = client.get(reverse("reports:board")).content.decode()
+    assert "Daily report filing" in reports or "No daily report set up yet" in reports
