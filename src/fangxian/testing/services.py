@@ -524,7 +524,7 @@ def ingest_results(
         )
         cursor.execute(
             "CREATE TEMPORARY TABLE judged_result AS SELECT s.seq, s.tube_code, t.id AS tube_id, s.result, s.ct_orf, "
-            "s.ct_n, CASE WHEN t.id IS NULL THEN %s WHEN t.result <> s.result THEN %s "
+            "s.ct_n, t.sampled_on, t.pool_size, CASE WHEN t.id IS NULL THEN %s WHEN t.result <> s.result THEN %s "
             "WHEN t.result_at = %s AND s.seq = MIN(s.seq) OVER (PARTITION BY s.tube_code) THEN %s ELSE %s END "
             "AS outcome FROM staged_result s LEFT JOIN testing_tube t ON t.code = s.tube_code AND "
             f"{unit_filter}",
@@ -550,9 +550,10 @@ def ingest_results(
         )
         for (code,) in cursor.fetchall():
             summary.problems.append(ResultProblem(0, code, "管码未登记（结果已保存，登记后可补查）"))
+        # An accepted row's result is the one now standing on its tube: no second visit to the tube table.
         cursor.execute(
-            "SELECT t.id, t.sampled_on, t.pool_size, t.result FROM judged_result j JOIN testing_tube t "
-            "ON t.id = j.tube_id WHERE j.outcome = %s AND (t.result IN (%s, %s) OR t.pool_size = 1)",
+            "SELECT tube_id, sampled_on, pool_size, result FROM judged_result "
+            "WHERE outcome = %s AND (result IN (%s, %s) OR pool_size = 1)",
             [SubmissionOutcome.ACCEPTED, *RECALLING_RESULTS],
         )
         standing = cursor.fetchall()
