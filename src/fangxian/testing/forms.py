@@ -73,6 +73,15 @@ class PointForm(StyledForm):
             self.fields[name].widget.attrs["placeholder"] = self.fields[name].label
 
 
+class ZoneForm(forms.Form):
+    """A zone's row on the round's page (rendered in the row itself): its sampling mode and, if counted on the
+    ground, its head count (blank: from the registry)."""
+
+    zone = forms.IntegerField()
+    mode = forms.ChoiceField(choices=SamplingMode.choices)
+    head_count = forms.IntegerField(min_value=0, max_value=10_000_000, required=False)
+
+
 class KeyGroupForm(StyledForm):
     name = forms.CharField(label=_("重点人群名称"), max_length=100)
     interval_days = forms.IntegerField(label=_("检测间隔（天）"), min_value=1, max_value=30)

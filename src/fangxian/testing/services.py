@@ -855,6 +855,8 @@ class ZoneProgress:
     mode: str
     target: int
     sampled: int
+    zone_id: int = 0
+    head_count: int | None = None  # entered on the ground; None: the target comes from the registry
 
     @property
     def mode_label(self) -> str:
@@ -904,7 +906,7 @@ def campaign_progress(campaign, *, zones=None) -> list[ZoneProgress]:
     for zone in zones:
         done = sum(people for path, people in sampled.items() if path.startswith(zone.unit.path))
         target = zone.head_count if zone.head_count is not None else _expected(campaign, zone.unit)
-        rows.append(ZoneProgress(zone.unit, zone.mode, target, done))
+        rows.append(ZoneProgress(zone.unit, zone.mode, target, done, zone.pk, zone.head_count))
     return rows
 
 
@@ -997,6 +999,39 @@ def create_campaign(
         reason="组织全员核酸",
     )
     return campaign
+
+
+def zone_of(point: SamplingPoint) -> CampaignZone | None:
+    """The zone of its round a point samples in: the nearest zone at or above the point's unit."""
+    if point.campaign is None:
+        return None
+    zones = [zone for zone in point.campaign.zones.select_related("unit") if point.unit.path.startswith(zone.unit.path)]
+    return max(zones, key=lambda zone: len(zone.unit.path), default=None)
+
+
+def update_zone(*, actor: User, zone: CampaignZone, mode: str, head_count: int | None) -> CampaignZone:
+    """A zone's sampling mode (sealed areas single, households one tube each…) and its head count (none: the
+    registry's people less the round's exclusions). Set by the office that organised the round."""
+    require_actor(actor)
+    if not user_can(actor, Action.CHANGE, zone.campaign.district, model=Campaign):
+        raise PermissionDenied("只有组织本轮检测的区/县指挥部可以调整检测单位")
+    if mode not in SamplingMode.values:
+        raise ValidationError("未知的采样方式")
+    if head_count is not None and head_count < 0:
+        raise ValidationError("应检人数不能为负数")
+    before = {"mode": zone.mode, "head_count": zone.head_count}
+    zone.mode, zone.head_count = mode, head_count
+    zone.save(update_fields=["mode", "head_count"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=zone.campaign,
+        unit=zone.campaign.district,
+        before=before,
+        after={"mode": mode, "head_count": head_count},
+        reason=f"调整检测单位：{zone.unit.name}（{zone.unit.code}）",
+    )
+    return zone
 
 
 def create_point(*, actor: User, campaign, unit: Unit, name: str, address: str = "", hours: str = "") -> SamplingPoint:

@@ -16,14 +16,14 @@ from fangxian.core.choices import AccessKind, Action
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.masking import mask_document
 from fangxian.core.models import Unit, district_path_of
-from fangxian.core.scoping import scope_paths
+from fangxian.core.scoping import scope_paths, user_can
 from fangxian.core.tabular import TableReadError, spool_upload
 from fangxian.core.views import ScopedDetailView, ScopedListView, access_unit, error_text, object_or_404
 from fangxian.people.models import Person
 from fangxian.people.tables import person_columns
 from fangxian.testing import files, services
 from fangxian.testing import members as member_checks
-from fangxian.testing.choices import POOL_SIZE, RecallStatus, TubeStatus
+from fangxian.testing.choices import POOL_SIZE, RecallStatus, SamplingMode, TubeStatus
 from fangxian.testing.filtersets import TubeFilterSet
 from fangxian.testing.forms import (
     CampaignForm,
@@ -34,6 +34,7 @@ from fangxian.testing.forms import (
     ResultFileForm,
     ShipForm,
     TubeForm,
+    ZoneForm,
 )
 from fangxian.testing.models import Campaign, KeyGroup, KeyGroupMember, Recall, Sample, SamplingPoint, Tube
 from fangxian.testing.tables import overdue_columns, recall_columns, tube_columns
@@ -114,11 +115,15 @@ class CampaignDetailView(ScopedDetailView):
         context["sampled"] = sum(zone.sampled for zone in context["zones"])
         context["target"] = sum(zone.target for zone in context["zones"])
         context.setdefault("point_form", PointForm(user=user))
+        context["may_edit_zones"] = user_can(user, Action.CHANGE, campaign.district, model=Campaign)
+        context["modes"] = SamplingMode.choices
         return context
 
     def post(self, request, uuid):
-        """A sampling point in one of the round's units."""
+        """A sampling point in one of the round's units, or a zone's mode and head count."""
         self.object = campaign = self.get_object()
+        if request.POST.get("operation") == "zone":
+            return self.update_zone(request, campaign)
         form = PointForm(request.POST, user=request.user)
         if form.is_valid():
             try:
@@ -129,6 +134,27 @@ class CampaignDetailView(ScopedDetailView):
             except (ValidationError, PermissionDenied) as error:
                 form.add_error(None, error_text(error))
         return self.render_to_response(self.get_context_data(point_form=form), status=400)
+
+    def update_zone(self, request, campaign):
+        form = ZoneForm(request.POST)
+        if form.is_valid():
+            zone = object_or_404(
+                campaign.zones.select_related("unit", "campaign__district"), pk=form.cleaned_data["zone"]
+            )
+            try:
+                with transaction.atomic():
+                    services.update_zone(
+                        actor=request.user,
+                        zone=zone,
+                        mode=form.cleaned_data["mode"],
+                        head_count=form.cleaned_data["head_count"],
+                    )
+                messages.success(request, _("已调整：%(name)s") % {"name": zone.unit.name})
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, error_text(error))
+        else:
+            messages.error(request, _("请检查采样方式与应检人数"))
+        return HttpResponseRedirect(reverse("testing:campaign", kwargs={"uuid": campaign.uuid}))
 
 
 class NotSampledView(ExportMixin, ScopedListView):
@@ -174,7 +200,8 @@ class SamplingView(ScopedDetailView):
         context["closed"] = tubes.filter(status=TubeStatus.CLOSED).count()
         context["shipped"] = tubes.filter(status=TubeStatus.SHIPPED).count()
         context["people_today"] = sum(tubes.values_list("member_count", flat=True))
-        context.setdefault("form", TubeForm())
+        zone = services.zone_of(self.object)
+        context.setdefault("form", TubeForm(initial={"mode": zone.mode} if zone else None))
         context["ship_form"] = ShipForm()
         return context
 

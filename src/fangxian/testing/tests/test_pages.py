@@ -180,3 +180,36 @@ def test_the_campaign_page_charts_each_zone_and_names_its_exclusions(world, poin
     page = client_for("township_a").get(f"/testing/campaigns/{campaign.uuid}/").content.decode()
     assert 'id="chart-zones"' in page and "2 岁以下儿童" in page.split('data-testid="exclusions"')[1].split("</p>")[0]
     assert "10 混 1" in page.split('data-testid="zone-progress"')[1].split("</table>")[0]
+
+
+def test_the_district_office_sets_a_zones_mode_and_head_count_and_the_point_samples_that_way(world, point, client_for):
+    from fangxian.core.models import ChangeRecord
+
+    campaign = campaign_with_point(world, point)
+    zone = campaign.zones.get()
+    refused = client_for("township_a").post(
+        f"/testing/campaigns/{campaign.uuid}/",
+        {"operation": "zone", "zone": zone.pk, "mode": "single", "head_count": 30},
+    )
+    zone.refresh_from_db()
+    assert refused.status_code == 302 and (zone.mode, zone.head_count) == ("pool_10", 4)
+    district = client_for("district")
+    district.post(
+        f"/testing/campaigns/{campaign.uuid}/",
+        {"operation": "zone", "zone": zone.pk, "mode": "single", "head_count": 30},
+    )
+    zone.refresh_from_db()
+    assert (zone.mode, zone.head_count) == ("single", 30)
+    record = ChangeRecord.objects.filter(actor=world["district"], reason__startswith="调整检测单位").get()
+    assert record.before == {"mode": "pool_10", "head_count": 4} and record.after == {
+        "mode": "single",
+        "head_count": 30,
+    }
+    page = district.get(f"/testing/campaigns/{campaign.uuid}/").content.decode()
+    assert "0 / 30" in page.split('data-testid="zone-progress"')[1].split("</table>")[0]
+    sampling = client_for("township_a").get(f"/testing/points/{point.uuid}/").content.decode()
+    assert '<option value="single" selected>' in sampling
+    # Blank head count: back to the registry's people less the exclusions.
+    district.post(f"/testing/campaigns/{campaign.uuid}/", {"operation": "zone", "zone": zone.pk, "mode": "single"})
+    zone.refresh_from_db()
+    assert zone.head_count is None
