@@ -161,6 +161,9 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_django(args.db)
+    import logging
+
+    logging.getLogger("fangxian.core.notify").setLevel(logging.WARNING)  # a line per notified unit otherwise
     import polars as pl
     from django.db import connection, transaction
     from django.utils import timezone
