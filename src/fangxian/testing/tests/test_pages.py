@@ -213,3 +213,22 @@ def test_the_district_office_sets_a_zones_mode_and_head_count_and_the_point_samp
     district.post(f"/testing/campaigns/{campaign.uuid}/", {"operation": "zone", "zone": zone.pk, "mode": "single"})
     zone.refresh_from_db()
     assert zone.head_count is None
+
+
+def test_bad_filters_and_zone_forms_get_clear_answers_not_errors(world, point, client_for):
+    campaign = campaign_with_point(world, point)
+    client = client_for("district")
+    for query in ["day=yesterday", "point=not-a-uuid", "status=lost", "code=" + "X" * 300]:
+        response = client.get(f"/testing/tubes/?{query}")
+        assert response.status_code == 200, query
+    url = f"/testing/campaigns/{campaign.uuid}/"
+    zone = campaign.zones.get()
+    for data in [
+        {"operation": "zone", "zone": "abc", "mode": "single"},
+        {"operation": "zone", "zone": zone.pk, "mode": "pool_99"},
+        {"operation": "zone", "zone": zone.pk, "mode": "single", "head_count": -5},
+    ]:
+        assert client.post(url, data).status_code == 302
+    assert client.post(url, {"operation": "zone", "zone": zone.pk + 999, "mode": "single"}).status_code == 404
+    zone.refresh_from_db()
+    assert (zone.mode, zone.head_count) == ("pool_10", 4)
