@@ -375,9 +375,21 @@ def ship(*, actor: User, tubes, box: str, now: datetime.datetime | None = None) 
     box = box.strip()[:32]
     if not box:
         raise ValidationError("请填写转运箱号")
-    return tubes.filter(status=TubeStatus.CLOSED).update(
-        status=TubeStatus.SHIPPED, box=box, shipped_at=now or timezone.now()
-    )
+    closed = tubes.filter(status=TubeStatus.CLOSED)
+    first = closed.order_by("id").values("unit_id", "point__uuid", "point__name").first()
+    codes = list(closed.order_by("id").values_list("code", flat=True)[:50])
+    count = closed.update(status=TubeStatus.SHIPPED, box=box, shipped_at=now or timezone.now())
+    if count:
+        _record_batch(
+            actor=actor,
+            kind=ChangeKind.UPDATE,
+            reason="装箱送检",
+            object_id=f"point:{first['point__uuid']}",
+            object_repr=f"{first['point__name']} 装箱送检",
+            unit_id=first["unit_id"],
+            after={"box": box, "tube_count": count, "tubes": codes},
+        )
+    return count
 
 
 def close_tube(*, actor: User, tube: Tube) -> Tube:
@@ -388,6 +400,15 @@ def close_tube(*, actor: User, tube: Tube) -> Tube:
         raise ValidationError("该管没有采样人员，不能封管")
     tube.status, tube.closed_at = TubeStatus.CLOSED, timezone.now()
     tube.save(update_fields=["status", "closed_at"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=tube,
+        unit=tube.unit,
+        before={"status": TubeStatus.OPEN},
+        after={"status": TubeStatus.CLOSED},
+        reason="封管",
+    )
     return tube
 
 
@@ -875,8 +896,12 @@ def expected_people(campaign, people):
     from fangxian.control.models import Measure
 
     if campaign.exclude_under_2:
-        born_after = timezone.localtime(campaign.starts_at).date() - datetime.timedelta(days=2 * 365)
-        people = people.exclude(birth_date__gt=born_after)
+        # Under 2 on the round's first day: born after the same date two years earlier (29 Feb → 28 Feb).
+        first = timezone.localtime(campaign.starts_at).date()
+        two_years_earlier = first.replace(
+            year=first.year - 2, day=28 if (first.month, first.day) == (2, 29) else first.day
+        )
+        people = people.exclude(birth_date__gt=two_years_earlier)
     if campaign.exclude_isolated:
         people = people.exclude(Exists(Measure.objects.filter(person_id=OuterRef("pk"), status=MeasureStatus.ACTIVE)))
     if campaign.exclude_key_groups:

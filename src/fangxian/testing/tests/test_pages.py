@@ -232,3 +232,11 @@ def test_bad_filters_and_zone_forms_get_clear_answers_not_errors(world, point, c
     assert client.post(url, {"operation": "zone", "zone": zone.pk + 999, "mode": "single"}).status_code == 404
     zone.refresh_from_db()
     assert (zone.mode, zone.head_count) == ("pool_10", 4)
+
+
+def test_a_zone_id_beyond_any_integer_column_is_a_message_not_a_500(world, point, client_for):
+    campaign = campaign_with_point(world, point)
+    response = client_for("district").post(
+        f"/testing/campaigns/{campaign.uuid}/", {"operation": "zone", "zone": str(10**30), "mode": "single"}
+    )
+    assert response.status_code in (302, 404)

@@ -96,6 +96,13 @@ def test_closing_an_open_tube_by_hand_stamps_its_time(world, register):
     register({"T0301": [1]}, pool_size=5, close=False)
     tube = services.close_tube(actor=world["township_a"], tube=Tube.objects.get(code="T0301"))
     assert Tube.objects.get(pk=tube.pk).closed_at is not None
+    from fangxian.core.models import ChangeRecord
+
+    assert ChangeRecord.objects.filter(actor=world["township_a"], reason="封管").count() == 1
+    assert services.ship(actor=world["township_a"], tubes=Tube.objects.all(), box="BOX-3") == 1
+    shipped = ChangeRecord.objects.get(actor=world["township_a"], reason="装箱送检")
+    assert shipped.after["box"] == "BOX-3" and shipped.after["tubes"] == ["T0301"]
+    assert services.ship(actor=world["township_a"], tubes=Tube.objects.all(), box="BOX-4") == 0  # none left
 
 
 def test_a_tube_sampled_after_midnight_local_time_is_on_the_local_day(register):

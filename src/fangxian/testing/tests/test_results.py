@@ -177,3 +177,21 @@ def test_a_round_expects_neither_infants_nor_the_isolated_nor_key_groups_unless_
     assert missing == all_people and expected == len(all_people)
     expected, missing = round_(exclude_key_groups=False)
     assert missing == all_people - under_measures - {baby.name} and expected == len(missing)
+
+
+def test_under_2_counts_calendar_years_not_730_days(world):
+    from fangxian.testing.models import Campaign
+
+    start = timezone.make_aware(datetime.datetime(2025, 6, 1, 8, 0))  # two years back span 29 Feb 2024
+    campaign = Campaign(district=world["huiji"], starts_at=start, exclude_isolated=False, exclude_key_groups=False)
+    two = Person.objects.create(
+        name="两岁", doc_number=citizen_id(31, "20230601"), birth_date=datetime.date(2023, 6, 1), unit=world["xc_grid"]
+    )
+    young = Person.objects.create(
+        name="未满两岁",
+        doc_number=citizen_id(32, "20230602"),
+        birth_date=datetime.date(2023, 6, 2),
+        unit=world["xc_grid"],
+    )
+    expected = set(services.expected_people(campaign, Person.objects.filter(pk__in=[two.pk, young.pk])))
+    assert expected == {two}
