@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 MYPY_FILES := src/fangxian/env.py $(wildcard src/fangxian/*/models.py src/fangxian/*/services.py src/fangxian/*/choices.py) \
 	src/fangxian/core/scoping.py src/fangxian/core/audit.py src/fangxian/core/masking.py src/fangxian/core/auth.py \
 	src/fangxian/core/tabular.py src/fangxian/core/divisions.py src/fangxian/core/exports.py src/fangxian/people/documents.py \
-	src/fangxian/core/bulk.py src/fangxian/leads/staging.py
+	src/fangxian/core/bulk.py src/fangxian/leads/staging.py src/fangxian/core/capabilities.py
 
 .PHONY: demo test test-sqlite test-postgres deps lint messages clean
 

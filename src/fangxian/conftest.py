@@ -58,6 +58,7 @@ def world(db, tmp_path):
         "grid": user("grid", Role.GRID_MEMBER, xc_community),
         "site": user("site", Role.SITE_STAFF, jiangshan),
         "clerk": user("clerk", Role.CLERK, district),
+        "lab": user("lab", Role.SAMPLING_LAB, district),
     }
     alice = register_person(
         actor=system,

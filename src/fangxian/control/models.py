@@ -15,7 +15,7 @@ from fangxian.control.choices import (
     SampleResult,
     Subject,
 )
-from fangxian.core.choices import Role
+from fangxian.core.capabilities import Capability as C
 from fangxian.core.models import GridTeam, Unit, User
 from fangxian.core.scoping import ScopedQuerySet
 from fangxian.leads.models import Lead
@@ -37,6 +37,8 @@ class Protocol(models.Model):
     floor_restart = models.BooleanField(_("同层及上下层重新计时"), default=False)
     lookback_days = models.PositiveSmallIntegerField(_("密接追溯天数"), default=2)
 
+    capabilities = {"view": C.MEASURES_VIEW, "change": C.PROTOCOLS_MANAGE}
+
     class Meta:
         verbose_name = _("防控方案")
         verbose_name_plural = _("防控方案")
@@ -55,6 +57,8 @@ class ProtocolRule(models.Model):
     # [{"kind": PhaseKind, "days": n, "tests": [day numbers within the phase], "checks_per_day": 1 or 2}]
     phases = models.JSONField(_("阶段"))
     double_sample = models.BooleanField(_("解除前双采双检"), default=False)
+
+    capabilities = {"view": C.MEASURES_VIEW, "change": C.PROTOCOLS_MANAGE}
 
     class Meta:
         verbose_name = _("方案规则")
@@ -76,6 +80,8 @@ class ProtocolChoice(models.Model):
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="+")
     chosen_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     chosen_at = models.DateTimeField(default=timezone.now)
+
+    capabilities = {"view": C.MEASURES_VIEW, "change": C.PROTOCOLS_MANAGE}
 
     def __str__(self) -> str:
         return f"{self.district}: {self.protocol}"
@@ -109,8 +115,7 @@ class Measure(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
-    # Site staff see the measures of the people staying in their own site, nobody else's.
-    scope_member_roles = frozenset({Role.SITE_STAFF})
+    capabilities = {"view": C.MEASURES_VIEW, "change": C.MEASURES_CHANGE}
 
     AUDIT_FIELDS = ["person_id", "unit_id", "protocol_id", "subject", "anchor_date", "start_date", "end_date", "status"]
 
@@ -151,6 +156,8 @@ class ScheduledTest(models.Model):
     recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(null=True, blank=True)
 
+    capabilities = {"view": C.MEASURES_VIEW, "change": C.MEASURES_CHANGE}
+
     class Meta:
         ordering = ["day", "id"]
         indexes = [models.Index(fields=["day", "result"])]
@@ -170,6 +177,8 @@ class HealthCheck(models.Model):
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
+    capabilities = {"view": C.MEASURES_VIEW, "change": C.MEASURES_CHANGE}
+
     class Meta:
         ordering = ["-day", "slot"]
         constraints = [models.UniqueConstraint(fields=["measure", "day", "slot"], name="check_once_per_slot")]
@@ -185,6 +194,8 @@ class CaseTransfer(models.Model):
     hospital = models.CharField(_("定点医院"), max_length=100)
     transferred_at = models.DateTimeField(_("转运时间"), default=timezone.now)
     transferred_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    capabilities = {"view": C.MEASURES_VIEW, "change": C.MEASURES_CHANGE}
 
     def __str__(self) -> str:
         return f"{self.measure.person} → {self.hospital}"
@@ -206,6 +217,8 @@ class FollowUp(models.Model):
     note = models.CharField(_("处置说明"), max_length=300, blank=True)
     handled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     handled_at = models.DateTimeField(_("处置时间"), null=True, blank=True)
+
+    capabilities = {"view": C.MEASURES_VIEW, "change": C.MEASURES_CHANGE}
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -30,10 +30,11 @@ from fangxian.control.models import (
     ScheduledTest,
 )
 from fangxian.core.audit import plain_values, record_change, require_actor, snapshot
-from fangxian.core.choices import Action, ChangeKind, UnitLevel
+from fangxian.core.capabilities import Capability
+from fangxian.core.choices import ChangeKind, UnitLevel
 from fangxian.core.models import GridTeam, Unit, User
 from fangxian.core.notify import notify
-from fangxian.core.scoping import user_can
+from fangxian.core.scoping import require, require_row
 from fangxian.leads.choices import LeadCategory
 from fangxian.leads.models import Lead
 from fangxian.people.models import Person
@@ -85,8 +86,9 @@ def available_protocols(district: Unit):
 def choose_protocol(*, actor: User, district: Unit, protocol: Protocol) -> ProtocolChoice:
     """The version applied to NEW measures from now on; measures already placed keep theirs."""
     require_actor(actor)
-    if district.level != UnitLevel.DISTRICT or not user_can(actor, Action.CHANGE, district):
+    if district.level != UnitLevel.DISTRICT:
         raise PermissionDenied("只有区/县指挥部可以选择防控方案")
+    require(actor, Capability.PROTOCOLS_MANAGE, district)
     if protocol.district_id not in (None, district.pk):
         raise ValidationError("不能使用其他区县的地方版本")
     before = protocol_for(district)
@@ -110,8 +112,9 @@ def copy_protocol(
 ) -> Protocol:
     """A local variant (e.g. 14+7 → 7+7): the source's rules, with the phases of some subjects replaced."""
     require_actor(actor)
-    if district.level != UnitLevel.DISTRICT or not user_can(actor, Action.CHANGE, district):
+    if district.level != UnitLevel.DISTRICT:
         raise PermissionDenied("只有区/县指挥部可以制定地方版本")
+    require(actor, Capability.PROTOCOLS_MANAGE, district)
     for subject, phases in changes.items():
         if subject not in Subject.values:
             raise ValidationError(f"无效的管控对象：{subject}")
@@ -220,8 +223,7 @@ def place_under_measure(
     """Place a person under the measure the protocol gives (from a verified lead, or directly for a walk-in)."""
     require_actor(actor)
     unit = unit or person.unit
-    if not user_can(actor, Action.CHANGE, unit, model=Measure):
-        raise PermissionDenied("该单位不在您的管辖范围内")
+    require(actor, Capability.MEASURES_CHANGE, unit)
     today = timezone.localdate()
     start_date = start_date or today
     if start_date > today or anchor_date > today:
@@ -267,6 +269,7 @@ def without_team(measures, *, today: datetime.date) -> list[Measure]:
 
 def set_door_sensor(*, actor: User, measure: Measure, device: str) -> Measure:
     require_actor(actor)
+    require_row(actor, Capability.MEASURES_CHANGE, measure)
     _active(measure)
     device = device.strip()[:64]
     if (
@@ -340,8 +343,7 @@ def close_follow_up(*, actor: User, follow_up: FollowUp, outcome: str, note: str
     require_actor(actor)
     if outcome not in FollowUpOutcome.values:
         raise ValidationError("请选择处置结果")
-    if not user_can(actor, Action.CHANGE, follow_up.measure.unit, model=Measure):
-        raise PermissionDenied
+    require_row(actor, Capability.MEASURES_CHANGE, follow_up.measure)
     now = timezone.now()
     closed = FollowUp.objects.filter(pk=follow_up.pk, handled_at__isnull=True).update(
         outcome=outcome, note=note.strip()[:300], handled_by=actor, handled_at=now
@@ -388,6 +390,7 @@ def record_test(
     require_actor(actor)
     now = now or timezone.now()
     measure = test.measure
+    require_row(actor, Capability.MEASURES_CHANGE, measure)
     _active(measure)
     if result not in {SampleResult.NEGATIVE, SampleResult.POSITIVE, SampleResult.NOT_DONE}:
         raise ValidationError("请选择检测结果")
@@ -401,7 +404,7 @@ def record_test(
     test.save(update_fields=["result", "reason", "recorded_by", "recorded_at"])
     _log(actor, measure, before, "核酸检测结果", after={"result": result, "day": test.day.isoformat()})
     if result == SampleResult.POSITIVE:
-        end_measure(actor=actor, measure=measure, reason=EndReason.POSITIVE, now=now)
+        _end(actor=actor, measure=measure, reason=EndReason.POSITIVE, now=now)
         restart_floor(actor=actor, positive=measure, day=timezone.localdate(now))
     return test
 
@@ -493,6 +496,7 @@ def release_blockers(measure: Measure, *, today: datetime.date | None = None) ->
 def release(*, actor: User, measure: Measure, now: datetime.datetime | None = None) -> Measure:
     """解除管控: only when the period is over and every scheduled test is done and negative."""
     require_actor(actor)
+    require_row(actor, Capability.MEASURES_RELEASE, measure)
     now = now or timezone.now()
     _active(measure)
     blockers = release_blockers(measure, today=timezone.localdate(now))
@@ -506,8 +510,13 @@ def release(*, actor: User, measure: Measure, now: datetime.datetime | None = No
 
 
 def end_measure(*, actor: User, measure: Measure, reason: str, now: datetime.datetime | None = None) -> Measure:
-    """End early: hospitalised, positive, left the area, wrongly identified."""
+    """End early: hospitalised, positive, left the area, wrongly identified (a decision like a release)."""
     require_actor(actor)
+    require_row(actor, Capability.MEASURES_RELEASE, measure)
+    return _end(actor=actor, measure=measure, reason=reason, now=now)
+
+
+def _end(*, actor: User, measure: Measure, reason: str, now: datetime.datetime | None = None) -> Measure:
     _active(measure)
     if reason not in EndReason.values:
         raise ValidationError("请选择终止原因")
@@ -527,6 +536,7 @@ def end_measure(*, actor: User, measure: Measure, reason: str, now: datetime.dat
 def extend(*, actor: User, measure: Measure, days: int, reason: str) -> Measure:
     """Lengthen the last phase by `days`, with a test on the new last day."""
     require_actor(actor)
+    require_row(actor, Capability.MEASURES_CHANGE, measure)
     _active(measure)
     if not 1 <= days <= MAX_PHASE_DAYS:
         raise ValidationError(f"延长天数应为 1–{MAX_PHASE_DAYS}")
@@ -548,6 +558,7 @@ def replan(*, actor: User, measure: Measure, protocol: Protocol, reason: str) ->
     """Put an existing measure under another protocol version (a deliberate, logged act): the plan is computed
     again from the same anchor; recorded test results stay, tests still to come follow the new plan."""
     require_actor(actor)
+    require_row(actor, Capability.MEASURES_CHANGE, measure)
     _active(measure)
     if not reason.strip():
         raise ValidationError("重新计划须说明原因")
@@ -583,6 +594,11 @@ def record_checks(
     if slot not in (1, 2):
         raise ValidationError("每日监测为第 1 次（上午）或第 2 次（下午）")
     saved, problems = [], {}
+    allowed = set(
+        Measure.objects.restrict(actor, Capability.MEASURES_CHANGE)
+        .filter(pk__in=[entry.measure.pk for entry in entries])
+        .values_list("pk", flat=True)
+    )
     for entry in entries:
         measure = entry.measure
         try:
@@ -603,7 +619,7 @@ def record_checks(
         if slot > phase["checks_per_day"]:
             problems[measure.pk] = "该阶段每日只需监测一次"
             continue
-        if not user_can(actor, Action.CHANGE, measure.unit, model=Measure):
+        if measure.pk not in allowed:
             problems[measure.pk] = "不在您的管辖范围内"
             continue
         check, created = HealthCheck.objects.update_or_create(
@@ -728,6 +744,7 @@ def closed_loop(measures, *, now: datetime.datetime | None = None) -> ClosedLoop
 def transfer_to_hospital(*, actor: User, measure: Measure, hospital: str) -> CaseTransfer:
     """Record the positive person's transfer to the designated hospital (the measure has ended as positive)."""
     require_actor(actor)
+    require_row(actor, Capability.MEASURES_CHANGE, measure)
     if measure.status != MeasureStatus.ENDED or measure.end_reason != EndReason.POSITIVE:
         raise ValidationError("只有核酸阳性终止管控的人员转运定点医院")
     if not hospital.strip():
@@ -753,6 +770,7 @@ def contact_leads(*, actor: User, measure: Measure) -> int:
     from fangxian.leads.services import NewLead, create_leads
 
     require_actor(actor)
+    require_row(actor, Capability.MEASURES_CHANGE, measure)
     if measure.end_reason != EndReason.POSITIVE:
         raise ValidationError("只有阳性人员需要生成密接协查任务")
     open_pairs = set(

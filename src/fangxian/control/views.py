@@ -19,10 +19,11 @@ from fangxian.control.models import HealthCheck, Measure, ScheduledTest
 from fangxian.control.services import CheckEntry
 from fangxian.control.tables import measure_columns
 from fangxian.core.audit import record_access
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.models import Unit, district_path_of
-from fangxian.core.scoping import scope_paths, user_can
+from fangxian.core.scoping import can_row, scope_paths, user_can
 from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, error_text, object_or_404
 from fangxian.leads.choices import Outcome
 from fangxian.leads.models import Lead
@@ -35,6 +36,7 @@ class MeasureListView(ExportMixin, ScopedListView):
     """Everyone under a measure in the user's scope, filtered by status, subject and today's phase."""
 
     model = Measure
+    audited_model = "control.measure"
     template_name = "control/measure_list.html"
     export_key, export_title, export_model = "measures", "管控人员", "control.measure"
 
@@ -83,9 +85,9 @@ class MeasureDetailView(ScopedDetailView):
         context["phases"] = [{**phase, "label": labels[phase["kind"]]} for phase in measure.plan]
         context["tests"] = measure.tests.select_related("recorded_by")
         context["today"] = today
-        context["can_change"] = measure.status == MeasureStatus.ACTIVE and user_can(
-            self.request.user, Action.CHANGE, measure.unit, model=Measure
-        )
+        active = measure.status == MeasureStatus.ACTIVE
+        context["can_change"] = active and can_row(self.request.user, Capability.MEASURES_CHANGE, measure)
+        context["can_release"] = active and can_row(self.request.user, Capability.MEASURES_RELEASE, measure)
         context["blockers"] = services.release_blockers(measure, today=today)
         context["follow_ups"] = measure.follow_ups.select_related("handled_by")
         context["stay"] = (
@@ -93,7 +95,9 @@ class MeasureDetailView(ScopedDetailView):
         )
         if context["can_change"] and context["stay"] is None:
             # Home → site (转集中隔离): the active sites this user may check people into.
-            context["sites"] = Site.objects.restrict(self.request.user, Action.CHANGE).filter(status=SiteStatus.ACTIVE)
+            context["sites"] = Site.objects.restrict(self.request.user, Capability.SITES_OPERATE).filter(
+                status=SiteStatus.ACTIVE
+            )
         context.update(
             result_form=ResultForm(), end_form=EndForm(), extend_form=ExtendForm(), follow_up_form=FollowUpForm()
         )
@@ -202,7 +206,7 @@ class MeasureActionView(ScopedObjectMixin, View):
             messages.success(request, _("已处置"))
         elif operation == "to_site":
             site = object_or_404(
-                Site.objects.restrict(actor, Action.CHANGE).filter(status=SiteStatus.ACTIVE),
+                Site.objects.restrict(actor, Capability.SITES_OPERATE).filter(status=SiteStatus.ACTIVE),
                 uuid=request.POST.get("site", ""),
             )
             stay = site_services.check_in(actor=actor, site=site, person=measure.person, measure=measure)
@@ -260,6 +264,7 @@ class TestsDueView(SitePlaceFilter, ScopedListView):
     floor when one is chosen)."""
 
     model = Measure
+    audited_model = "control.measure"
     template_name = "control/tests_due.html"
     paginate_by = 100
 
@@ -281,7 +286,7 @@ class ProtocolListView(LoginRequiredMixin, TemplateView):
 
     def districts(self):
         """The districts the user works in (a township officer reads the version in force, read-only)."""
-        paths = {district_path_of(path) for path in scope_paths(self.request.user, Action.VIEW)}
+        paths = {district_path_of(path) for path in scope_paths(self.request.user, Capability.MEASURES_VIEW)}
         return Unit.objects.filter(level=UnitLevel.DISTRICT, path__in=paths)
 
     def get_context_data(self, **kwargs):
@@ -292,7 +297,7 @@ class ProtocolListView(LoginRequiredMixin, TemplateView):
         context["district"] = district
         context["active"] = services.protocol_for(district)
         context["protocols"] = services.available_protocols(district).prefetch_related("rules")
-        context["can_choose"] = user_can(self.request.user, Action.CHANGE, district)
+        context["can_choose"] = user_can(self.request.user, Capability.PROTOCOLS_MANAGE, district)
         return context
 
     def post(self, request):
@@ -314,6 +319,7 @@ class ChecksView(SitePlaceFilter, ScopedListView):
     """One round of health checks for everyone in scope under a measure today: a fast form, a row each."""
 
     model = Measure
+    audited_model = "control.measure"
     action = Action.CHANGE
     template_name = "control/checks.html"
     paginate_by = 200
@@ -381,6 +387,7 @@ class BoardView(ScopedListView):
     not done — with counts; each item links to where it is handled."""
 
     model = Measure
+    audited_model = "control.measure"
     template_name = "control/board.html"
     paginate_by = None
 

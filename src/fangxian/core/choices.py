@@ -29,27 +29,13 @@ class Role(models.TextChoices):
 
 
 class Action(models.TextChoices):
+    """The verbs a model may name a capability for (core/capabilities.py says which roles carry it)."""
+
     VIEW = "view", _("查看")
     CHANGE = "change", _("新增/修改")
     DELETE = "delete", _("删除")
     REVEAL = "reveal", _("查看完整证件号/电话")
     EXPORT = "export", _("导出")
-    MANAGE_USERS = "manage_users", _("管理用户")
-
-
-_FIELD_WORK = {Action.VIEW, Action.CHANGE, Action.REVEAL, Action.EXPORT}
-
-# What each role may do inside its unit. The read-only clerk sees masked lists only: revealing a full ID
-# number is a deliberate act reserved for people who work the case.
-ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    Role.DISTRICT_COMMAND: frozenset(_FIELD_WORK | {Action.DELETE, Action.MANAGE_USERS}),
-    Role.TOWNSHIP_OFFICE: frozenset(_FIELD_WORK | {Action.MANAGE_USERS}),
-    Role.GRID_MEMBER: frozenset({Action.VIEW, Action.CHANGE, Action.REVEAL}),
-    Role.SITE_STAFF: frozenset({Action.VIEW, Action.CHANGE, Action.REVEAL}),
-    Role.SAMPLING_LAB: frozenset({Action.VIEW, Action.CHANGE}),
-    Role.INSPECTOR: frozenset({Action.VIEW, Action.EXPORT}),
-    Role.CLERK: frozenset({Action.VIEW}),
-}
 
 
 class ChangeKind(models.TextChoices):

@@ -1,4 +1,4 @@
-from fangxian.core.choices import ROLE_ACTIONS, Action
+from fangxian.core.capabilities import Capability, capabilities_of
 
 
 def shell(request):
@@ -7,20 +7,21 @@ def shell(request):
     if user is None or not user.is_authenticated:
         return {}
     grants = list(user.grants.select_related("unit"))
-    actions = set().union(*(ROLE_ACTIONS.get(grant.role, frozenset()) for grant in grants)) if grants else set()
+    held = set().union(*(capabilities_of(grant.role) for grant in grants)) if grants else set()
     if user.is_superuser:
-        actions = {choice.value for choice in Action}
+        held = set(Capability.values)
     from fangxian.core.choices import UnitLevel
     from fangxian.core.models import Unit
     from fangxian.core.notify import for_user as notifications_for
     from fangxian.core.views import focus_unit
 
-    pickable = Unit.objects.restrict(user, Action.VIEW).filter(level__in=[UnitLevel.DISTRICT, UnitLevel.TOWNSHIP])
+    pickable = Unit.objects.restrict(user).filter(level__in=[UnitLevel.DISTRICT, UnitLevel.TOWNSHIP])
     return {
         "focus_unit": focus_unit(request),
         "pickable_units": pickable[:60],
         "my_grants": grants,
-        "my_actions": actions,
-        "can_manage_users": Action.MANAGE_USERS in actions,
+        # The menus show only what the user's roles may open (a link that answers 403 is a dead end).
+        "my_caps": held,
+        "can_manage_users": Capability.USERS_MANAGE in held,
         "unread_notifications": notifications_for(user).count(),
     }

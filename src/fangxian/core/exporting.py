@@ -13,15 +13,16 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect, QueryDict
 from django.test import RequestFactory
-from django.urls import get_resolver, reverse
+from django.urls import Resolver404, get_resolver, resolve, reverse
 from django.utils.translation import gettext as _
 
 from fangxian.core.audit import record_access
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind, Action
 from fangxian.core.exports import Column, xlsx_response, xlsx_sheets
 from fangxian.core.jobs import handler, start_job
 from fangxian.core.models import Job
-from fangxian.core.scoping import scope_paths
+from fangxian.core.scoping import holds
 
 EXPORT_JOB = "export"
 SYNC_ROWS = 5_000  # above this the export runs in the background
@@ -69,7 +70,7 @@ class ExportMixin:
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") != "xlsx" and not self.export_always:
             return super().get(request, *args, **kwargs)
-        if not scope_paths(request.user, Action.EXPORT) and not request.user.is_superuser:
+        if not holds(request.user, Capability.EXPORT):
             raise PermissionDenied(_("您没有导出权限"))
         rows = self.exported_rows()
         count = _count(rows)
@@ -155,8 +156,12 @@ def run_export(job: Job, report) -> dict:
     request = RequestFactory().get(f"{arguments['path']}?{arguments['query']}")
     request.user = job.created_by
     request.session = {"focus_unit": arguments.get("focus", "")}
+    try:
+        url_arguments = resolve(arguments["path"]).kwargs
+    except Resolver404:
+        url_arguments = {}
     view = view_class()
-    view.setup(request)
+    view.setup(request, **url_arguments)
     rows = view.exported_rows()
     content, written = write_workbook(view, rows, report=report)
     path = export_path(job)

@@ -3,7 +3,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from fangxian.core.choices import Action, Role, UnitLevel
+from fangxian.core.capabilities import Capability, required_for
+from fangxian.core.choices import Role, UnitLevel
 from fangxian.core.models import TeamSlot, TeamTemplate, Unit, User
 from fangxian.core.scoping import scope_unit_ids
 
@@ -50,12 +51,11 @@ class ScopedUnitChoiceField(forms.ModelChoiceField):
         return f"{'　' * unit.depth}{unit.name}（{unit.code}）"
 
 
-def scoped_units(user, action: str, levels=None, *, for_model=None):
-    """Units the user may pick for `action`; `for_model` narrows them to the roles that model admits."""
-    queryset = Unit.objects.restrict(user, action).filter(is_active=True)
-    roles = getattr(for_model, "scope_roles", None)
-    if roles is not None and not user.is_superuser:
-        queryset = queryset.filter(id__in=scope_unit_ids(user, action, roles))
+def scoped_units(user, wanted: str, levels=None, *, for_model=None):
+    """Units the user may pick to `wanted` (a capability, or a verb of `for_model`)."""
+    queryset = Unit.objects.filter(is_active=True)
+    if not user.is_superuser:
+        queryset = queryset.filter(id__in=scope_unit_ids(user, required_for(for_model, wanted)))
     return queryset.filter(level__in=levels) if levels else queryset
 
 
@@ -74,7 +74,7 @@ class UserCreateForm(StyledForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = scoped_units(
-            user, Action.MANAGE_USERS, [UnitLevel.DISTRICT, UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY, UnitLevel.GRID]
+            user, Capability.USERS_MANAGE, [UnitLevel.DISTRICT, UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY, UnitLevel.GRID]
         )
 
 
@@ -84,7 +84,7 @@ class GrantForm(StyledForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = scoped_units(user, Action.MANAGE_USERS)
+        self.fields["unit"].queryset = scoped_units(user, Capability.USERS_MANAGE)
 
 
 class PasswordResetForm(StyledForm):
@@ -102,7 +102,7 @@ class UnitImportForm(StyledForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].queryset = scoped_units(user, Action.CHANGE, [UnitLevel.DISTRICT])
+        self.fields["district"].queryset = scoped_units(user, Capability.UNITS_MANAGE, [UnitLevel.DISTRICT])
 
 
 class TeamForm(StyledForm):
@@ -112,7 +112,9 @@ class TeamForm(StyledForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = scoped_units(user, Action.CHANGE, [UnitLevel.COMMUNITY, UnitLevel.GRID])
+        self.fields["unit"].queryset = scoped_units(
+            user, Capability.TEAMS_MANAGE, [UnitLevel.COMMUNITY, UnitLevel.GRID]
+        )
 
 
 class TeamMemberForm(StyledForm):

@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from fangxian.core.capabilities import Capability as C
 from fangxian.core.choices import LEVEL_CODE_LENGTH, AccessKind, ChangeKind, JobStatus, Role, UnitLevel
-from fangxian.core.scoping import ScopedQuerySet
+from fangxian.core.scoping import AuditQuerySet, CreatorQuerySet, ScopedQuerySet
 
 
 def district_path_of(path: str) -> str:
@@ -32,6 +33,8 @@ class Unit(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = ""
+    # Units are the map everyone works on; changing them is the district's (units.manage, checked in services).
+    capabilities = {"view": C.UNITS_VIEW}
 
     class Meta:
         verbose_name = "单位"
@@ -80,6 +83,8 @@ class TeamTemplate(models.Model):
     name = models.CharField("名称", max_length=50, unique=True)
     is_default = models.BooleanField("默认", default=False)
 
+    capabilities = {"view": C.TEAMS_VIEW, "change": C.TEAMS_MANAGE}
+
     class Meta:
         verbose_name = "包保小组模板"
         verbose_name_plural = "包保小组模板"
@@ -93,6 +98,8 @@ class TeamSlot(models.Model):
     duty = models.CharField("职责", max_length=30)
     required = models.PositiveSmallIntegerField("所需人数", default=1)
     order = models.PositiveSmallIntegerField(default=0)
+
+    capabilities = {"view": C.TEAMS_VIEW, "change": C.TEAMS_MANAGE}
 
     class Meta:
         ordering = ["order", "id"]
@@ -109,6 +116,7 @@ class GridTeam(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.TEAMS_VIEW, "change": C.TEAMS_MANAGE}
 
     class Meta:
         verbose_name = "包保小组"
@@ -125,6 +133,8 @@ class TeamMember(models.Model):
     name = models.CharField("姓名", max_length=50)
     phone = models.CharField("电话", max_length=20, blank=True)
     user = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL, related_name="team_seats")
+
+    capabilities = {"view": C.TEAMS_VIEW, "change": C.TEAMS_MANAGE}
 
     class Meta:
         ordering = ["slot__order", "id"]
@@ -153,6 +163,7 @@ class User(AbstractUser):
 
     objects: ClassVar[ScopedUserManager] = ScopedUserManager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.USERS_MANAGE, "change": C.USERS_MANAGE}
 
     class Meta:
         verbose_name = "用户"
@@ -173,6 +184,7 @@ class Grant(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.USERS_MANAGE, "change": C.USERS_MANAGE}
 
     class Meta:
         verbose_name = "授权"
@@ -204,7 +216,7 @@ class ChangeRecord(models.Model):
     after = models.JSONField("修改后", null=True, blank=True)
     reason = models.CharField("原因", max_length=200, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = AuditQuerySet.as_manager()
     scope_unit_field = "unit"
 
     class Meta:
@@ -273,7 +285,7 @@ class AccessRecord(models.Model):
     unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
     detail = models.JSONField("详情", default=dict, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = AuditQuerySet.as_manager()
     scope_unit_field = "unit"
 
     class Meta:
@@ -315,8 +327,9 @@ class Job(models.Model):
     log = models.TextField("日志", blank=True)
     result_url = models.CharField(max_length=300, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = CreatorQuerySet.as_manager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.JOBS_VIEW}
 
     class Meta:
         verbose_name = "后台任务"
@@ -344,6 +357,7 @@ class Notification(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.NOTIFICATIONS_VIEW}
 
     class Meta:
         verbose_name = "通知"

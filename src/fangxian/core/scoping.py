@@ -1,33 +1,44 @@
 """Row-level scope: a user sees the units of their grants and everything below them.
 
 Every model that holds scoped data uses ScopedQuerySet and names the path to its unit in `scope_unit_field`.
-`restrict(user, action)` is applied once, in the base views and the base API viewset (views.py, api.py).
+`restrict(user, verb or capability)` is applied once, in the base views and the base API viewset (views.py, api.py).
 """
 
 from functools import reduce
 from operator import or_
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 
-from fangxian.core.choices import ROLE_ACTIONS
+from fangxian.core.capabilities import MEMBER_ROLES, capabilities_of, label, required_for
 
 
-def scope_paths(user, action: str, roles: frozenset[str] | None = None) -> list[str]:
-    """Unit paths where `user` may perform `action`, de-duplicated (a path already covered by another is dropped).
+def _is_superuser(user) -> bool:
+    """Superusers, and the service account that commands and sweeps act as (it cannot log in: the operator at
+    the console already has the whole database)."""
+    return (
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or getattr(user, "is_service_account", False))
+    )
 
-    `roles`, when given, limits the grants that count to those roles (a model may be closed to some roles).
-    """
-    if not user or not user.is_authenticated or not user.is_active:
+
+def scope_paths(user, needed: frozenset[str] | str | None, *, roles: frozenset[str] | None = None) -> list[str]:
+    """Unit paths of the grants whose role carries every capability in `needed`, de-duplicated (a path already
+    covered by another is dropped). `roles`, when given, limits the grants that count to those roles."""
+    if not needed or not user or not user.is_authenticated or not user.is_active:
         return []
+    needed = frozenset({needed}) if isinstance(needed, str) else needed
     cache = user.__dict__.setdefault("_scope_paths_cache", {})
-    key = (action, roles)
+    key = (needed, roles)
     if key not in cache:
         paths = sorted(
             {
                 grant.unit.path
-                for grant in user.grants.select_related("unit").filter(unit__is_active=True)
-                if action in ROLE_ACTIONS.get(grant.role, ()) and (roles is None or grant.role in roles)
+                for grant in _grants(user)
+                if needed <= capabilities_of(grant.role) and (roles is None or grant.role in roles)
             }
         )
         covered: list[str] = []
@@ -38,34 +49,45 @@ def scope_paths(user, action: str, roles: frozenset[str] | None = None) -> list[
     return cache[key]
 
 
-def scope_unit_ids(user, action: str, roles: frozenset[str] | None = None) -> list[int]:
-    """Ids of every unit in the user's scope for `action`, looked up once per user object (i.e. per request).
+def _grants(user) -> list:
+    if "_grants_cache" not in user.__dict__:
+        user.__dict__["_grants_cache"] = list(user.grants.select_related("unit").filter(unit__is_active=True))
+    return user.__dict__["_grants_cache"]
+
+
+def scope_unit_ids(user, needed: frozenset[str] | str | None, *, roles: frozenset[str] | None = None) -> list[int]:
+    """Ids of every unit in the user's scope for `needed`, looked up once per user object (i.e. per request).
 
     The unit table is small (a county has a few thousand units), so the big tables are filtered by an indexed
     foreign key against a list, which both databases plan well; a LIKE subquery on the path made PostgreSQL
     misestimate and scan whole tables.
     """
+    if not needed:
+        return []
+    needed = frozenset({needed}) if isinstance(needed, str) else needed
     cache = user.__dict__.setdefault("_scope_unit_ids_cache", {})
-    key = (action, roles)
+    key = (needed, roles)
     if key not in cache:
         from fangxian.core.models import Unit
 
-        paths = scope_paths(user, action, roles)
+        paths = scope_paths(user, needed, roles=roles)
         in_scope = reduce(or_, (Q(path__startswith=path) for path in paths)) if paths else Q(pk__in=[])
-        cache[key] = list(Unit.objects.filter(in_scope).values_list("id", flat=True))
+        cache[key] = list(Unit.objects.filter(in_scope).values_list("id", flat=True)) if paths else []
     return cache[key]
 
 
 class ScopedQuerySet(models.QuerySet):
-    """Models declare `scope_unit_field` (path to their unit, "" for Unit itself) and may declare `scope_roles`,
-    the roles whose grants open them (None: every role), and `scope_member_roles` with a classmethod `scope_member_q(user)`:
-    roles that see a row only when the user is named on it (site staff: their own site)."""
+    """Models declare `scope_unit_field` (path to their unit, "" for Unit itself) and `capabilities`, the
+    capability each verb needs (capabilities.py); a verb they do not name is refused to every role.
+    Models seen by a member role (site staff) declare a classmethod `scope_member_q(user)`: those grants
+    see a row only when the user is named on it (their own site)."""
 
-    def restrict(self, user, action: str = "view"):
-        if user is not None and user.is_authenticated and user.is_superuser and user.is_active:
+    def restrict(self, user, wanted: str = "view"):
+        """The rows `user` may `wanted` (a verb of the model, or a capability): unit scope AND capability."""
+        if _is_superuser(user):
             return self
-        roles = getattr(self.model, "scope_roles", None)
-        paths = scope_paths(user, action, roles)
+        needed = required_for(self.model, wanted)
+        paths = scope_paths(user, needed)
         if not paths:
             return self.none()
         field = getattr(self.model, "scope_unit_field", None)
@@ -73,19 +95,21 @@ class ScopedQuerySet(models.QuerySet):
             raise TypeError(f"{self.model.__name__} uses ScopedQuerySet but declares no scope_unit_field")
         if field == "":
             return self.filter(reduce(or_, (Q(path__startswith=path) for path in paths)))
-        member_roles = getattr(self.model, "scope_member_roles", None)
-        if not member_roles:
-            return self.filter(**{f"{field}__in": scope_unit_ids(user, action, roles)})
-        # Some roles (site staff) see a row only where they are named on it (their own site), inside their units.
-        every_role = frozenset(ROLE_ACTIONS)
-        full = (roles or every_role) - member_roles
-        named = (roles or every_role) & member_roles
-        member_q = getattr(self.model, "scope_member_q")  # noqa: B009  (declared with scope_member_roles)
-        mine = self.model._default_manager.filter(member_q(user)).values("pk")
-        return self.filter(
-            Q(**{f"{field}__in": scope_unit_ids(user, action, frozenset(full))})
-            | Q(**{f"{field}__in": scope_unit_ids(user, action, frozenset(named))}, pk__in=mine)
-        )
+        member_q = getattr(self.model, "scope_member_q", None)
+        if member_q is None:
+            return self.filter(**{f"{field}__in": scope_unit_ids(user, needed)})
+        # A member role (site staff) sees a row only where it is named on it (its own site): the membership is
+        # its scope, whatever unit the row's person comes from (a site's residents come from everywhere).
+        everyone = frozenset(role for role in _roles(user) if role not in MEMBER_ROLES)
+        full = scope_unit_ids(user, needed, roles=everyone) if everyone else []
+        condition = Q(**{f"{field}__in": full})
+        if scope_paths(user, needed, roles=MEMBER_ROLES):
+            condition |= Q(pk__in=self.model._default_manager.filter(member_q(user)).values("pk"))
+        return self.filter(condition)
+
+
+def _roles(user) -> set[str]:
+    return {grant.role for grant in _grants(user)}
 
 
 def within(queryset, unit):
@@ -95,9 +119,86 @@ def within(queryset, unit):
     return queryset.filter(**{lookup: unit.path})
 
 
-def user_can(user, action: str, unit, *, model=None) -> bool:
-    """True when `unit` lies inside the user's scope for `action` (on `model`, if it limits its roles)."""
-    if user is not None and user.is_authenticated and user.is_superuser and user.is_active:
+def user_can(user, wanted: str, unit, *, model=None) -> bool:
+    """True when `unit` lies inside the user's scope for `wanted`: a capability, or a verb of `model`."""
+    if _is_superuser(user):
         return True
-    roles = getattr(model, "scope_roles", None)
-    return any(unit.path.startswith(path) for path in scope_paths(user, action, roles))
+    if model is None and "." not in wanted and wanted != "export":
+        raise TypeError(f"user_can({wanted!r}) needs a capability or a model")
+    needed = required_for(model, wanted)
+    return unit is not None and any(unit.path.startswith(path) for path in scope_paths(user, needed))
+
+
+def holds(user, wanted: str, *, model=None) -> bool:
+    """True when some grant of the user carries `wanted` (anywhere): for menus and page sections."""
+    return _is_superuser(user) or bool(scope_paths(user, required_for(model, wanted)))
+
+
+def require(actor, capability: str, unit) -> None:
+    """The one check a service makes before it acts: the actor's role carries `capability` over `unit`."""
+    if not user_can(actor, capability, unit):
+        where = getattr(unit, "name", "") or ""
+        raise PermissionDenied(f"您的角色无权{label(capability)}" + (f"（{where}）" if where else ""))
+
+
+def audit_labels() -> dict[str, str]:
+    """Model label → the capability that sees its rows: a change or access record is as sensitive as the row it
+    describes, so the audit logs show a record only to those who may see that kind of row."""
+    if not _AUDIT_LABELS:
+        from django.apps import apps
+
+        for model in apps.get_models():
+            view = (getattr(model, "capabilities", None) or {}).get("view")
+            if view:
+                _AUDIT_LABELS[model._meta.label_lower] = view
+    return _AUDIT_LABELS
+
+
+_AUDIT_LABELS: dict[str, str] = {}
+
+
+class AuditQuerySet(ScopedQuerySet):
+    """Change and access records: in the units where the user may read the audit trail, and only of the kinds
+    of row the user may see there. A record of a model nobody declared is shown to nobody but a superuser."""
+
+    def restrict(self, user, wanted: str = "view"):
+        from fangxian.core.capabilities import Capability
+
+        if _is_superuser(user):
+            return self
+        if wanted not in {"view", "export"}:
+            return self.none()
+        extra = {Capability.EXPORT} if wanted == "export" else set()
+        by_capability: dict[str, list[str]] = {}
+        for model_label, capability in audit_labels().items():
+            by_capability.setdefault(capability, []).append(model_label)
+        condition = Q(pk__in=[])
+        for capability, labels in sorted(by_capability.items()):
+            units = scope_unit_ids(user, frozenset({Capability.AUDIT_VIEW, capability, *extra}))
+            if units:
+                condition |= Q(unit_id__in=units, model__in=sorted(labels))
+        return self.filter(condition)
+
+
+class CreatorQuerySet(ScopedQuerySet):
+    """Background jobs: in the units where the user may follow jobs, and always the user's own."""
+
+    def restrict(self, user, wanted: str = "view"):
+        if _is_superuser(user):
+            return self
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        own = Q(created_by=user) if wanted == "view" else Q(pk__in=[])
+        return self.filter(Q(pk__in=super().restrict(user, wanted).values("pk")) | own)
+
+
+def require_row(actor, capability: str, instance) -> None:
+    """The check for an act on one row: the row lies in what `actor` may `capability` (unit scope, and for a
+    member role such as site staff, a row that names them)."""
+    if not type(instance).objects.restrict(actor, capability).filter(pk=instance.pk).exists():
+        raise PermissionDenied(f"您的角色无权{label(capability)}（{instance}）")
+
+
+def can_row(user, wanted: str, instance) -> bool:
+    """For page sections: whether require_row() would let `user` act on this row."""
+    return type(instance).objects.restrict(user, wanted).filter(pk=instance.pk).exists()

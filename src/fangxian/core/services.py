@@ -8,9 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from fangxian.core import divisions
 from fangxian.core.audit import record_change, require_actor, snapshot
-from fangxian.core.choices import CHILD_LEVEL, LEVEL_CODE_LENGTH, Action, ChangeKind, Role, UnitLevel
+from fangxian.core.capabilities import Capability, capabilities_of
+from fangxian.core.choices import CHILD_LEVEL, LEVEL_CODE_LENGTH, ChangeKind, Role, UnitLevel
 from fangxian.core.models import Grant, GridTeam, TeamMember, TeamSlot, TeamTemplate, Unit, User
-from fangxian.core.scoping import user_can
+from fangxian.core.scoping import require, scope_unit_ids, user_can
 from fangxian.core.tabular import RowError, match_headers
 
 # ---------------------------------------------------------------- units
@@ -46,12 +47,13 @@ _UNIT_HEADERS = {
 }
 
 
-def plan_unit_import(*, rows: list[list[str]], district: Unit) -> UnitImportPlan:
+def plan_unit_import(*, actor: User, rows: list[list[str]], district: Unit) -> UnitImportPlan:
     """Phase one of importing villages/communities and grids: validate every row, change nothing.
 
     A 12-digit code is a village/community under the street named by its first 9 digits; any other code is a
     grid and needs the code of its village/community in the parent column.
     """
+    require(actor, Capability.UNITS_MANAGE, district)
     plan = UnitImportPlan()
     header_index = next((i for i, row in enumerate(rows) if _map_headers(row).keys() >= {"code", "name"}), None)
     if header_index is None:
@@ -104,17 +106,37 @@ def _map_headers(row: list[str]) -> dict[str, int]:
     return match_headers(row, _UNIT_HEADERS)
 
 
-def commit_unit_import(*, plan: UnitImportPlan) -> tuple[int, int]:
-    """Phase two: write the planned units (parents first). Returns (created, updated)."""
+def commit_unit_import(*, actor: User, plan: UnitImportPlan, district: Unit) -> tuple[int, int]:
+    """Phase two: write the planned units (parents first), each new or renamed one with a change record.
+    Returns (created, updated)."""
+    require(actor, Capability.UNITS_MANAGE, district)
     created = updated = 0
     order = {UnitLevel.COMMUNITY: 0, UnitLevel.GRID: 1}
+    fields = ["code", "name", "level", "parent_id"]
     for item in sorted(plan.units, key=lambda unit: order[unit["level"]]):
         parent = Unit.objects.get(code=item["parent_code"])
-        _, was_created = Unit.objects.update_or_create(
-            code=item["code"], defaults={"name": item["name"], "level": item["level"], "parent": parent}
+        if not parent.path.startswith(district.path):
+            raise PermissionDenied(f"上级单位 {parent.code} 不在 {district.name} 内")
+        unit = Unit.objects.filter(code=item["code"]).first()
+        before = snapshot(unit, fields) if unit else None
+        if unit is None:
+            unit = Unit.objects.create(code=item["code"], name=item["name"], level=item["level"], parent=parent)
+        elif (unit.name, unit.level, unit.parent_id) != (item["name"], item["level"], parent.pk):
+            unit.name, unit.level, unit.parent = item["name"], item["level"], parent
+            unit.save()
+        else:
+            continue
+        record_change(
+            actor=actor,
+            kind=ChangeKind.UPDATE if before else ChangeKind.CREATE,
+            instance=unit,
+            unit=unit,
+            before=before,
+            after=snapshot(unit, fields),
+            reason="导入单位",
         )
-        created += was_created
-        updated += not was_created
+        created += before is None
+        updated += before is not None
     return created, updated
 
 
@@ -132,8 +154,8 @@ def default_team_template() -> TeamTemplate:
 
 def _require_change(actor: User, unit: Unit) -> None:
     require_actor(actor)
-    if not user_can(actor, Action.CHANGE, unit):
-        raise PermissionDenied("无权修改该单位的数据")
+    if not user_can(actor, Capability.TEAMS_MANAGE, unit):
+        raise PermissionDenied("无权组建或调整该单位的包保小组")
 
 
 def create_team(*, actor: User, unit: Unit, template: TeamTemplate, name: str) -> GridTeam:
@@ -223,9 +245,48 @@ def _require_manage(actor: User, unit: Unit | None) -> Unit:
     if unit is None:
         # Accounts outside the hierarchy (operators, the service account) are administered from the console.
         raise PermissionDenied("该账号不属于任何单位，只能由系统管理员在命令行管理")
-    if not user_can(actor, Action.MANAGE_USERS, unit):
+    if not user_can(actor, Capability.USERS_MANAGE, unit):
         raise PermissionDenied("无权管理该单位的用户")
     return unit
+
+
+def capabilities_over(actor: User, unit: Unit) -> frozenset[str]:
+    """What the actor's own grants carry over `unit`: the most it may hand on there."""
+    if actor.is_superuser:
+        return frozenset(Capability.values)
+    held: set[str] = set()
+    for grant in actor.grants.select_related("unit"):
+        if unit.path.startswith(grant.unit.path):
+            held |= capabilities_of(grant.role)
+    return frozenset(held)
+
+
+def _require_role_within(actor: User, role: str, unit: Unit) -> None:
+    """A role may be handed on only where the actor manages users and holds every capability of it itself."""
+    _require_manage(actor, unit)
+    if not capabilities_of(role) <= capabilities_over(actor, unit):
+        raise PermissionDenied(f"无权授予“{Role(role).label}”：该角色的权限超出您在 {unit.name} 的权限")
+
+
+def _require_account(actor: User, account: User) -> Unit:
+    """An account is administered only by someone who could have granted each of its roles: a township office
+    cannot reset the password of an account homed in its township that carries district rights."""
+    home = _require_manage(actor, account.unit)
+    for grant in account.grants.select_related("unit"):
+        _require_role_within(actor, grant.role, grant.unit)
+    return home
+
+
+def manageable_users(actor: User):
+    """The accounts `actor` may administer (user list and detail): homed in its scope, every grant within it
+    and of a role no wider than the actor's own."""
+    if actor.is_superuser:
+        return User.objects.all()
+    units = scope_unit_ids(actor, Capability.USERS_MANAGE)
+    held = frozenset().union(*(capabilities_of(grant.role) for grant in actor.grants.all()))
+    roles = [role for role in Role.values if capabilities_of(role) <= held]
+    outside = Grant.objects.exclude(unit_id__in=units) | Grant.objects.exclude(role__in=roles)
+    return User.objects.filter(unit_id__in=units).exclude(pk__in=outside.values("user_id"))
 
 
 def create_user(*, actor: User, username: str, display_name: str, unit: Unit, password: str, phone: str = "") -> User:
@@ -243,8 +304,8 @@ def create_user(*, actor: User, username: str, display_name: str, unit: Unit, pa
 
 
 def grant_role(*, actor: User, user: User, role: str, unit: Unit) -> Grant:
-    _require_manage(actor, unit)
-    home = _require_manage(actor, user.unit)
+    _require_role_within(actor, role, unit)
+    home = _require_account(actor, user)
     allowed_levels = ROLE_UNIT_LEVELS.get(role)
     if allowed_levels and unit.level not in allowed_levels:
         levels = "、".join(str(UnitLevel(level).label) for level in allowed_levels)
@@ -263,8 +324,8 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit) -> Grant:
 
 
 def revoke_grant(*, actor: User, grant: Grant) -> None:
-    _require_manage(actor, grant.unit)
-    home = _require_manage(actor, grant.user.unit)
+    _require_role_within(actor, grant.role, grant.unit)
+    home = _require_account(actor, grant.user)
     description = f"{grant.get_role_display()} @ {grant.unit.code} {grant.unit.name}"
     grant.delete()
     record_change(
@@ -278,7 +339,7 @@ def revoke_grant(*, actor: User, grant: Grant) -> None:
 
 
 def reset_password(*, actor: User, user: User, new_password: str) -> None:
-    home = _require_manage(actor, user.unit)
+    home = _require_account(actor, user)
     validate_password(new_password, user)
     user.set_password(new_password)
     user.failed_logins = 0
@@ -288,7 +349,7 @@ def reset_password(*, actor: User, user: User, new_password: str) -> None:
 
 
 def set_user_active(*, actor: User, user: User, active: bool) -> None:
-    home = _require_manage(actor, user.unit)
+    home = _require_account(actor, user)
     if user.pk == actor.pk and not active:
         raise ValidationError("不能停用自己的账号")
     before = snapshot(user, _USER_AUDIT_FIELDS)

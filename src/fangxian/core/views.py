@@ -16,6 +16,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView, V
 
 from fangxian.core import services, tables
 from fangxian.core.audit import record_access
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind, Action, JobStatus, UnitLevel
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import xlsx_response
@@ -32,7 +33,7 @@ from fangxian.core.forms import (
 )
 from fangxian.core.jobs import read_progress
 from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, Job, Notification, TeamMember, Unit, User
-from fangxian.core.scoping import scope_paths, within
+from fangxian.core.scoping import holds, within
 from fangxian.core.tabular import TableReadError, read_uploaded_rows
 
 FOCUS_SESSION_KEY = "focus_unit"
@@ -71,33 +72,44 @@ def object_or_404(queryset, **lookup):
 class ScopedListView(ScopedMixin, ListView):
     """Lists are further narrowed to the focus unit picked in the navigation bar (never widened: restrict() first).
 
-    A list of personal data names `searched_model`: a search on it (the q parameter) writes an access record.
+    A list of personal data names `audited_model`: each page shown writes one access record with its filters,
+    page and row count (a search by a whole number is recorded as a reveal).
     """
 
     paginate_by = 50
     filterset_class = None
     follows_focus = True
-    searched_model = ""
+    audited_model = ""
 
     def get_queryset(self):
         queryset = super().get_queryset()
         unit = focus_unit(self.request) if self.follows_focus else None
-        self.record_search()
         return within(queryset, unit) if unit is not None else queryset
 
-    def record_search(self) -> None:
-        text = self.request.GET.get("q", "").strip()
-        if not (self.searched_model and text):
-            return
+    def record_list(self, context) -> None:
         unit = access_unit(self.request.user)
-        if unit is not None:
-            record_access(
-                actor=self.request.user,
-                kind=AccessKind.SEARCH,
-                unit=unit,
-                model=self.searched_model,
-                detail={"q": text[:100]},
-            )
+        if unit is None:
+            return
+        text = self.request.GET.get("q", "").strip()
+        # A whole number typed in finds one person or none: that is a reveal, and recorded as one.
+        kind = AccessKind.LIST
+        if text:
+            kind = AccessKind.REVEAL if any(character.isdigit() for character in text) else AccessKind.SEARCH
+        page = context.get("page_obj")
+        rows = context.get("object_list")
+        record_access(
+            actor=self.request.user,
+            kind=kind,
+            unit=unit,
+            model=self.audited_model,
+            detail={
+                "filters": {key: value[:100] for key, value in self.request.GET.items() if key != "page"},
+                "page": page.number if page is not None else 1,
+                "rows": len(rows) if rows is not None else 0,
+                "total": page.paginator.count if page is not None else (len(rows) if rows is not None else 0),
+                **({"q": text[:100]} if text else {}),
+            },
+        )
 
     def filter_queryset(self, queryset):
         if self.filterset_class is None:
@@ -113,6 +125,8 @@ class ScopedListView(ScopedMixin, ListView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
+        if self.audited_model:
+            self.record_list(context)
         return context
 
 
@@ -141,9 +155,9 @@ def save_then_verify(*, user, instance, action=Action.VIEW) -> None:
         raise PermissionDenied("保存后的记录超出了您的管辖范围，已撤销本次操作")
 
 
-def scope_root_units(user) -> list[Unit]:
+def scope_root_units(user, wanted: str = Action.VIEW) -> list[Unit]:
     """The top units of a user's scope (for headings, default filters and access records)."""
-    roots = Unit.objects.restrict(user, Action.VIEW)
+    roots = Unit.objects.restrict(user, wanted)
     paths = set(roots.values_list("path", flat=True))
     return [unit for unit in roots if not any(unit.path != p and unit.path.startswith(p) for p in paths)]
 
@@ -217,7 +231,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         from fangxian.sites.models import Site
         from fangxian.sites.services import occupancy
 
-        if not scope_paths(user, Action.VIEW, getattr(Measure, "scope_roles", None)):
+        if not holds(user, Action.VIEW, model=Measure):
             return {}
         loop = control_services.closed_loop(Measure.objects.restrict(user).filter(status=MeasureStatus.ACTIVE))
         return {"loop": loop, "free_rooms": occupancy(Site.objects.restrict(user)).available}
@@ -285,11 +299,15 @@ class UnitImportView(LoginRequiredMixin, FormView):
         except TableReadError as error:
             form.add_error("file", str(error))
             return self.form_invalid(form)
-        plan = services.plan_unit_import(rows=rows, district=district)
+        try:
+            plan = services.plan_unit_import(actor=self.request.user, rows=rows, district=district)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
         if plan.errors:
             return self.render_to_response(self.get_context_data(form=form, plan=plan))
         with transaction.atomic():
-            created, updated = services.commit_unit_import(plan=plan)
+            created, updated = services.commit_unit_import(actor=self.request.user, plan=plan, district=district)
         messages.success(
             self.request,
             _("导入完成：新增 %(created)s 个，更新 %(updated)s 个单位") % {"created": created, "updated": updated},
@@ -299,6 +317,7 @@ class UnitImportView(LoginRequiredMixin, FormView):
 
 class TeamListView(ExportMixin, ScopedListView):
     model = GridTeam
+    audited_model = "core.gridteam"
     template_name = "core/team_list.html"
     export_key, export_title, export_model = "teams", "包保小组", "core.gridteam"
 
@@ -326,7 +345,11 @@ class TeamCreateView(LoginRequiredMixin, FormView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def get_initial(self):
-        unit = Unit.objects.restrict(self.request.user, Action.CHANGE).filter(code=self.request.GET.get("unit")).first()
+        unit = (
+            Unit.objects.restrict(self.request.user, Capability.TEAMS_MANAGE)
+            .filter(code=self.request.GET.get("unit"))
+            .first()
+        )
         return {"unit": unit, "name": f"{unit.name}三人小组" if unit else ""}
 
     def form_valid(self, form):
@@ -394,6 +417,7 @@ class TeamCoverageView(ExportMixin, ScopedListView):
     """Every village/community without a complete grid team: the gaps a township must fill first."""
 
     model = Unit
+    action = Capability.TEAMS_VIEW
     template_name = "core/team_coverage.html"
     paginate_by = None
     export_key, export_title, export_model = "coverage", "小组覆盖检查", "core.unit"
@@ -421,7 +445,7 @@ class TeamCoverageView(ExportMixin, ScopedListView):
 
 class UserListView(ExportMixin, ScopedListView):
     model = User
-    action = Action.MANAGE_USERS
+    audited_model = "core.user"
     follows_focus = False
     template_name = "core/user_list.html"
     export_key, export_title, export_model = "users", "用户", "core.user"
@@ -430,6 +454,7 @@ class UserListView(ExportMixin, ScopedListView):
         return tables.user_columns()
 
     def filter_queryset(self, queryset):
+        queryset = queryset.filter(pk__in=services.manageable_users(self.request.user).values("pk"))
         queryset = queryset.select_related("unit").prefetch_related("grants__unit")
         text = self.request.GET.get("q", "").strip()
         if text:
@@ -437,9 +462,15 @@ class UserListView(ExportMixin, ScopedListView):
         return queryset
 
 
-class UserDetailView(ScopedDetailView):
+class ManagedAccountsMixin:
+    """Accounts appear only to whoever may administer them: homed in scope, every grant within the actor's."""
+
+    def filter_queryset(self, queryset):
+        return queryset.filter(pk__in=services.manageable_users(self.request.user).values("pk"))
+
+
+class UserDetailView(ManagedAccountsMixin, ScopedDetailView):
     model = User
-    action = Action.MANAGE_USERS
     template_name = "core/user_detail.html"
     context_object_name = "account"
 
@@ -473,7 +504,7 @@ class UserCreateView(LoginRequiredMixin, FormView):
                     phone=data["phone"],
                 )
                 services.grant_role(actor=self.request.user, user=account, role=data["role"], unit=data["unit"])
-                save_then_verify(user=self.request.user, instance=account, action=Action.MANAGE_USERS)
+                save_then_verify(user=self.request.user, instance=account)
         except ValidationError as error:
             _add_errors(form, error)
             return self.form_invalid(form)
@@ -481,11 +512,11 @@ class UserCreateView(LoginRequiredMixin, FormView):
         return HttpResponseRedirect(reverse("core:user_detail", kwargs={"pk": account.pk}))
 
 
-class UserActionView(ScopedObjectMixin, View):
+class UserActionView(ManagedAccountsMixin, ScopedObjectMixin, View):
     """POST-only actions on one account in scope: grant, revoke, reset password, (de)activate."""
 
     model = User
-    action = Action.MANAGE_USERS
+    action = Action.CHANGE
     http_method_names = ["post"]
 
     def post(self, request, pk, operation):
@@ -511,7 +542,7 @@ class UserActionView(ScopedObjectMixin, View):
             messages.success(self.request, _("已授予角色"))
         elif operation == "revoke":
             grant = object_or_404(
-                Grant.objects.restrict(actor, Action.MANAGE_USERS).filter(user=account),
+                Grant.objects.restrict(actor, Action.CHANGE).filter(user=account),
                 pk=self.request.POST.get("grant"),
             )
             services.revoke_grant(actor=actor, grant=grant)
@@ -573,6 +604,7 @@ class JobDetailView(ScopedDetailView):
 
 class ChangeRecordListView(ExportMixin, ScopedListView):
     model = ChangeRecord
+    audited_model = "core.changerecord"
     filterset_class = ChangeRecordFilterSet
     template_name = "core/change_list.html"
     export_key, export_title, export_model = "changes", "变更记录", "core.changerecord"
@@ -586,6 +618,7 @@ class ChangeRecordListView(ExportMixin, ScopedListView):
 
 class AccessRecordListView(ExportMixin, ScopedListView):
     model = AccessRecord
+    audited_model = "core.accessrecord"
     filterset_class = AccessRecordFilterSet
     template_name = "core/access_list.html"
     export_key, export_title, export_model = "accesses", "访问记录", "core.accessrecord"

@@ -6,6 +6,7 @@ from rest_framework import mixins
 from rest_framework.response import Response
 
 from fangxian.core.api import ScopedViewSet
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import UnitLevel
 from fangxian.core.models import Unit
 from fangxian.core.views import ScopedMixin, object_or_404, scope_root_units
@@ -18,6 +19,7 @@ class DashboardView(ScopedMixin, TemplateView):
     """指挥大屏: the user's unit (or one below it, by ?unit=CODE), its figures and those of the units below."""
 
     model = Unit
+    action = Capability.DASHBOARD_VIEW
     template_name = "dashboard/dashboard.html"
 
     def get_context_data(self, **kwargs):
@@ -26,7 +28,7 @@ class DashboardView(ScopedMixin, TemplateView):
         if code:
             unit = object_or_404(self.get_queryset(), code=code)
         else:
-            roots = scope_root_units(self.request.user)
+            roots = scope_root_units(self.request.user, Capability.DASHBOARD_VIEW)
             if not roots:
                 raise Http404
             unit = roots[0]
@@ -47,6 +49,9 @@ class DashboardViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     model = Unit
     lookup_field = "code"
     lookup_value_regex = r"\d{6,14}"
+
+    def scope_action(self) -> str:
+        return Capability.DASHBOARD_VIEW
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request, *args, **kwargs):

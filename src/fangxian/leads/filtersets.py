@@ -7,14 +7,16 @@ from fangxian.core.choices import Action
 from fangxian.core.models import Unit
 from fangxian.leads.choices import LeadCategory, LeadStatus, Outcome
 from fangxian.leads.models import Lead
-from fangxian.people.filtersets import search_persons
+from fangxian.people.filtersets import NumberSearchMixin
 
 
 def _units(request):
     return Unit.objects.none() if request is None else Unit.objects.restrict(request.user, Action.VIEW)
 
 
-class LeadFilterSet(django_filters.FilterSet):
+class LeadFilterSet(NumberSearchMixin, django_filters.FilterSet):
+    person_path = "person__"
+
     q = django_filters.CharFilter(label=_("姓名/证件号"), method="filter_text")
     unit = django_filters.ModelChoiceFilter(
         label=_("责任单位"), queryset=_units, to_field_name="code", method="filter_unit", empty_label=_("全部单位")
@@ -27,9 +29,6 @@ class LeadFilterSet(django_filters.FilterSet):
     class Meta:
         model = Lead
         fields = ["q", "unit", "category", "status", "outcome", "overdue"]
-
-    def filter_text(self, queryset, name, value):
-        return search_persons(queryset, value, via="person__")
 
     def filter_unit(self, queryset, name, unit):
         return queryset.filter(unit__path__startswith=unit.path) if unit else queryset

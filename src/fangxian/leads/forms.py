@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, scoped_units, style_form
 from fangxian.leads.choices import LeadCategory, LeadSource, Outcome
 from fangxian.leads.intake import FIELD_LABELS, REQUIRED_FIELDS
-from fangxian.leads.models import Lead, RiskArea
+from fangxian.leads.models import RiskArea
 
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -27,7 +28,7 @@ class UploadForm(StyledForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        districts = scoped_units(user, Action.CHANGE, [UnitLevel.DISTRICT], for_model=Lead)
+        districts = scoped_units(user, Capability.LEADS_IMPORT, [UnitLevel.DISTRICT])
         self.fields["district"].queryset = districts
         if len(districts[:2]) == 1:  # a district office has one district: nothing to choose
             self.fields["district"].initial = districts[0]
@@ -57,7 +58,7 @@ class HandoverForm(StyledForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_unit"].queryset = scoped_units(user, Action.CHANGE, for_model=Lead)
+        self.fields["to_unit"].queryset = scoped_units(user, Capability.LEADS_ASSIGN)
 
 
 class RiskAreaForm(StyledForm):

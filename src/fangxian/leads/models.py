@@ -5,13 +5,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangxian.core.choices import Role
+from fangxian.core.capabilities import Capability as C
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet
 from fangxian.leads.choices import BatchStatus, LeadCategory, LeadSource, LeadStatus, Outcome, RiskLevel
 from fangxian.people.models import Person
-
-LEAD_ROLES = frozenset({Role.DISTRICT_COMMAND, Role.TOWNSHIP_OFFICE, Role.GRID_MEMBER, Role.INSPECTOR, Role.CLERK})
 
 
 class ImportBatch(models.Model):
@@ -39,7 +37,7 @@ class ImportBatch(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "district"
-    scope_roles = frozenset({Role.DISTRICT_COMMAND, Role.CLERK, Role.INSPECTOR})
+    capabilities = {"view": C.LEADS_VIEW, "change": C.LEADS_IMPORT, "reveal": C.REVEAL}
 
     class Meta:
         verbose_name = _("推送名单")
@@ -57,6 +55,8 @@ class SourceMapping(models.Model):
     pusher = models.CharField(max_length=100)
     mapping = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
+
+    capabilities = {"view": C.LEADS_IMPORT, "change": C.LEADS_IMPORT}
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["district", "pusher"], name="source_mapping_unique")]
@@ -90,6 +90,8 @@ class StagedRow(models.Model):
     left_at = models.DateTimeField(null=True)
     pushed = models.JSONField()
     unit_id = models.BigIntegerField()  # where the address routes: a community, a township or the district
+
+    capabilities = {"view": C.LEADS_IMPORT, "change": C.LEADS_IMPORT}
 
     class Meta:
         indexes = [models.Index(fields=["batch", "row"])]
@@ -151,7 +153,7 @@ class Lead(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
-    scope_roles = LEAD_ROLES
+    capabilities = {"view": C.LEADS_VIEW, "change": C.LEADS_VERIFY, "reveal": C.REVEAL}
 
     AUDIT_FIELDS = ["person_id", "batch_id", "category", "source", "deadline", "unit_id", "status", "outcome"]
 
@@ -187,6 +189,8 @@ class Handover(models.Model):
     at = models.DateTimeField(default=timezone.now)
     note = models.CharField(max_length=200, blank=True)
 
+    capabilities = {"view": C.LEADS_VIEW, "change": C.LEADS_ASSIGN}
+
     class Meta:
         ordering = ["at", "id"]
 
@@ -211,6 +215,7 @@ class RiskArea(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "district"
+    capabilities = {"view": C.LEADS_VIEW, "change": C.RISK_AREAS_MANAGE}
 
     class Meta:
         verbose_name = _("风险区")

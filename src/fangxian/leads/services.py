@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, plain_values, record_change, require_actor, snapshot
 from fangxian.core.bulk import RowWriter, allocate_ids, index_plans
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import Unit, User
+from fangxian.core.scoping import require
 from fangxian.core.tabular import cell_text, read_rows
 from fangxian.leads import intake, staging
 from fangxian.leads.choices import (
@@ -87,6 +89,7 @@ def stage_batch(
 ) -> tuple[ImportBatch, intake.IntakePlan]:
     """Phase one: read and validate the whole file, keep a copy, record the batch. Writes no person or lead."""
     require_actor(actor)
+    require(actor, Capability.LEADS_IMPORT, district)
     rows = read_rows(path)
     if columns is None and pusher:
         remembered = SourceMapping.objects.filter(district=district, pusher=pusher).first()
@@ -124,6 +127,7 @@ def _stage(batch: ImportBatch, plan: intake.IntakePlan) -> None:
 def remap_batch(*, actor: User, batch: ImportBatch, header_row: int, columns: dict[str, int]) -> intake.IntakePlan:
     """Validate the stored file again under a mapping the user corrected; the batch takes the new results."""
     require_actor(actor)
+    require(actor, Capability.LEADS_IMPORT, batch.district)
     if batch.status != BatchStatus.VALIDATED:
         raise ValidationError("已导入的名单不能再修改列对应")
     missing = [intake.FIELD_LABELS[name] for name in intake.REQUIRED_FIELDS if name not in columns]
@@ -166,6 +170,7 @@ def commit_batch(
     """Phase two: from the staged rows, create the missing persons, one lead per person and category not already
     open, and a change record for each, in the caller's transaction. Re-running a committed file changes nothing."""
     require_actor(actor)
+    require(actor, Capability.LEADS_IMPORT, batch.district)
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status == BatchStatus.COMMITTED:
         return batch.summary
@@ -309,9 +314,14 @@ _OUTCOMES_NEEDING_NOTE = {Outcome.NOT_IN_AREA, Outcome.UNREACHABLE, Outcome.INCO
 
 
 def verify_lead(*, actor: User, lead: Lead, outcome: str, note: str = "", current_address: str = "") -> Lead:
-    """Record the grid team's outcome and close the lead (四清: who, identity, where, status)."""
+    """Record the grid team's outcome and close the lead (四清: who, identity, where, status).
+
+    The lead is read again under a row lock and its status checked on that copy: of two people verifying it at
+    once, the second is told it is done instead of silently replacing the first outcome."""
     require_actor(actor)
-    if lead.status != LeadStatus.OPEN:
+    require(actor, Capability.LEADS_VERIFY, lead.unit)
+    current = Lead.objects.select_for_update().only("status").get(pk=lead.pk)
+    if current.status != LeadStatus.OPEN or lead.status != LeadStatus.OPEN:
         raise ValidationError("该任务已办结，不能重复核查")
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": "请选择核查结果"})
@@ -337,8 +347,10 @@ def verify_lead(*, actor: User, lead: Lead, outcome: str, note: str = "", curren
 def hand_over(*, actor: User, leads: Iterable[Lead], to_unit: Unit, note: str = "") -> int:
     """Pass open leads down (or across) to another unit; each hand-over is kept with who and when."""
     require_actor(actor)
+    require(actor, Capability.LEADS_ASSIGN, to_unit)
     count = 0
     for lead in leads:
+        require(actor, Capability.LEADS_ASSIGN, lead.unit)
         if lead.status != LeadStatus.OPEN:
             raise ValidationError(f"任务 {lead} 已办结，不能再分派")
         if lead.unit_id == to_unit.pk:
@@ -447,6 +459,7 @@ def exposed_persons(area) -> list[dict]:
 
 def create_leads_for_area(*, actor: User, area) -> int:
     """Leads of the area's category for everyone exposed who has none open; one action, one transaction."""
+    require(actor, Capability.RISK_AREAS_MANAGE, area.district)
     category = RISK_LEVEL_CATEGORY[area.level]
     wanted = [
         NewLead(

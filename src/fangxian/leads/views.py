@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, View
 
 from fangxian.core.audit import record_access
+from fangxian.core.capabilities import Capability, required_for
 from fangxian.core.choices import AccessKind, Action, JobStatus
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
@@ -38,7 +39,7 @@ class LeadListView(ExportMixin, ScopedListView):
     model = Lead
     filterset_class = LeadFilterSet
     template_name = "leads/lead_list.html"
-    searched_model = "leads.lead"
+    audited_model = "leads.lead"
     export_key, export_title, export_model = "leads", "协查任务", "leads.lead"
 
     def export_columns(self):
@@ -58,6 +59,7 @@ class OverdueBoardView(ExportMixin, ScopedListView):
     """失管漏管: every open lead past its deadline, oldest first, with counts per responsible unit."""
 
     model = Lead
+    audited_model = "leads.lead"
     template_name = "leads/overdue_board.html"
     export_key, export_title, export_model = "overdue", "失管漏管", "leads.lead"
 
@@ -112,7 +114,10 @@ class LeadDetailView(ScopedDetailView):
         context["can_place"] = (
             lead.outcome == Outcome.PLACED_UNDER_MEASURE
             and not context["measures"]
-            and user_can(self.request.user, Action.CHANGE, lead.unit, model=Lead)
+            and user_can(self.request.user, Capability.MEASURES_CHANGE, lead.unit)
+        )
+        context["can_hand_over"] = lead.status == LeadStatus.OPEN and user_can(
+            self.request.user, Capability.LEADS_ASSIGN, lead.unit
         )
         return context
 
@@ -162,7 +167,7 @@ class LeadHandoverView(LoginRequiredMixin, View):
         if not form.is_valid() or not uuids:
             messages.error(request, _("请选择任务和要分派的单位"))
             return HttpResponseRedirect(back)
-        leads = list(Lead.objects.restrict(request.user, Action.CHANGE).filter(uuid__in=uuids))
+        leads = list(Lead.objects.restrict(request.user, Capability.LEADS_ASSIGN).filter(uuid__in=uuids))
         if len(leads) != len(uuids):
             raise PermissionDenied(_("部分任务不在您的管辖范围内"))
         try:
@@ -449,7 +454,7 @@ class RiskAreaDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         rows = services.exposed_persons(self.object)
         user = self.request.user
-        visible = None if user.is_superuser else set(scope_unit_ids(user, Action.VIEW, Lead.scope_roles))
+        visible = None if user.is_superuser else set(scope_unit_ids(user, required_for(Lead, Action.VIEW)))
         context["rows"] = [row for row in rows if visible is None or row["unit"].pk in visible]
         context["to_create"] = sum(1 for row in context["rows"] if not row["has_open_lead"])
         context["window"] = services.risk_window(self.object)

@@ -24,6 +24,8 @@ class PersonSerializer(serializers.ModelSerializer):
     doc_number_masked = serializers.CharField(source="masked_doc_number", read_only=True)
     phone = serializers.CharField(write_only=True, required=False, allow_blank=True)
     phone_masked = serializers.CharField(source="masked_phone", read_only=True)
+    # The age band, not the birth date: beside the masked number a birth date gives most of the number away.
+    age_band = serializers.CharField(read_only=True)
 
     class Meta:
         model = Person
@@ -34,7 +36,7 @@ class PersonSerializer(serializers.ModelSerializer):
             "doc_number",
             "doc_number_masked",
             "sex",
-            "birth_date",
+            "age_band",
             "phone",
             "phone_masked",
             "address",
@@ -44,7 +46,7 @@ class PersonSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["sex", "birth_date", "created_at", "updated_at"]
+        read_only_fields = ["sex", "created_at", "updated_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

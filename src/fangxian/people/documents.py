@@ -74,18 +74,19 @@ def parse_resident_id(raw, *, today: datetime.date | None = None) -> Document:
         raise DocumentError("证件号码为空")
     if _SCIENTIFIC.match(text):
         raise DocumentError(
-            f"证件号码 {raw} 已被 Excel 转成科学计数法，末几位已丢失无法恢复，请将该列设为文本后重新获取原始号码"
+            "证件号码已被 Excel 转成科学计数法，末几位已丢失无法恢复，请将该列设为文本后重新获取原始号码"
         )
     if len(text) == 15 and text.isdigit():
         number = upgrade_15_to_18(text)
     elif len(text) == 18 and text[:17].isdigit() and (text[17].isdigit() or text[17] == "X"):
         number = text
     else:
-        raise DocumentError(f"居民身份证号应为 18 位（或旧版 15 位）数字，当前为 {len(text)} 位：{text}")
+        raise DocumentError(f"居民身份证号应为 18 位（或旧版 15 位）数字，当前为 {len(text)} 位")
     born = _birth_date(number[6:14], today=today)
     expected = check_char(number[:17])
     if len(text) == 18 and number[17] != expected:
-        raise DocumentError(f"身份证号 {number} 校验位错误（应为 {expected}），请核对是否抄错")
+        # Neither the number nor the right check character: the message reaches masked-only users too.
+        raise DocumentError("身份证号校验位错误，请核对是否抄错")
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return Document(DocumentType.RESIDENT_ID, number, born, sex)
 

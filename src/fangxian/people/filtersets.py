@@ -2,8 +2,10 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import Action
 from fangxian.core.models import Unit
+from fangxian.core.scoping import scope_unit_ids
 from fangxian.people.choices import ResidenceCategory
 from fangxian.people.documents import clean_text
 from fangxian.people.models import Person
@@ -15,20 +17,51 @@ def _scoped_units(request):
     return Unit.objects.restrict(request.user, Action.VIEW).filter(is_active=True)
 
 
-def search_persons(queryset, text: str, *, via: str = ""):
+NUMBER_SEARCH_REFUSED = _("按完整证件号或电话检索需要“查看完整证件号与电话”的权限（检索会留痕）；请按姓名检索")
+
+
+def is_number_search(text: str) -> bool:
+    return any(character.isdigit() for character in clean_text(text.strip()))
+
+
+def search_persons(queryset, text: str, *, via: str = "", user=None):
     """A whole document number or phone typed in any of the usual ways, otherwise a name fragment.
-    `via` is the path to the person from the queryset's model ("person__" for leads)."""
+    `via` is the path to the person from the queryset's model ("person__" for leads).
+
+    A search by number answers "is this person here": it is a reveal. Only rows in the units where `user` may
+    reveal are searched, and the list view records the search as a reveal (ScopedListView.record_search);
+    a user who may reveal nowhere gets nothing (None), so a masked-only role has no exact-match oracle."""
     text = text.strip()
     if not text:
         return queryset
     number = clean_text(text)
     if any(character.isdigit() for character in number):
+        if user is None:
+            return None
         # Exact matches on indexed columns; a name never contains digits.
-        return queryset.filter(Q(**{f"{via}doc_number": number}) | Q(**{f"{via}phone": number}))
+        matched = queryset.filter(Q(**{f"{via}doc_number": number}) | Q(**{f"{via}phone": number}))
+        if user.is_superuser:
+            return matched
+        units = scope_unit_ids(user, Capability.REVEAL)
+        return matched.filter(**{f"{queryset.model.scope_unit_field}__in": units}) if units else None
     return queryset.filter(**{f"{via}name__icontains": text})
 
 
-class PersonFilterSet(django_filters.FilterSet):
+class NumberSearchMixin:
+    """The q filter of a list of people: a number search outside the reveal right is refused with a message."""
+
+    person_path = ""
+
+    def filter_text(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        found = search_persons(queryset, value, via=self.person_path, user=user)
+        if found is None:
+            self.form.add_error("q", NUMBER_SEARCH_REFUSED)
+            return queryset.none()
+        return found
+
+
+class PersonFilterSet(NumberSearchMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("姓名/证件号/电话"), method="filter_text")
     unit = django_filters.ModelChoiceFilter(
         label=_("单位"), queryset=_scoped_units, to_field_name="code", method="filter_unit", empty_label=_("全部单位")
@@ -40,9 +73,6 @@ class PersonFilterSet(django_filters.FilterSet):
     class Meta:
         model = Person
         fields = ["q", "unit", "category"]
-
-    def filter_text(self, queryset, name, value):
-        return search_persons(queryset, value)
 
     def filter_unit(self, queryset, name, unit):
         return queryset.filter(unit__path__startswith=unit.path) if unit else queryset

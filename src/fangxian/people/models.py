@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.urls import reverse
 
-from fangxian.core.choices import Role
+from fangxian.core.capabilities import Capability as C
 from fangxian.core.masking import mask_document, mask_phone
 from fangxian.core.models import Unit
 from fangxian.core.scoping import ScopedQuerySet
@@ -38,8 +38,8 @@ class Person(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
-    # Site staff and labs see the people in their site or tubes (their own modules), not the township registry.
-    scope_roles = frozenset({Role.DISTRICT_COMMAND, Role.TOWNSHIP_OFFICE, Role.GRID_MEMBER, Role.INSPECTOR, Role.CLERK})
+    capabilities = {"view": C.PERSONS_VIEW, "change": C.PERSONS_CHANGE, "delete": C.PERSONS_DELETE, "reveal": C.REVEAL}
+    # Site staff and labs carry no persons.view: they see the people in their site or tubes, not the registry.
 
     # Fields written to the change log; derived and bookkeeping fields are left out.
     AUDIT_FIELDS = [
@@ -80,3 +80,25 @@ class Person(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+    @property
+    def age_band(self) -> str:
+        """Shown in lists beside the masked number instead of the birth date, which with the visible digits
+        would narrow the number down to a few candidates."""
+        return age_band(self.birth_date)
+
+
+def age_band(birth_date, today=None) -> str:
+    if birth_date is None:
+        return ""
+    import datetime
+
+    today = today or datetime.date.today()
+    age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    for low, high in AGE_BANDS:
+        if low <= age <= high:
+            return f"{low}–{high} 岁"
+    return f"{AGE_BANDS[-1][1] + 1} 岁以上"
+
+
+AGE_BANDS = [(0, 2), (3, 11), (12, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79)]

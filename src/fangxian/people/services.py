@@ -4,15 +4,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, plain_values, record_access, record_change, require_actor, snapshot
 from fangxian.core.bulk import RowWriter, allocate_ids
-from fangxian.core.choices import AccessKind, Action, ChangeKind
+from fangxian.core.capabilities import Capability
+from fangxian.core.choices import AccessKind, ChangeKind
 from fangxian.core.models import Unit, User
-from fangxian.core.scoping import user_can
+from fangxian.core.scoping import require
 from fangxian.people.choices import ResidenceCategory
 from fangxian.people.documents import Document, DocumentError, parse_document
 from fangxian.people.models import Person
@@ -47,6 +48,7 @@ def register_person(
     reason: str = "",
 ) -> Person:
     require_actor(actor)
+    require(actor, Capability.PERSONS_CHANGE, unit)
     document = _document(doc_type, doc_number)
     if Person.objects.filter(doc_type=document.doc_type, doc_number=document.number).exists():
         raise ValidationError({"doc_number": "该证件号码已登记，请勿重复登记（可在人员列表中按证件号检索）"})
@@ -80,6 +82,9 @@ _EDITABLE = {"name", "doc_type", "doc_number", "phone", "address", "unit", "cate
 
 def update_person(*, actor: User, person: Person, changes: dict, reason: str = "") -> Person:
     require_actor(actor)
+    require(actor, Capability.PERSONS_CHANGE, person.unit)
+    if "unit" in changes:
+        require(actor, Capability.PERSONS_CHANGE, changes["unit"])
     unknown = set(changes) - _EDITABLE
     if unknown:
         raise ValidationError(f"不可修改的字段：{', '.join(sorted(unknown))}")
@@ -111,6 +116,7 @@ def update_person(*, actor: User, person: Person, changes: dict, reason: str = "
 
 def delete_person(*, actor: User, person: Person, reason: str) -> None:
     require_actor(actor)
+    require(actor, Capability.PERSONS_DELETE, person.unit)
     if not reason.strip():
         raise ValidationError({"reason": "删除人员必须填写原因"})
     # Work done about a person (leads, measures, tests) keeps them: deleting would lose the trail.
@@ -130,8 +136,7 @@ def reveal(*, actor: User, person: Person, field: str) -> str:
     """The unmasked value of one sensitive field; the act itself is logged."""
     if field not in REVEALABLE_FIELDS:
         raise ValidationError(f"不支持查看的字段：{field}")
-    if not user_can(actor, Action.REVEAL, person.unit, model=Person):
-        raise PermissionDenied("无权查看完整信息")
+    require(actor, Capability.REVEAL, person.unit)
     record_access(actor=actor, kind=AccessKind.REVEAL, unit=person.unit, instance=person, detail={"field": field})
     return getattr(person, field)
 
@@ -169,6 +174,8 @@ def bulk_register_persons(*, actor: User, rows: Sequence[PersonRow], reason: str
     """Create many persons with one change record each; rows must already be valid and new. Returns their ids,
     in the order of `rows`. Written as plain rows (COPY on PostgreSQL): no model instance per person."""
     require_actor(actor)
+    for unit in {row.unit.pk: row.unit for row in rows}.values():
+        require(actor, Capability.PERSONS_CHANGE, unit)
     ids = allocate_ids(Person, len(rows))
     now = timezone.now()
     persons = RowWriter(Person, with_pk=True)

@@ -34,7 +34,7 @@ class PersonListView(ScopedListView):
     model = Person
     filterset_class = PersonFilterSet
     template_name = "people/person_list.html"
-    searched_model = "people.person"
+    audited_model = "people.person"
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset.select_related("unit"))

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fangxian.core.capabilities import Capability as C
 from fangxian.core.choices import UnitLevel
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet
@@ -24,6 +25,7 @@ class ReportForm(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "district"
+    capabilities = {"view": C.REPORTS_VIEW, "change": C.REPORT_FORMS_MANAGE}
 
     class Meta:
         verbose_name = _("报表")
@@ -52,6 +54,8 @@ class ReportField(models.Model):
     locked = models.BooleanField(_("锁定系统数据"), default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
+    capabilities = {"view": C.REPORTS_VIEW, "change": C.REPORT_FORMS_MANAGE}
+
     class Meta:
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["form", "key"], name="report_field_key_unique")]
@@ -75,6 +79,7 @@ class Report(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.REPORTS_VIEW, "change": C.REPORTS_FILE}
 
     class Meta:
         verbose_name = _("日报")
@@ -107,6 +112,7 @@ class Briefing(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "district"
+    capabilities = {"view": C.BRIEFINGS_VIEW, "change": C.BRIEFINGS_WRITE}
 
     class Meta:
         verbose_name = _("防控日报")

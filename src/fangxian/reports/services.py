@@ -11,10 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fangxian.core.audit import record_change, require_actor, snapshot
+from fangxian.core.capabilities import Capability, required_for
 from fangxian.core.choices import ChangeKind, UnitLevel
 from fangxian.core.models import Notification, Unit, User, district_path_of
 from fangxian.core.notify import notify
-from fangxian.core.scoping import scope_paths
+from fangxian.core.scoping import require, scope_paths
 from fangxian.reports import figures
 from fangxian.reports.choices import BRIEFING_TEXTS, FILING_COLOURS, REMINDER_MINUTES, BriefingStatus, FieldKind, Filing
 from fangxian.reports.models import Briefing, Report, ReportField, ReportForm
@@ -45,6 +46,7 @@ def create_form(
     fields: list[FieldSpec],
 ) -> ReportForm:
     require_actor(actor)
+    require(actor, Capability.REPORT_FORMS_MANAGE, district)
     if district.level != UnitLevel.DISTRICT:
         raise ValidationError("报表由区/县指挥部设置")
     if not name.strip():
@@ -90,11 +92,11 @@ def create_form(
     return form
 
 
-def forms_for(user, action: str = "view"):
+def forms_for(user, wanted: str = "view"):
     """The active forms of the districts the user works in: a township officer files the district's forms."""
     if user.is_superuser:
         return ReportForm.objects.filter(is_active=True)
-    districts = {district_path_of(path) for path in scope_paths(user, action)}
+    districts = {district_path_of(path) for path in scope_paths(user, required_for(ReportForm, wanted))}
     return ReportForm.objects.filter(is_active=True, district__path__in=districts)
 
 
@@ -152,6 +154,7 @@ def file_report(
     """File (or amend) a unit's report for a day. Locked figures always take the live value. A zero report
     needs no input: it is refused when the system holds a non-zero figure for the unit."""
     require_actor(actor)
+    require(actor, Capability.REPORTS_FILE, unit)
     now = now or timezone.now()
     if unit.level not in form.levels or not unit.path.startswith(form.district.path):
         raise ValidationError("该单位不需要报送此报表")
@@ -386,6 +389,7 @@ def draft_briefing(
     """Today's (or `day`'s) briefing with fresh figures. Texts already edited are kept; new drafts get texts
     written from the figures. An issued briefing is never changed."""
     require_actor(actor)
+    require(actor, Capability.BRIEFINGS_WRITE, district)
     now = now or timezone.now()
     day = day or timezone.localdate(now)
     if district.level != UnitLevel.DISTRICT:
@@ -410,6 +414,7 @@ def draft_briefing(
 
 def edit_briefing(*, actor: User, briefing: Briefing, texts: dict) -> Briefing:
     require_actor(actor)
+    require(actor, Capability.BRIEFINGS_WRITE, briefing.district)
     if briefing.status == BriefingStatus.ISSUED:
         raise ValidationError("已印发的日报不能修改")
     cleaned = {key: str(texts.get(key, "")).strip()[: MAX_TEXT * 2] for key in BRIEFING_TEXTS}
@@ -429,6 +434,7 @@ def issue_briefing(*, actor: User, briefing: Briefing) -> Briefing:
     from fangxian.reports import documents
 
     require_actor(actor)
+    require(actor, Capability.BRIEFINGS_WRITE, briefing.district)
     if briefing.status == BriefingStatus.ISSUED:
         raise ValidationError("该日报已印发")
     folder = settings.VAR_DIR / BRIEFING_DIR_NAME

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
 from fangxian.core.audit import record_access
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
@@ -56,6 +57,7 @@ def _log_export(user, form: ReportForm, written: int) -> None:
 
 
 class BoardView(ScopedListView):
+    action = Capability.REPORTS_VIEW
     """报送情况: every reporting unit in the user's scope, with its standing for the day (green: filed on time)."""
 
     model = Unit
@@ -79,7 +81,7 @@ class BoardView(ScopedListView):
         return services.completeness(form=self.form, day=self.day, units=units)
 
     def export(self):
-        exportable = Unit.objects.restrict(self.request.user, Action.EXPORT).values("pk")
+        exportable = Unit.objects.restrict(self.request.user, Capability.EXPORT).values("pk")
         rows = self.standings(self.filter_queryset(self.get_queryset()).filter(pk__in=exportable))
         if not rows:
             raise PermissionDenied(_("没有可导出的单位（需要导出权限）"))
@@ -114,7 +116,7 @@ class BoardView(ScopedListView):
         context["rows"] = self.standings(context["object_list"])
         context["colours"] = FILING_COLOURS
         context["due"] = services.due_at(self.form, self.day)
-        changeable = set(Unit.objects.restrict(self.request.user, Action.CHANGE).values_list("pk", flat=True))
+        changeable = set(Unit.objects.restrict(self.request.user, Capability.REPORTS_FILE).values_list("pk", flat=True))
         context["can_file"] = changeable
         return context
 
@@ -127,9 +129,9 @@ class FileView(LoginRequiredMixin, TemplateView):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        self.forms = services.forms_for(request.user, Action.CHANGE)
+        self.forms = services.forms_for(request.user, Capability.REPORTS_FILE)
         self.day = _day(request)
-        self.units = Unit.objects.restrict(request.user, Action.CHANGE).filter(is_active=True)
+        self.units = Unit.objects.restrict(request.user, Capability.REPORTS_FILE).filter(is_active=True)
         self.form = self.unit = None
         code = request.GET.get("unit") or request.POST.get("unit")
         if code:
@@ -212,7 +214,9 @@ class FormListView(ExportMixin, ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_create"] = (
-            Unit.objects.restrict(self.request.user, Action.CHANGE).filter(level=UnitLevel.DISTRICT).exists()
+            Unit.objects.restrict(self.request.user, Capability.REPORT_FORMS_MANAGE)
+            .filter(level=UnitLevel.DISTRICT)
+            .exists()
         )
         return context
 
@@ -221,7 +225,7 @@ class FormCreateView(LoginRequiredMixin, TemplateView):
     template_name = "reports/form_create.html"
 
     def districts(self):
-        return Unit.objects.restrict(self.request.user, Action.CHANGE).filter(level=UnitLevel.DISTRICT)
+        return Unit.objects.restrict(self.request.user, Capability.REPORT_FORMS_MANAGE).filter(level=UnitLevel.DISTRICT)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -278,7 +282,7 @@ class MonthlyView(BoardView):
             year=self.month[0],
             month=self.month[1],
             units=self.filter_queryset(self.get_queryset()).filter(
-                pk__in=Unit.objects.restrict(self.request.user, Action.EXPORT).values("pk")
+                pk__in=Unit.objects.restrict(self.request.user, Capability.EXPORT).values("pk")
             ),
         )
         if not rows:
@@ -314,7 +318,9 @@ class BriefingListView(ExportMixin, ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["districts"] = Unit.objects.restrict(self.request.user, Action.CHANGE).filter(level=UnitLevel.DISTRICT)
+        context["districts"] = Unit.objects.restrict(self.request.user, Capability.BRIEFINGS_WRITE).filter(
+            level=UnitLevel.DISTRICT
+        )
         return context
 
 
@@ -324,7 +330,7 @@ class BriefingDraftView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request):
-        districts = Unit.objects.restrict(request.user, Action.CHANGE).filter(level=UnitLevel.DISTRICT)
+        districts = Unit.objects.restrict(request.user, Capability.BRIEFINGS_WRITE).filter(level=UnitLevel.DISTRICT)
         district = object_or_404(districts, code=request.POST.get("district", ""))
         try:
             with transaction.atomic():

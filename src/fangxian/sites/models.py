@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.control.models import Measure
-from fangxian.core.choices import Role
+from fangxian.core.capabilities import Capability as C
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet
 from fangxian.people.models import Person
@@ -29,8 +29,7 @@ class Site(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
-    # Site staff see their own site only, not every site of the unit they are granted in.
-    scope_member_roles = frozenset({Role.SITE_STAFF})
+    capabilities = {"view": C.SITES_VIEW, "change": C.SITES_MANAGE}
 
     class Meta:
         verbose_name = _("集中隔离点")
@@ -52,6 +51,8 @@ class Room(models.Model):
     kind = models.CharField(_("房型"), max_length=16, choices=RoomKind.choices, default=RoomKind.SINGLE)
     beds = models.PositiveSmallIntegerField(_("床位"), default=1)
     status = models.CharField(_("状态"), max_length=16, choices=RoomStatus.choices, default=RoomStatus.AVAILABLE)
+
+    capabilities = {"view": C.SITES_VIEW, "change": C.SITES_MANAGE}
 
     class Meta:
         ordering = ["site", "floor", "number"]
@@ -75,8 +76,10 @@ class Stay(models.Model):
     checked_in_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
     objects = ScopedQuerySet.as_manager()
-    scope_unit_field = "site__unit"
-    scope_member_roles = frozenset({Role.SITE_STAFF})
+    # Residents belong to their own unit: a township sees its people in any site, not another township's people
+    # in a hotel it hosts. Site staff see their site's residents (scope_member_q).
+    scope_unit_field = "person__unit"
+    capabilities = {"view": C.SITES_VIEW, "change": C.SITES_OPERATE}
 
     class Meta:
         ordering = ["-checked_in_at", "-id"]

@@ -2,24 +2,25 @@
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from fangxian.control.models import Measure
 from fangxian.core.audit import record_change, require_actor
-from fangxian.core.choices import Action, ChangeKind
+from fangxian.core.capabilities import Capability
+from fangxian.core.choices import ChangeKind
 from fangxian.core.models import User
-from fangxian.core.scoping import user_can
+from fangxian.core.scoping import require, require_row
 from fangxian.people.models import Person
 from fangxian.sites.choices import ZONE_CHECKLIST, RoomKind, RoomStatus, SiteStatus
 from fangxian.sites.models import Room, Site, Stay
 
 
-def _may_change(actor: User, site: Site) -> None:
-    if not user_can(actor, Action.CHANGE, site.unit, model=Site):
-        raise PermissionDenied("该隔离点不在您的管辖范围内")
+def _may_operate(actor: User, site: Site) -> None:
+    """Check-in, check-out and rooms: the site's own staff and the district office, nobody else."""
+    require_row(actor, Capability.SITES_OPERATE, site)
 
 
 def missing_zones(site: Site) -> list[str]:
@@ -29,7 +30,7 @@ def missing_zones(site: Site) -> list[str]:
 def activate(*, actor: User, site: Site) -> Site:
     """A reserve site (储备) opens once its 三区两通道 are all in place."""
     require_actor(actor)
-    _may_change(actor, site)
+    require(actor, Capability.SITES_MANAGE, site.unit)
     if site.status == SiteStatus.ACTIVE:
         return site
     missing = missing_zones(site)
@@ -78,7 +79,7 @@ def check_in(
     one of them claim it (a conditional UPDATE on its status); the other is told to choose again.
     `join`: a household member already staying here, whose multi-bed room this person shares (同户同住)."""
     require_actor(actor)
-    _may_change(actor, site)
+    _may_operate(actor, site)
     if site.status != SiteStatus.ACTIVE:
         raise ValidationError("该隔离点未启用（储备或已关闭）")
     if join is not None:
@@ -134,7 +135,7 @@ def _open_stay(
         actor=actor,
         kind=ChangeKind.CREATE,
         instance=stay,
-        unit=site.unit,
+        unit=person.unit,
         after={"person_id": person.pk, "site": site.name, "room": room.number, **noted},
         reason=reason,
     )
@@ -155,7 +156,7 @@ def household_rooms(site: Site) -> list[Stay]:
 def check_out(*, actor: User, stay: Stay) -> Stay:
     """Leave the room (released, transferred or to hospital); the room goes to cleaning (终末消杀)."""
     require_actor(actor)
-    _may_change(actor, stay.site)
+    _may_operate(actor, stay.site)
     if stay.checked_out_at is not None:
         raise ValidationError("已办理离开")
     stay.checked_out_at = timezone.now()
@@ -166,7 +167,7 @@ def check_out(*, actor: User, stay: Stay) -> Stay:
         actor=actor,
         kind=ChangeKind.UPDATE,
         instance=stay,
-        unit=stay.site.unit,
+        unit=stay.person.unit,
         before={"checked_out_at": None},
         after={"checked_out_at": stay.checked_out_at.isoformat()},
         reason="离开",
@@ -176,11 +177,20 @@ def check_out(*, actor: User, stay: Stay) -> Stay:
 
 def room_cleaned(*, actor: User, room: Room) -> Room:
     require_actor(actor)
-    _may_change(actor, room.site)
+    _may_operate(actor, room.site)
     if room.status != RoomStatus.CLEANING:
         raise ValidationError("该房间不在待消杀状态")
     room.status = RoomStatus.AVAILABLE
     room.save(update_fields=["status"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=room,
+        unit=room.site.unit,
+        before={"status": RoomStatus.CLEANING},
+        after={"status": RoomStatus.AVAILABLE},
+        reason="终末消杀完成",
+    )
     return room
 
 

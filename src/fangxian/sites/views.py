@@ -9,10 +9,10 @@ from django.views.generic import View
 
 from fangxian.control.choices import MeasureStatus, PhaseKind
 from fangxian.control.models import Measure
-from fangxian.core.choices import Action
+from fangxian.core.capabilities import Capability
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column
-from fangxian.core.scoping import user_can
+from fangxian.core.scoping import can_row
 from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, error_text, object_or_404
 from fangxian.sites import services
 from fangxian.sites.choices import ZONE_CHECKLIST
@@ -56,20 +56,27 @@ class SiteDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         site = self.object
-        stays = {stay.room_id: stay for stay in site.stays.filter(checked_out_at__isnull=True).select_related("person")}
+        # Residents by name only where the user may see them: a township its own people, the staff their site's.
+        stays = {
+            stay.room_id: stay
+            for stay in Stay.objects.restrict(self.request.user)
+            .filter(site=site, checked_out_at__isnull=True)
+            .select_related("person")
+        }
         floors: dict[int, list] = {}
         for room in site.rooms.all():
             room.stay = stays.get(room.pk)
             floors.setdefault(room.floor, []).append(room)
         context["floors"] = sorted(floors.items())
         context["zones"] = [(label, site.zones.get(key, False)) for key, label in ZONE_CHECKLIST.items()]
-        context["can_change"] = user_can(self.request.user, Action.CHANGE, site.unit, model=Site)
+        context["can_change"] = can_row(self.request.user, Capability.SITES_OPERATE, site)
+        context["can_manage"] = can_row(self.request.user, Capability.SITES_MANAGE, site)
         # People whose measure puts them in centralised isolation today and who have no room yet.
         waiting = []
         if context["can_change"]:
             housed = Stay.objects.filter(checked_out_at__isnull=True).values("person_id")
             for measure in (
-                Measure.objects.restrict(self.request.user, Action.CHANGE)
+                Measure.objects.restrict(self.request.user, Capability.MEASURES_CHANGE)
                 .filter(status=MeasureStatus.ACTIVE)
                 .exclude(person_id__in=housed)
                 .select_related("person")[:500]
@@ -87,7 +94,7 @@ class SiteActionView(ScopedObjectMixin, View):
     """Check a person in (room suggested or chosen), check a stay out, a room cleaned, activate a reserve site."""
 
     model = Site
-    action = Action.CHANGE
+    action = Capability.SITES_VIEW  # each operation's capability is checked by its service
     lookup_field = lookup_url_kwarg = "uuid"
     http_method_names = ["post"]
 
@@ -103,14 +110,17 @@ class SiteActionView(ScopedObjectMixin, View):
     def perform(self, request, site, operation):
         if operation == "check_in":
             measure = object_or_404(
-                Measure.objects.restrict(request.user, Action.CHANGE).filter(status=MeasureStatus.ACTIVE),
+                Measure.objects.restrict(request.user, Capability.MEASURES_CHANGE).filter(status=MeasureStatus.ACTIVE),
                 uuid=request.POST.get("measure", ""),
             )
             room = join = None
             if request.POST.get("room"):
                 room = object_or_404(site.rooms.all(), pk=request.POST["room"])
             if request.POST.get("join"):
-                join = object_or_404(site.stays.filter(checked_out_at__isnull=True), uuid=request.POST["join"])
+                join = object_or_404(
+                    Stay.objects.restrict(request.user).filter(site=site, checked_out_at__isnull=True),
+                    uuid=request.POST["join"],
+                )
             stay = services.check_in(
                 actor=request.user, site=site, person=measure.person, measure=measure, room=room, join=join
             )
@@ -118,7 +128,12 @@ class SiteActionView(ScopedObjectMixin, View):
                 request, _("%(name)s 入住 %(room)s") % {"name": measure.person.name, "room": stay.room.number}
             )
         elif operation == "check_out":
-            stay = object_or_404(site.stays.filter(checked_out_at__isnull=True), uuid=request.POST.get("stay", ""))
+            stay = object_or_404(
+                Stay.objects.restrict(request.user, Capability.SITES_OPERATE).filter(
+                    site=site, checked_out_at__isnull=True
+                ),
+                uuid=request.POST.get("stay", ""),
+            )
             services.check_out(actor=request.user, stay=stay)
             messages.success(request, _("已办理离开，房间待消杀"))
         elif operation == "cleaned":

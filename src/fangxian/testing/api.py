@@ -13,13 +13,15 @@ from rest_framework.views import APIView
 
 from fangxian.core.api import ScopedViewSet
 from fangxian.core.audit import record_access
-from fangxian.core.choices import AccessKind, Action
-from fangxian.core.scoping import scope_paths
+from fangxian.core.capabilities import Capability
+from fangxian.core.choices import AccessKind
+from fangxian.core.masking import mask_document_text
+from fangxian.core.scoping import holds
 from fangxian.core.tabular import TableReadError, spool_upload
 from fangxian.testing import files, services
 from fangxian.testing import members as member_checks
 from fangxian.testing.choices import POOL_SIZE, SamplingMode
-from fangxian.testing.models import Recall, Sample, SamplingPoint
+from fangxian.testing.models import Recall, SamplingPoint
 
 MAX_TUBES_PER_REQUEST = 5_000
 MAX_RESULTS_PER_REQUEST = 200_000
@@ -68,7 +70,9 @@ class TubeBatchView(APIView):
         batch = TubeBatchSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
         data = batch.validated_data
-        point = SamplingPoint.objects.restrict(request.user, Action.CHANGE).filter(uuid=data["point"]).first()
+        point = (
+            SamplingPoint.objects.restrict(request.user, Capability.TUBES_REGISTER).filter(uuid=data["point"]).first()
+        )
         if point is None:
             raise NotFound("未找到该采样点（或不在您的管辖范围内）")
         tubes, rows = [], []
@@ -172,7 +176,7 @@ class LatestNegativeView(APIView):
     def get(self, request):
         query = LatestNegativeQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        if not scope_paths(request.user, Action.VIEW, Sample.scope_roles):
+        if not holds(request.user, Capability.NEGATIVE_LOOKUP):
             return Response({"detail": "无权查询核酸结果"}, status=status.HTTP_403_FORBIDDEN)
         answer = services.latest_negative(**query.validated_data)
         record_access(
@@ -180,7 +184,11 @@ class LatestNegativeView(APIView):
             kind=AccessKind.API_READ,
             unit=request.user.unit,
             model="testing.sample",
-            detail={"lookup": "latest_negative", "hours": query.validated_data["hours"]},
+            detail={
+                "lookup": "latest_negative",
+                "hours": query.validated_data["hours"],
+                "doc_number": mask_document_text(query.validated_data["doc_number"]),
+            },
         )
         return Response(LatestNegativeSerializer(answer).data)
 

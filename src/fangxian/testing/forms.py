@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fangxian.core.choices import Action, UnitLevel
+from fangxian.core.capabilities import Capability
+from fangxian.core.choices import UnitLevel
 from fangxian.core.forms import StyledForm, scoped_units
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import scope_paths
 from fangxian.testing.choices import SamplingMode
-from fangxian.testing.models import Campaign, KeyGroup, KeyGroupMember, SamplingPoint
+from fangxian.testing.models import KeyGroup
 
 
 class TubeForm(StyledForm):
@@ -52,7 +53,7 @@ class CampaignForm(StyledForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["zones"].queryset = scoped_units(
-            user, Action.CHANGE, [UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY], for_model=Campaign
+            user, Capability.CAMPAIGNS_MANAGE, [UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY]
         ).order_by("code")
 
 
@@ -64,9 +65,9 @@ class PointForm(StyledForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = scoped_units(
-            user, Action.CHANGE, [UnitLevel.COMMUNITY], for_model=SamplingPoint
-        ).order_by("code")
+        self.fields["unit"].queryset = scoped_units(user, Capability.POINTS_MANAGE, [UnitLevel.COMMUNITY]).order_by(
+            "code"
+        )
         # The round's page shows these fields without labels: each says what it is in its placeholder.
         self.fields["unit"].empty_label = _("所在村/社区")
         for name in ("name", "address", "hours"):
@@ -95,8 +96,6 @@ class KeyGroupMembersForm(StyledForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         # A district's groups, to every unit of the district that puts its own people in them.
-        districts = {district_path_of(path) for path in scope_paths(user, Action.CHANGE)}
+        districts = {district_path_of(path) for path in scope_paths(user, Capability.KEY_GROUPS_MANAGE)}
         self.fields["group"].queryset = KeyGroup.objects.filter(district__path__in=districts)
-        self.fields["unit"].queryset = scoped_units(user, Action.CHANGE, for_model=KeyGroupMember).exclude(
-            level=UnitLevel.GRID
-        )
+        self.fields["unit"].queryset = scoped_units(user, Capability.KEY_GROUPS_MANAGE).exclude(level=UnitLevel.GRID)

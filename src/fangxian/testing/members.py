@@ -72,9 +72,7 @@ def check(members: pl.DataFrame, *, today: datetime.date) -> tuple[pl.DataFrame,
         pl.col("_born").is_not_null() & (pl.col("doc_number").str.slice(17, 1) != pl.col("_expected"))
     )
     for row in bad_check.iter_rows(named=True):
-        problems.append(
-            MemberProblem(row["tube_code"], row["doc_number"], f"身份证号校验位错误（应为 {row['_expected']}）")
-        )
+        problems.append(MemberProblem(row["tube_code"], row["doc_number"], "身份证号校验位错误，请核对是否抄错"))
     good = fast.filter(
         pl.col("_born").is_not_null()
         & (pl.col("_born") >= _EARLIEST_BIRTH)

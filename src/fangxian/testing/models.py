@@ -11,7 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangxian.core.choices import Role
+from fangxian.core.capabilities import Capability as C
+from fangxian.core.capabilities import required_for
 from fangxian.core.masking import mask_document, mask_phone
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet, scope_paths
@@ -25,28 +26,15 @@ from fangxian.testing.choices import (
     TubeStatus,
 )
 
-# Who sees the identities of the people tested: the offices and teams that follow them up, and the sampling
-# staff and labs for the tubes in their own units.
-IDENTITY_ROLES = frozenset(
-    {
-        Role.DISTRICT_COMMAND,
-        Role.TOWNSHIP_OFFICE,
-        Role.GRID_MEMBER,
-        Role.SAMPLING_LAB,
-        Role.INSPECTOR,
-        Role.CLERK,
-    }
-)
-
 
 class CampaignQuerySet(ScopedQuerySet):
-    def restrict(self, user, action: str = "view"):
-        """A round is its district's; to look at, it is also open to whoever works in or above one of its zones
-        (a township office, a community team). The zones table is small: a few rows a round."""
-        own = super().restrict(user, action)
-        if action != "view":
+    def restrict(self, user, wanted: str = "view"):
+        """A round is its district's; to look at, it is also open to whoever may see testing in or above one of
+        its zones (a township office, a community team). The zones table is small: a few rows a round."""
+        own = super().restrict(user, wanted)
+        if wanted != "view":
             return own
-        paths = scope_paths(user, action)
+        paths = scope_paths(user, required_for(self.model, wanted))
         zoned = {
             zone.campaign_id
             for zone in CampaignZone.objects.select_related("unit")
@@ -73,6 +61,7 @@ class Campaign(models.Model):
 
     objects = CampaignQuerySet.as_manager()
     scope_unit_field = "district"
+    capabilities = {"view": C.TESTING_VIEW, "change": C.CAMPAIGNS_MANAGE}
 
     class Meta:
         verbose_name = _("核酸检测轮次")
@@ -91,6 +80,8 @@ class CampaignZone(models.Model):
     unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
     mode = models.CharField(_("采样方式"), max_length=16, choices=SamplingMode.choices, default=SamplingMode.POOL_10)
     head_count = models.PositiveIntegerField(_("应检人数"), null=True, blank=True)
+
+    capabilities = {"view": C.TESTING_VIEW, "change": C.CAMPAIGNS_MANAGE}
 
     class Meta:
         ordering = ["unit__code"]
@@ -114,6 +105,7 @@ class SamplingPoint(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.TESTING_VIEW, "change": C.POINTS_MANAGE}
 
     class Meta:
         verbose_name = _("采样点")
@@ -158,6 +150,7 @@ class Tube(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.TESTING_VIEW, "change": C.TUBES_REGISTER}
 
     class Meta:
         verbose_name = _("采样管")
@@ -190,7 +183,7 @@ class Sample(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
-    scope_roles = IDENTITY_ROLES
+    capabilities = {"view": C.SAMPLES_VIEW}
     SENSITIVE_FIELDS = {"doc_number": mask_document, "phone": mask_phone}
 
     class Meta:
@@ -222,6 +215,8 @@ class ResultSubmission(models.Model):
         User, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
     )
 
+    capabilities = {"view": C.TESTING_VIEW, "change": C.RESULTS_REPORT}
+
     class Meta:
         indexes = [models.Index(fields=["tube_code"]), models.Index(fields=["outcome", "day"])]
 
@@ -249,7 +244,7 @@ class Recall(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
-    scope_roles = frozenset(IDENTITY_ROLES - {Role.SAMPLING_LAB})
+    capabilities = {"view": C.RECALLS_VIEW}
     SENSITIVE_FIELDS = {"doc_number": mask_document, "phone": mask_phone}
 
     class Meta:
@@ -277,6 +272,7 @@ class KeyGroup(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "district"
+    capabilities = {"view": C.KEY_GROUPS_VIEW, "change": C.KEY_GROUPS_MANAGE}
 
     class Meta:
         verbose_name = _("重点人群")
@@ -297,7 +293,7 @@ class KeyGroupMember(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
-    scope_roles = frozenset(IDENTITY_ROLES - {Role.SAMPLING_LAB})
+    capabilities = {"view": C.KEY_GROUPS_VIEW, "change": C.KEY_GROUPS_MANAGE}
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "person"], name="key_group_member_once")]

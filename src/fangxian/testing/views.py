@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
 
 from fangxian.core.audit import record_access
-from fangxian.core.choices import AccessKind, Action
+from fangxian.core.capabilities import Capability
+from fangxian.core.choices import AccessKind
 from fangxian.core.exporting import ExportMixin
-from fangxian.core.masking import mask_document
+from fangxian.core.masking import mask_document, mask_document_text
 from fangxian.core.models import Unit, district_path_of
-from fangxian.core.scoping import scope_paths, user_can
+from fangxian.core.scoping import holds, user_can
 from fangxian.core.tabular import TableReadError, spool_upload
 from fangxian.core.views import ScopedDetailView, ScopedListView, access_unit, error_text, object_or_404
 from fangxian.people.models import Person
@@ -36,7 +37,7 @@ from fangxian.testing.forms import (
     TubeForm,
     ZoneForm,
 )
-from fangxian.testing.models import Campaign, KeyGroup, KeyGroupMember, Recall, Sample, SamplingPoint, Tube
+from fangxian.testing.models import Campaign, KeyGroup, KeyGroupMember, Recall, SamplingPoint, Tube
 from fangxian.testing.tables import overdue_columns, recall_columns, tube_columns
 
 # One person a line: the document number as scanned (letters and digits, full-width too), then the name.
@@ -115,7 +116,7 @@ class CampaignDetailView(ScopedDetailView):
         context["sampled"] = sum(zone.sampled for zone in context["zones"])
         context["target"] = sum(zone.target for zone in context["zones"])
         context.setdefault("point_form", PointForm(user=user))
-        context["may_edit_zones"] = user_can(user, Action.CHANGE, campaign.district, model=Campaign)
+        context["may_edit_zones"] = user_can(user, Capability.CAMPAIGNS_MANAGE, campaign.district)
         context["modes"] = SamplingMode.choices
         return context
 
@@ -161,6 +162,7 @@ class NotSampledView(ExportMixin, ScopedListView):
     """应检尽检: the registered people of one zone not sampled in this round, to chase (masked)."""
 
     model = Person
+    audited_model = "people.person"
     template_name = "testing/not_sampled.html"
     export_key, export_title, export_model = "not_sampled", "未采样人员", "people.person"
     follows_focus = False
@@ -206,7 +208,9 @@ class SamplingView(ScopedDetailView):
         return context
 
     def post(self, request, uuid):
-        self.object = point = object_or_404(SamplingPoint.objects.restrict(request.user, Action.CHANGE), uuid=uuid)
+        self.object = point = object_or_404(
+            SamplingPoint.objects.restrict(request.user, Capability.TUBES_REGISTER), uuid=uuid
+        )
         operation = request.POST.get("operation", "register")
         try:
             with transaction.atomic():
@@ -317,6 +321,7 @@ class RecallListView(ExportMixin, ScopedListView):
     """混管阳性: the people held by positive or invalid pools, with where to find them; refreshed every 30 s."""
 
     model = Recall
+    audited_model = "testing.recall"
     template_name = "testing/recall_list.html"
     export_key, export_title, export_model = "recalls", "混管阳性人员", "testing.recall"
 
@@ -333,9 +338,6 @@ class RecallListView(ExportMixin, ScopedListView):
         context = super().get_context_data(**kwargs)
         context["statuses"] = RecallStatus.choices
         context["status"] = self.request.GET.get("status", RecallStatus.HELD)
-        unit = access_unit(self.request.user)
-        if unit is not None and context["object_list"]:
-            record_access(actor=self.request.user, kind=AccessKind.LIST, unit=unit, model="testing.recall")
         return context
 
 
@@ -343,6 +345,7 @@ class KeyGroupOverdueView(ExportMixin, ScopedListView):
     """重点人群: members not sampled within their group's interval, per unit."""
 
     model = KeyGroupMember
+    audited_model = "testing.keygroupmember"
     template_name = "testing/key_groups.html"
     paginate_by = None
     export_key, export_title, export_model = "key_group_overdue", "重点人群逾期未检", "testing.keygroupmember"
@@ -392,16 +395,20 @@ class KeyGroupOverdueView(ExportMixin, ScopedListView):
 
     def create_group(self, request):
         form = KeyGroupForm(request.POST)
-        district = next(iter(Unit.objects.restrict(request.user, Action.CHANGE).filter(level="district")), None)
+        district = next(
+            iter(Unit.objects.restrict(request.user, Capability.KEY_GROUPS_MANAGE).filter(level="district")), None
+        )
         if district is None:
             raise PermissionDenied
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(group_form=form), status=400)
-        group, created = KeyGroup.objects.get_or_create(
-            district=district,
-            name=form.cleaned_data["name"].strip(),
-            defaults={"interval_days": form.cleaned_data["interval_days"]},
-        )
+        with transaction.atomic():
+            group, created = services.create_key_group(
+                actor=request.user,
+                district=district,
+                name=form.cleaned_data["name"],
+                interval_days=form.cleaned_data["interval_days"],
+            )
         messages.success(
             request, _("已设重点人群：%(name)s") % {"name": group.name} if created else _("该重点人群已存在")
         )
@@ -418,7 +425,7 @@ class LookupView(LoginRequiredMixin, TemplateView):
         form = LookupForm(self.request.GET or None)
         context["form"] = form
         if form.is_bound and form.is_valid():
-            if not scope_paths(self.request.user, Action.VIEW, Sample.scope_roles):
+            if not holds(self.request.user, Capability.NEGATIVE_LOOKUP):
                 raise PermissionDenied
             context["answer"] = services.latest_negative(
                 doc_number=form.cleaned_data["doc_number"], hours=form.cleaned_data["hours"]
@@ -429,6 +436,11 @@ class LookupView(LoginRequiredMixin, TemplateView):
                 kind=AccessKind.SEARCH,
                 unit=access_unit(self.request.user) or self.request.user.unit,
                 model="testing.sample",
-                detail={"lookup": "latest_negative", "hours": form.cleaned_data["hours"]},
+                # Whom it was about, masked like everywhere it is shown: the trail names the person asked after.
+                detail={
+                    "lookup": "latest_negative",
+                    "hours": form.cleaned_data["hours"],
+                    "doc_number": mask_document_text(form.cleaned_data["doc_number"]),
+                },
             )
         return context

@@ -55,7 +55,7 @@ def test_home_isolation_moves_to_a_site_in_one_action_from_the_measure_page(worl
 
     measure = place_at_home(world)
     site = world["xc_site"]
-    client = client_for("township_a")
+    client = client_for("district")
     page = client.get(f"/control/{measure.uuid}/").content.decode()
     assert "居家" in page.split('data-testid="measure-place"')[1].split("</p>")[0]
     assert client_for("township_b").post(f"/control/{measure.uuid}/to_site/", {"site": site.uuid}).status_code == 404

@@ -96,7 +96,7 @@ def test_checks_and_tests_due_are_listed_for_one_site_and_floor(world, client_fo
         actor=officer, person=world["alice"], subject="close_contact", anchor_date=anchor
     )
     room = Room.objects.create(site=site, floor=3, number="399")
-    site_services.check_in(actor=officer, site=site, person=world["alice"], measure=in_site, room=room)
+    site_services.check_in(actor=world["district"], site=site, person=world["alice"], measure=in_site, room=room)
     client = client_for("township_a")
 
     def names(url, testid):
@@ -124,7 +124,7 @@ def test_the_home_page_counts_people_under_measures_free_rooms_and_overdue_items
         subject="close_contact",
         anchor_date=timezone.localdate() - datetime.timedelta(days=1),
     )
-    site_services.check_in(actor=officer, site=world["xc_site"], person=world["alice"], measure=measure)
+    site_services.check_in(actor=world["district"], site=world["xc_site"], person=world["alice"], measure=measure)
     services.set_door_sensor(actor=officer, measure=measure, device="XC-DOOR-1")
 
     def figure(page: str, testid: str) -> str:

@@ -42,4 +42,4 @@ def test_files_with_full_numbers_need_the_reveal_right(route, world, client_for)
 
 def test_a_search_of_the_lead_list_leaves_an_access_record(world, client_for):
     client_for("township_a").get(reverse("leads:list"), {"q": "新城甲"})
-    assert AccessRecord.objects.get(kind=AccessKind.SEARCH, model="leads.lead").detail == {"q": "新城甲"}
+    assert AccessRecord.objects.get(kind=AccessKind.SEARCH, model="leads.lead").detail["q"] == "新城甲"

@@ -5,7 +5,7 @@ from fangxian.sites.models import Room, Stay
 def test_the_site_page_checks_a_waiting_person_into_a_room_and_out_again(world, client_for):
     site = world["xc_site"]
     Room.objects.create(site=site, floor=3, number="301")
-    client = client_for("township_a")
+    client = client_for("district")
     page = client.get(f"/sites/{site.uuid}/").content.decode()
     assert world["alice"].name in page.split('data-testid="waiting"')[1]
     client.post(f"/sites/{site.uuid}/check_in/", {"measure": world["xc_measure"].uuid})

@@ -26,26 +26,26 @@ def make_site(unit, *, rooms=3, status=SiteStatus.ACTIVE, zones=None):
 
 def test_check_in_takes_the_lowest_free_room_and_check_out_sends_it_to_cleaning(world):
     site = make_site(world["xincheng"])
-    stay = services.check_in(actor=world["township_a"], site=site, person=world["alice"])
+    stay = services.check_in(actor=world["district"], site=site, person=world["alice"])
     assert stay.room.number == "201" and Room.objects.get(pk=stay.room.pk).status == RoomStatus.OCCUPIED
     assert services.occupancy(Site.objects.all()).occupied == 1
-    services.check_out(actor=world["township_a"], stay=stay)
+    services.check_out(actor=world["district"], stay=stay)
     room = Room.objects.get(pk=stay.room.pk)
     assert room.status == RoomStatus.CLEANING
-    services.room_cleaned(actor=world["township_a"], room=room)
+    services.room_cleaned(actor=world["district"], room=room)
     assert Room.objects.get(pk=room.pk).status == RoomStatus.AVAILABLE
 
 
 def test_a_full_site_a_reserve_site_and_another_townships_site_are_refused(world):
     site = make_site(world["xincheng"], rooms=1)
-    services.check_in(actor=world["township_a"], site=site, person=world["alice"])
+    services.check_in(actor=world["district"], site=site, person=world["alice"])
     with pytest.raises(ValidationError, match="无空闲"):
-        services.check_in(actor=world["township_a"], site=site, person=world["bob"])
+        services.check_in(actor=world["district"], site=site, person=world["bob"])
     reserve = make_site(world["xincheng"], status=SiteStatus.RESERVE, zones={"clean_zone": True})
     with pytest.raises(ValidationError, match="未启用"):
-        services.check_in(actor=world["township_a"], site=reserve, person=world["bob"])
+        services.check_in(actor=world["district"], site=reserve, person=world["bob"])
     with pytest.raises(ValidationError, match="缓冲区"):
-        services.activate(actor=world["township_a"], site=reserve)
+        services.activate(actor=world["district"], site=reserve)
     assert services.occupancy(Site.objects.all()).reserve_rooms == 3
     with pytest.raises(PermissionDenied):
         services.check_in(actor=world["township_b"], site=make_site(world["xincheng"]), person=world["bob"])
@@ -55,9 +55,9 @@ def test_a_room_taken_since_it_was_offered_is_refused_cleanly(world):
     """The second officer was offered the same room a moment before the first took it."""
     site = make_site(world["xincheng"], rooms=1)
     offered = services.suggest_room(site)
-    services.check_in(actor=world["township_a"], site=site, person=world["alice"], room=offered)
+    services.check_in(actor=world["district"], site=site, person=world["alice"], room=offered)
     with pytest.raises(ValidationError, match="刚被占用"):
-        services.check_in(actor=world["township_a"], site=site, person=world["bob"], room=offered)
+        services.check_in(actor=world["district"], site=site, person=world["bob"], room=offered)
     assert Stay.objects.count() == 1 and Room.objects.get(pk=offered.pk).status == RoomStatus.OCCUPIED
 
 
@@ -160,12 +160,12 @@ def test_a_positive_in_a_site_restarts_the_floor_and_the_floors_next_to_it_when_
 
 def test_a_transfer_moves_the_stay_or_leaves_the_person_where_they_were(world):
     first, second = make_site(world["xincheng"], rooms=1), make_site(world["xincheng"], rooms=1)
-    stay = services.check_in(actor=world["township_a"], site=first, person=world["alice"])
-    moved = services.transfer(actor=world["township_a"], stay=stay, to_site=second)
+    stay = services.check_in(actor=world["district"], site=first, person=world["alice"])
+    moved = services.transfer(actor=world["district"], stay=stay, to_site=second)
     assert moved.site == second and Room.objects.get(pk=stay.room.pk).status == RoomStatus.CLEANING
     full = make_site(world["xincheng"], rooms=0)
     with pytest.raises(ValidationError, match="无空闲"):
-        services.transfer(actor=world["township_a"], stay=moved, to_site=full)
+        services.transfer(actor=world["district"], stay=moved, to_site=full)
     moved.refresh_from_db()
     assert moved.checked_out_at is None and Room.objects.get(pk=moved.room.pk).status == RoomStatus.OCCUPIED
 
@@ -207,19 +207,19 @@ def test_a_positive_goes_to_hospital_and_its_floor_mates_get_close_contact_leads
 def test_a_household_shares_a_multi_bed_room_up_to_its_beds(world):
     site = make_site(world["xincheng"], rooms=1)
     family = Room.objects.create(site=site, floor=3, number="310", kind="multi", beds=2)
-    first = services.check_in(actor=world["township_a"], site=site, person=world["alice"], room=family)
+    first = services.check_in(actor=world["district"], site=site, person=world["alice"], room=family)
     assert services.household_rooms(site) == [first]
-    second = services.check_in(actor=world["township_a"], site=site, person=world["bob"], join=first)
+    second = services.check_in(actor=world["district"], site=site, person=world["bob"], join=first)
     assert second.room == family and services.household_rooms(site) == []
     third = Person.objects.create(name="新城丙", doc_number="410108199001011239", unit=world["xc_grid"])
     with pytest.raises(ValidationError, match="已满"):
-        services.check_in(actor=world["township_a"], site=site, person=third, join=first)
+        services.check_in(actor=world["district"], site=site, person=third, join=first)
     # A single room is not shared, whoever asks.
-    services.check_out(actor=world["township_a"], stay=second)
-    single = services.check_in(actor=world["township_a"], site=site, person=world["bob"])
+    services.check_out(actor=world["district"], stay=second)
+    single = services.check_in(actor=world["district"], site=site, person=world["bob"])
     with pytest.raises(ValidationError, match="不是多人间"):
-        services.check_in(actor=world["township_a"], site=site, person=third, join=single)
+        services.check_in(actor=world["district"], site=site, person=third, join=single)
     assert Stay.objects.filter(person=third).count() == 0
     # The room goes to cleaning only when its last occupant leaves.
-    services.check_out(actor=world["township_a"], stay=first)
+    services.check_out(actor=world["district"], stay=first)
     assert Room.objects.get(pk=family.pk).status == RoomStatus.CLEANING

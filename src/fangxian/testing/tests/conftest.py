@@ -63,7 +63,7 @@ def results(world):
     def run(rows: list[dict], *, actor=None, now=None, valid_only=True):
         with transaction.atomic():
             return services.ingest_results(
-                actor=actor or world["township_a"],
+                actor=actor or world["lab"],
                 lab="郑州金域检验",
                 rows=services.result_frame(rows),
                 now=now,

@@ -54,7 +54,7 @@ def test_a_lab_uploads_a_result_file_and_the_recall_list_shows_the_pool(world, p
     client = client_for("township_a")
     content = "管码,检测结果\nP0001,阳性\nP0002,阴性\nP0003,阴性\n".encode("gbk")
     upload = SimpleUploadedFile("结果.csv", content)
-    page = client.post("/testing/results/", {"lab": "金域", "file": upload}).content.decode()
+    page = client_for("lab").post("/testing/results/", {"lab": "金域", "file": upload}).content.decode()
     assert 'data-testid="accepted">2<' in page and "3 人已就地管控" in page and "P0003" in page
     recalls = client.get("/testing/recalls/").content.decode()
     table = recalls.split('data-testid="recalls"')[1]

@@ -51,8 +51,13 @@ def test_bad_rows_are_listed_and_the_rest_is_processed_unless_the_user_wants_all
 
 
 def test_a_tube_outside_the_labs_units_is_unknown_to_it(world, register, results):
+    from fangxian.core.choices import Role
+    from fangxian.core.models import Grant, User
+
     register({"T0001": [1]})
-    outcome = results([{"tube_code": "T0001", "result": "阳性"}], actor=world["township_b"])
+    lab_elsewhere = User.objects.create_user(username="lab_b", password="x" * 12, unit=world["liuzhai"])
+    Grant.objects.create(user=lab_elsewhere, role=Role.SAMPLING_LAB, unit=world["liuzhai"])
+    outcome = results([{"tube_code": "T0001", "result": "阳性"}], actor=lab_elsewhere)
     assert outcome.unknown == 1 and Tube.objects.get(code="T0001").result == ""
 
 

@@ -48,11 +48,14 @@ class Command(BaseCommand):
             rows = read_rows(options["path"])
         except (TableReadError, OSError) as error:
             raise CommandError(str(error)) from None
-        plan = services.plan_unit_import(rows=rows, district=district)
+        actor = services.service_account()
+        plan = services.plan_unit_import(actor=actor, rows=rows, district=district)
         summary = {"units": len(plan.units), "errors": [e.__dict__ for e in plan.errors], "created": 0, "updated": 0}
         if options["commit"] and not plan.errors:
             with transaction.atomic():
-                summary["created"], summary["updated"] = services.commit_unit_import(plan=plan)
+                summary["created"], summary["updated"] = services.commit_unit_import(
+                    actor=actor, plan=plan, district=district
+                )
         if options["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
         else:

@@ -1,0 +1,180 @@
+"""What each role may do: capabilities, denied by default.
+
+A capability is one kind of work (see the registry, release a person from control, report tube results …).
+A role is a set of capabilities, kept here as data and written out to docs/permissions.md
+(`fangxian permissions --write`); a grant gives a role over a unit and everything below it.
+
+Models say which capability each verb on them needs (`capabilities = {"view": …, "change": …}`): a model
+that names none for a verb is closed to every role for it. restrict() and the services' require() read
+only this module, so what a role can do is decided in one place.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fangxian.core.choices import Role
+
+
+class Capability(models.TextChoices):
+    UNITS_VIEW = "units.view", _("查看单位层级")
+    UNITS_MANAGE = "units.manage", _("管理单位（导入、新建、改名）")
+    USERS_MANAGE = "users.manage", _("管理本单位及下级的用户")
+    TEAMS_VIEW = "teams.view", _("查看包保小组及成员电话")
+    TEAMS_MANAGE = "teams.manage", _("组建包保小组、增减成员")
+    PERSONS_VIEW = "persons.view", _("查看人员信息（脱敏）")
+    PERSONS_CHANGE = "persons.change", _("登记、修改人员信息")
+    PERSONS_DELETE = "persons.delete", _("删除人员信息")
+    REVEAL = "persons.reveal", _("查看完整证件号与电话（留痕）")
+    LEADS_VIEW = "leads.view", _("查看协查线索")
+    LEADS_IMPORT = "leads.import", _("导入推送名单")
+    LEADS_ASSIGN = "leads.assign", _("下发、转办协查线索")
+    LEADS_VERIFY = "leads.verify", _("核查反馈协查线索")
+    RISK_AREAS_MANAGE = "riskareas.manage", _("设定风险区、据此生成线索")
+    MEASURES_VIEW = "measures.view", _("查看管控人员、检测与健康监测")
+    MEASURES_CHANGE = "measures.change", _("落实管控、记录检测与健康监测")
+    MEASURES_RELEASE = "measures.release", _("解除管控")
+    PROTOCOLS_MANAGE = "protocols.manage", _("选定防控方案版本")
+    SITES_VIEW = "sites.view", _("查看隔离点")
+    SITES_MANAGE = "sites.manage", _("管理隔离点（启用、储备、房间）")
+    SITES_OPERATE = "sites.operate", _("隔离点入住、退房、转点、保洁")
+    REPORTS_VIEW = "reports.view", _("查看日报报送情况")
+    REPORTS_FILE = "reports.file", _("填报日报、零报告")
+    REPORT_FORMS_MANAGE = "reports.forms", _("设置日报表")
+    BRIEFINGS_VIEW = "briefings.view", _("查看防控日报（通报）")
+    BRIEFINGS_WRITE = "briefings.write", _("起草、修改、签发防控日报")
+    DASHBOARD_VIEW = "dashboard.view", _("查看指挥大屏")
+    TESTING_VIEW = "testing.view", _("查看核酸轮次、采样点与采样管")
+    CAMPAIGNS_MANAGE = "testing.campaigns", _("组织全员核酸")
+    POINTS_MANAGE = "testing.points", _("设置采样点")
+    TUBES_REGISTER = "testing.register", _("采样登记（扫管、扫码）")
+    RESULTS_REPORT = "testing.results", _("上报检测结果")
+    SAMPLES_VIEW = "testing.samples", _("查看受检人员")
+    RECALLS_VIEW = "testing.recalls", _("查看混管阳性召回名单")
+    KEY_GROUPS_VIEW = "testing.keygroups", _("查看重点人群")
+    KEY_GROUPS_MANAGE = "testing.keygroups_manage", _("设置重点人群、增加成员")
+    NEGATIVE_LOOKUP = "testing.lookup", _("48 小时核酸查询")
+    AUDIT_VIEW = "audit.view", _("查看变更与访问记录")
+    JOBS_VIEW = "jobs.view", _("查看后台任务")
+    EXPORT = "lists.export", _("导出列表")
+    NOTIFICATIONS_VIEW = "notifications.view", _("接收本单位通知")
+
+
+C = Capability
+
+_EVERY_ROLE = {C.UNITS_VIEW, C.NOTIFICATIONS_VIEW}
+_READ_WORK = {
+    C.PERSONS_VIEW,
+    C.LEADS_VIEW,
+    C.MEASURES_VIEW,
+    C.SITES_VIEW,
+    C.REPORTS_VIEW,
+    C.BRIEFINGS_VIEW,
+    C.DASHBOARD_VIEW,
+    C.TESTING_VIEW,
+    C.SAMPLES_VIEW,
+    C.RECALLS_VIEW,
+    C.KEY_GROUPS_VIEW,
+}
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    # The command office may do all of it in its district (it stands in for a site or a lab that cannot, audited).
+    Role.DISTRICT_COMMAND: frozenset(C.values),
+    Role.TOWNSHIP_OFFICE: frozenset(
+        _EVERY_ROLE
+        | _READ_WORK
+        | {
+            C.USERS_MANAGE,
+            C.TEAMS_VIEW,
+            C.TEAMS_MANAGE,
+            C.PERSONS_CHANGE,
+            C.REVEAL,
+            C.LEADS_ASSIGN,
+            C.LEADS_VERIFY,
+            C.MEASURES_CHANGE,
+            C.MEASURES_RELEASE,
+            C.REPORTS_FILE,
+            C.POINTS_MANAGE,
+            C.TUBES_REGISTER,
+            C.KEY_GROUPS_MANAGE,
+            C.NEGATIVE_LOOKUP,
+            C.AUDIT_VIEW,
+            C.JOBS_VIEW,
+            C.EXPORT,
+        }
+    ),
+    # The grid team works door to door in its community: its people, their leads, measures and checks.
+    Role.GRID_MEMBER: frozenset(
+        _EVERY_ROLE
+        | {
+            C.TEAMS_VIEW,
+            C.PERSONS_VIEW,
+            C.PERSONS_CHANGE,
+            C.REVEAL,
+            C.LEADS_VIEW,
+            C.LEADS_VERIFY,
+            C.MEASURES_VIEW,
+            C.MEASURES_CHANGE,
+            C.REPORTS_VIEW,
+            C.REPORTS_FILE,
+            C.DASHBOARD_VIEW,
+            C.TESTING_VIEW,
+            C.SAMPLES_VIEW,
+            C.RECALLS_VIEW,
+            C.KEY_GROUPS_VIEW,
+            C.NEGATIVE_LOOKUP,
+        }
+    ),
+    # A site's staff see their own site (its rooms, its residents and their measures), not the registry.
+    Role.SITE_STAFF: frozenset(
+        _EVERY_ROLE
+        | {
+            C.SITES_VIEW,
+            C.SITES_OPERATE,
+            C.MEASURES_VIEW,
+            C.MEASURES_CHANGE,
+            C.MEASURES_RELEASE,
+            C.NEGATIVE_LOOKUP,
+        }
+    ),
+    # A sampling point or lab sees tubes: the points, their tubes and the people it registers into them.
+    Role.SAMPLING_LAB: frozenset(
+        _EVERY_ROLE | {C.TESTING_VIEW, C.TUBES_REGISTER, C.RESULTS_REPORT, C.SAMPLES_VIEW, C.NEGATIVE_LOOKUP}
+    ),
+    Role.INSPECTOR: frozenset(_EVERY_ROLE | _READ_WORK | {C.TEAMS_VIEW, C.EXPORT, C.JOBS_VIEW}),
+    # Masked lists only: no reveal, no export, no audit trail (a change record shows the values it changed).
+    # The 48-hour lookup answers yes or no and names nobody: a query desk's question.
+    Role.CLERK: frozenset(_EVERY_ROLE | _READ_WORK | {C.NEGATIVE_LOOKUP}),
+}
+
+# The roles whose grants see only the rows that name the user (a site's staff: their own site).
+MEMBER_ROLES = frozenset({Role.SITE_STAFF})
+
+VERBS = ("view", "change", "delete", "reveal", "export")
+
+
+def capabilities_of(role: str) -> frozenset[str]:
+    return ROLE_CAPABILITIES.get(role, frozenset())
+
+
+def required_for(model, wanted: str) -> frozenset[str] | None:
+    """The capabilities a grant must carry for `wanted` on `model`: a capability asks for itself, a verb for
+    what the model declares (export: seeing it, and exporting). None: nobody may (denied by default)."""
+    if wanted in Capability.values:
+        return frozenset({wanted})
+    declared = getattr(model, "capabilities", None) or {}
+    if wanted == "export":
+        view = declared.get("view")
+        return frozenset({view, C.EXPORT}) if view else None
+    needed = declared.get(wanted)
+    return frozenset({needed}) if needed else None
+
+
+def roles_with(needed: frozenset[str]) -> frozenset[str]:
+    return frozenset(role for role, held in ROLE_CAPABILITIES.items() if needed <= held)
+
+
+def label(capability: str) -> str:
+    try:
+        return str(Capability(capability).label)
+    except ValueError:
+        return capability
