@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from fangxian.control import services
 from fangxian.control.models import Measure
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import Action
 
 
@@ -16,6 +17,8 @@ class DoorEventSerializer(serializers.Serializer):
 
 class DoorEventView(APIView):
     """门磁 events from a door-sensor gateway: the device is looked up among the measures in the caller's scope."""
+
+    required_capability = Capability.MEASURES_CHANGE
 
     @extend_schema(request=DoorEventSerializer, responses={202: None, 404: None})
     def post(self, request):

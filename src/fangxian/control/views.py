@@ -2,7 +2,6 @@ import datetime
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -24,7 +23,14 @@ from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import can_row, scope_paths, user_can
-from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, error_text, object_or_404
+from fangxian.core.views import (
+    CapabilityRequiredMixin,
+    ScopedDetailView,
+    ScopedListView,
+    ScopedObjectMixin,
+    error_text,
+    object_or_404,
+)
 from fangxian.leads.choices import Outcome
 from fangxian.leads.models import Lead
 from fangxian.sites import services as site_services
@@ -279,8 +285,10 @@ class TestsDueView(SitePlaceFilter, ScopedListView):
         )
 
 
-class ProtocolListView(LoginRequiredMixin, TemplateView):
+class ProtocolListView(CapabilityRequiredMixin, TemplateView):
     """The versions a district can apply, their rules, and the one in force."""
+
+    required_capability = Capability.MEASURES_VIEW
 
     template_name = "control/protocols.html"
 

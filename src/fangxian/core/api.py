@@ -13,7 +13,8 @@ _METHOD_ACTIONS = {"GET": Action.VIEW, "HEAD": Action.VIEW, "OPTIONS": Action.VI
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
-    """Every API route over scoped data derives from this: the queryset is restricted before anything else sees it."""
+    """Every API route over scoped data derives from this: the queryset is restricted before anything else sees it,
+    and a role that may not do the method's verb on the model anywhere is refused first (HoldsCapability)."""
 
     model = None
 

@@ -218,6 +218,7 @@ class ChangeRecord(models.Model):
 
     objects = AuditQuerySet.as_manager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.AUDIT_VIEW}
 
     class Meta:
         verbose_name = "变更记录"
@@ -287,6 +288,7 @@ class AccessRecord(models.Model):
 
     objects = AuditQuerySet.as_manager()
     scope_unit_field = "unit"
+    capabilities = {"view": C.AUDIT_VIEW}
 
     class Meta:
         verbose_name = "访问记录"

@@ -47,11 +47,32 @@ def focus_unit(request) -> Unit | None:
     return Unit.objects.restrict(request.user, Action.VIEW).filter(code=code).first()
 
 
-class ScopedMixin(LoginRequiredMixin):
-    """Every page over scoped data derives from this: the queryset is restricted before anything else sees it."""
+class CapabilityRequiredMixin(LoginRequiredMixin):
+    """A page that is one kind of work: a role without `required_capability` anywhere gets 403, not an empty
+    page that shows it the form or the shape of the data."""
+
+    required_capability = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not self.capability_held(request.user):
+            raise PermissionDenied(_("您的角色不能使用此功能"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def capability_held(self, user) -> bool:
+        if not self.required_capability:
+            raise TypeError(f"{type(self).__name__} declares no required_capability")
+        return holds(user, self.required_capability)
+
+
+class ScopedMixin(CapabilityRequiredMixin):
+    """Every page over scoped data derives from this: the queryset is restricted before anything else sees it,
+    and a role that may not `action` the model anywhere is refused before the page is built."""
 
     model = None
     action = Action.VIEW
+
+    def capability_held(self, user) -> bool:
+        return holds(user, self.action, model=self.model)
 
     def get_queryset(self):
         return self.filter_queryset(self.model.objects.restrict(self.request.user, self.action))
@@ -280,11 +301,12 @@ class UnitTreeView(ExportMixin, ScopedListView):
         return context
 
 
-class UnitImportView(LoginRequiredMixin, FormView):
+class UnitImportView(CapabilityRequiredMixin, FormView):
     """Import villages/communities and grids from xlsx/csv: validate all rows, then write them in one transaction."""
 
     template_name = "core/unit_import.html"
     form_class = UnitImportForm
+    required_capability = Capability.UNITS_MANAGE
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -337,9 +359,10 @@ class TeamListView(ExportMixin, ScopedListView):
         return context
 
 
-class TeamCreateView(LoginRequiredMixin, FormView):
+class TeamCreateView(CapabilityRequiredMixin, FormView):
     template_name = "core/team_form.html"
     form_class = TeamForm
+    required_capability = Capability.TEAMS_MANAGE
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
@@ -482,9 +505,10 @@ class UserDetailView(ManagedAccountsMixin, ScopedDetailView):
         return context
 
 
-class UserCreateView(LoginRequiredMixin, FormView):
+class UserCreateView(CapabilityRequiredMixin, FormView):
     template_name = "core/user_form.html"
     form_class = UserCreateForm
+    required_capability = Capability.USERS_MANAGE
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()

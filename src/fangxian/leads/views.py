@@ -2,7 +2,6 @@ from operator import itemgetter
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Min
@@ -23,7 +22,7 @@ from fangxian.core.masking import mask_numbers_in_text
 from fangxian.core.models import Job
 from fangxian.core.scoping import scope_unit_ids, user_can
 from fangxian.core.tabular import TableReadError, cell_text, read_rows, spool_upload
-from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin
+from fangxian.core.views import CapabilityRequiredMixin, ScopedDetailView, ScopedListView, ScopedObjectMixin
 from fangxian.leads import intake, services
 from fangxian.leads.choices import BatchStatus, LeadStatus, Outcome
 from fangxian.leads.filtersets import LeadFilterSet
@@ -148,7 +147,9 @@ class LeadVerifyView(ScopedObjectMixin, View):
         return HttpResponseRedirect(reverse("leads:detail", kwargs={"uuid": lead.uuid}))
 
 
-class LeadHandoverView(LoginRequiredMixin, View):
+class LeadHandoverView(CapabilityRequiredMixin, View):
+    required_capability = Capability.LEADS_ASSIGN
+
     """Hand one or many leads (chosen on the list or the detail page) to another unit in scope."""
 
     http_method_names = ["post"]
@@ -200,7 +201,9 @@ class BatchListView(ExportMixin, ScopedListView):
         return queryset.select_related("uploaded_by", "district")
 
 
-class BatchUploadView(LoginRequiredMixin, FormView):
+class BatchUploadView(CapabilityRequiredMixin, FormView):
+    required_capability = Capability.LEADS_IMPORT
+
     template_name = "leads/batch_upload.html"
     form_class = UploadForm
 
@@ -422,7 +425,9 @@ class RiskAreaListView(ExportMixin, ScopedListView):
         return riskarea_columns()
 
 
-class RiskAreaCreateView(LoginRequiredMixin, FormView):
+class RiskAreaCreateView(CapabilityRequiredMixin, FormView):
+    required_capability = Capability.RISK_AREAS_MANAGE
+
     template_name = "leads/riskarea_form.html"
     form_class = RiskAreaForm
 

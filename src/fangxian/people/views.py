@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, View
 
 from fangxian.core.audit import record_access
+from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind, Action
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.models import AccessRecord, ChangeRecord
 from fangxian.core.scoping import user_can
 from fangxian.core.views import (
+    CapabilityRequiredMixin,
     ScopedDetailView,
     ScopedListView,
     ScopedObjectMixin,
@@ -120,7 +122,9 @@ class PersonFormMixin(LoginRequiredMixin):
         return kwargs
 
 
-class PersonCreateView(PersonFormMixin, FormView):
+class PersonCreateView(CapabilityRequiredMixin, PersonFormMixin, FormView):
+    required_capability = Capability.PERSONS_CHANGE
+
     def form_valid(self, form):
         data = form.cleaned_data
         try:

@@ -4,7 +4,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -20,7 +19,13 @@ from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
 from fangxian.core.models import Unit
 from fangxian.core.scoping import user_can
-from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, object_or_404
+from fangxian.core.views import (
+    CapabilityRequiredMixin,
+    ScopedDetailView,
+    ScopedListView,
+    ScopedObjectMixin,
+    object_or_404,
+)
 from fangxian.reports import services, tables
 from fangxian.reports.choices import BRIEFING_TEXTS, FILING_COLOURS, BriefingStatus, FieldKind, Filing
 from fangxian.reports.documents import TOWNSHIP_COLUMNS
@@ -121,10 +126,11 @@ class BoardView(ScopedListView):
         return context
 
 
-class FileView(LoginRequiredMixin, TemplateView):
+class FileView(CapabilityRequiredMixin, TemplateView):
     """The unit's own page: today's forms to file, pre-filled from the live data, with a one-click zero report."""
 
     template_name = "reports/file.html"
+    required_capability = Capability.REPORTS_FILE
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -221,8 +227,9 @@ class FormListView(ExportMixin, ScopedListView):
         return context
 
 
-class FormCreateView(LoginRequiredMixin, TemplateView):
+class FormCreateView(CapabilityRequiredMixin, TemplateView):
     template_name = "reports/form_create.html"
+    required_capability = Capability.REPORT_FORMS_MANAGE
 
     def districts(self):
         return Unit.objects.restrict(self.request.user, Capability.REPORT_FORMS_MANAGE).filter(level=UnitLevel.DISTRICT)
@@ -324,10 +331,11 @@ class BriefingListView(ExportMixin, ScopedListView):
         return context
 
 
-class BriefingDraftView(LoginRequiredMixin, View):
+class BriefingDraftView(CapabilityRequiredMixin, View):
     """Draft today's briefing now (or refresh its figures), for a district the user may change."""
 
     http_method_names = ["post"]
+    required_capability = Capability.BRIEFINGS_WRITE
 
     def post(self, request):
         districts = Unit.objects.restrict(request.user, Capability.BRIEFINGS_WRITE).filter(level=UnitLevel.DISTRICT)

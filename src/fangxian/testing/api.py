@@ -65,6 +65,8 @@ class TubeBatchView(APIView):
     """POST a batch of tubes with their members. Idempotent on the tube code: sending a batch again changes
     nothing; bad tubes come back with their reason, the others are registered."""
 
+    required_capability = Capability.TUBES_REGISTER
+
     @extend_schema(request=TubeBatchSerializer, responses={200: RegistrationSerializer})
     def post(self, request):
         batch = TubeBatchSerializer(data=request.data)
@@ -125,6 +127,8 @@ class ResultBatchView(APIView):
     """POST a lab's results: JSON rows, or a csv/xlsx file of any size (multipart, field `file`). The first
     final result of a tube stands; repeats and conflicts are kept, never written over it."""
 
+    required_capability = Capability.RESULTS_REPORT
+
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=ResultBatchSerializer, responses={200: IngestSerializer})
@@ -171,6 +175,8 @@ class LatestNegativeView(APIView):
     """ "48 小时核酸": has this person a negative sampled within the last `hours`? Answered for anyone tested in
     the district (venues and schools check visitors from everywhere): the answer names no one and says nothing
     but the times; every question is logged."""
+
+    required_capability = Capability.NEGATIVE_LOOKUP
 
     @extend_schema(parameters=[LatestNegativeQuery], responses={200: LatestNegativeSerializer})
     def get(self, request):

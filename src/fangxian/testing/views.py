@@ -2,7 +2,6 @@ import json
 import re
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -19,7 +18,14 @@ from fangxian.core.masking import mask_document, mask_document_text
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import holds, user_can
 from fangxian.core.tabular import TableReadError, spool_upload
-from fangxian.core.views import ScopedDetailView, ScopedListView, access_unit, error_text, object_or_404
+from fangxian.core.views import (
+    CapabilityRequiredMixin,
+    ScopedDetailView,
+    ScopedListView,
+    access_unit,
+    error_text,
+    object_or_404,
+)
 from fangxian.people.models import Person
 from fangxian.people.tables import person_columns
 from fangxian.testing import files, services
@@ -49,7 +55,9 @@ class CampaignListView(ScopedListView):
     template_name = "testing/campaign_list.html"
 
 
-class CampaignCreateView(LoginRequiredMixin, FormView):
+class CampaignCreateView(CapabilityRequiredMixin, FormView):
+    required_capability = Capability.CAMPAIGNS_MANAGE
+
     """组织全员核酸: the district office names the round, its time and its units."""
 
     template_name = "testing/campaign_form.html"
@@ -267,7 +275,9 @@ class PointListView(ScopedListView):
         return queryset.filter(is_active=True).select_related("unit", "campaign")
 
 
-class ResultUploadView(LoginRequiredMixin, TemplateView):
+class ResultUploadView(CapabilityRequiredMixin, TemplateView):
+    required_capability = Capability.RESULTS_REPORT
+
     """A lab's result file: every readable row is kept; bad rows come back with their row number."""
 
     template_name = "testing/results.html"
@@ -415,7 +425,9 @@ class KeyGroupOverdueView(ExportMixin, ScopedListView):
         return HttpResponseRedirect(reverse("testing:key_groups"))
 
 
-class LookupView(LoginRequiredMixin, TemplateView):
+class LookupView(CapabilityRequiredMixin, TemplateView):
+    required_capability = Capability.NEGATIVE_LOOKUP
+
     """48 小时核酸查询: yes or no, and the times; every question is logged."""
 
     template_name = "testing/lookup.html"

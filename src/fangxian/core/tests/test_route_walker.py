@@ -188,7 +188,8 @@ def test_other_township_gets_404_on_object_routes(name, world, client_for):
         export_path(world["xc_job"]).write_bytes(b"xlsx")
     intruder = client_for("township_b")
     response = getattr(intruder, method)(url, {"reason": "walk"} if method == "post" else None)
-    assert response.status_code == 404, f"{name} answered {response.status_code} to another township"
+    # 404 where the township may do this kind of work but not on that record, 403 where it may not at all.
+    assert response.status_code in {403, 404}, f"{name} answered {response.status_code} to another township"
     for marker in markers(world, known=url):
         assert marker not in body_text(response)
     # The walk is not vacuous: the owner of the record reaches the same route.
@@ -239,7 +240,7 @@ def test_other_township_sees_no_trace_on_list_routes(name, world, client_for):
     # Some trace of the other township's person in the audit logs, so that the audit pages have it to leak.
     client_for("township_a").get(_url("people:detail", {"uuid": world["alice"].uuid}))
     response = client_for("township_b").get(url)
-    assert response.status_code in {200, 302}
+    assert response.status_code in {200, 302, 403}
     text = body_text(response)
     for marker in markers(world, known=LIST_ROUTES[name]):
         assert marker not in text, f"{name} shows {marker!r} to another township"

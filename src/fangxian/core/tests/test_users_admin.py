@@ -78,7 +78,7 @@ def test_a_deactivated_user_sees_nothing(world, client_for):
 
 
 def test_the_clerk_cannot_open_user_administration(world, client_for):
-    assert client_for("clerk").get(reverse("core:user_detail", kwargs={"pk": world["grid"].pk})).status_code == 404
+    assert client_for("clerk").get(reverse("core:user_detail", kwargs={"pk": world["grid"].pk})).status_code == 403
 
 
 def test_an_account_outside_the_hierarchy_is_refused_not_crashed(world):

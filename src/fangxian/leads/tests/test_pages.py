@@ -94,7 +94,7 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_with_a_message(world, clien
 
 def test_a_township_officer_cannot_upload_for_the_district(world, client_for, pushed_rows, tmp_path):
     response = upload(client_for("township_a"), world, write_xlsx(tmp_path / "push.xlsx", pushed_rows))
-    assert response.status_code == 200 and not ImportBatch.objects.filter(file_name="push.xlsx").exists()
+    assert response.status_code == 403 and not ImportBatch.objects.filter(file_name="push.xlsx").exists()
 
 
 def test_the_grid_team_verifies_a_lead_and_it_is_audited(world, client_for):
@@ -124,7 +124,7 @@ def test_the_read_only_clerk_cannot_verify(world, client_for):
     response = client_for("clerk").post(
         reverse("leads:verify", kwargs={"uuid": lead.uuid}), {"outcome": Outcome.NO_MEASURE_NEEDED}
     )
-    assert response.status_code == 404
+    assert response.status_code == 403
     lead.refresh_from_db()
     assert lead.status == LeadStatus.OPEN
 

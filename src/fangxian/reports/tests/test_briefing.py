@@ -106,7 +106,7 @@ def test_the_briefing_renders_in_libreoffice_as_a_chinese_page(world, tmp_path):
 
 def test_the_office_drafts_edits_issues_and_downloads_the_briefing_from_its_pages(world, client_for):
     client = client_for("district")
-    assert client_for("township_b").post("/reports/briefings/draft/", {"district": "410108"}).status_code == 404
+    assert client_for("township_b").post("/reports/briefings/draft/", {"district": "410108"}).status_code == 403
     response = client.post("/reports/briefings/draft/", {"district": "410108"})
     briefing = Briefing.objects.get(district=world["huiji"], day=timezone.localdate())
     assert response.status_code == 302 and response["Location"] == f"/reports/briefings/{briefing.uuid}/"

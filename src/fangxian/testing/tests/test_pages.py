@@ -118,7 +118,7 @@ def test_the_district_organises_a_round_and_a_township_sets_a_point_in_it(world,
     backwards = {**form, "ends_at": (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}
     refused = client_for("district").post("/testing/campaigns/new/", backwards)
     assert refused.status_code == 400 and "结束时间应晚于开始时间" in refused.content.decode()
-    assert client_for("township_a").post("/testing/campaigns/new/", form).status_code == 400  # not its units to pick
+    assert client_for("township_a").post("/testing/campaigns/new/", form).status_code == 403  # the district's work
     created = client_for("district").post("/testing/campaigns/new/", form)
     campaign = Campaign.objects.get(name="第三轮全员核酸")
     assert created.status_code == 302 and campaign.zones.count() == 2 and campaign.status == "running"
