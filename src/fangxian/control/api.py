@@ -32,4 +32,5 @@ class DoorEventView(APIView):
         )
         if measure is None:
             return Response({"detail": "未找到绑定该设备的管控人员"}, status=status.HTTP_404_NOT_FOUND)
-        return Response({"person": measure.person.name}, status=status.HTTP_202_ACCEPTED)
+        # A gateway needs to know the event was taken, not whom it concerns.
+        return Response({"measure": str(measure.uuid)}, status=status.HTTP_202_ACCEPTED)

@@ -289,6 +289,7 @@ class ProtocolListView(CapabilityRequiredMixin, TemplateView):
     """The versions a district can apply, their rules, and the one in force."""
 
     required_capability = Capability.MEASURES_VIEW
+    write_capability = Capability.PROTOCOLS_MANAGE
 
     template_name = "control/protocols.html"
 

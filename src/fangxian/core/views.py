@@ -52,10 +52,17 @@ class CapabilityRequiredMixin(LoginRequiredMixin):
     page that shows it the form or the shape of the data."""
 
     required_capability = ""
+    # A page that also takes a form (a point in a round, a key group, the protocol in force) names what its
+    # POST needs: a role that may only look is refused before the form is read.
+    write_capability = ""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not self.capability_held(request.user):
-            raise PermissionDenied(_("您的角色不能使用此功能"))
+        if request.user.is_authenticated:
+            if not self.capability_held(request.user):
+                raise PermissionDenied(_("您的角色不能使用此功能"))
+            writing = request.method not in {"GET", "HEAD", "OPTIONS"}
+            if writing and self.write_capability and not holds(request.user, self.write_capability):
+                raise PermissionDenied(_("您的角色不能执行此操作"))
         return super().dispatch(request, *args, **kwargs)
 
     def capability_held(self, user) -> bool:
@@ -165,6 +172,15 @@ class ScopedObjectMixin(ScopedMixin):
         return get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[self.lookup_url_kwarg]})
 
 
+def safe_next(request, target: str | None, default: str) -> str:
+    """The one redirect check: only a path on this site (not "//evil.example/", not another host)."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
 def error_text(error: Exception) -> str:
     """A service's refusal (ValidationError or PermissionDenied) as one line for the page."""
     return "；".join(getattr(error, "messages", None) or [str(error) or _("无权操作")])
@@ -197,9 +213,7 @@ class FocusView(LoginRequiredMixin, View):
 
     def get(self, request):
         code = request.GET.get("unit", "").strip()
-        target = request.GET.get("next") or reverse("core:home")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            target = reverse("core:home")
+        target = safe_next(request, request.GET.get("next"), reverse("core:home"))
         if not code:
             request.session.pop(FOCUS_SESSION_KEY, None)
             return HttpResponseRedirect(target)

@@ -22,7 +22,7 @@ from fangxian.core.masking import mask_numbers_in_text
 from fangxian.core.models import Job
 from fangxian.core.scoping import scope_unit_ids, user_can
 from fangxian.core.tabular import TableReadError, cell_text, read_rows, spool_upload
-from fangxian.core.views import CapabilityRequiredMixin, ScopedDetailView, ScopedListView, ScopedObjectMixin
+from fangxian.core.views import CapabilityRequiredMixin, ScopedDetailView, ScopedListView, ScopedObjectMixin, safe_next
 from fangxian.leads import intake, services
 from fangxian.leads.choices import BatchStatus, LeadStatus, Outcome
 from fangxian.leads.filtersets import LeadFilterSet
@@ -148,10 +148,9 @@ class LeadVerifyView(ScopedObjectMixin, View):
 
 
 class LeadHandoverView(CapabilityRequiredMixin, View):
-    required_capability = Capability.LEADS_ASSIGN
-
     """Hand one or many leads (chosen on the list or the detail page) to another unit in scope."""
 
+    required_capability = Capability.LEADS_ASSIGN
     http_method_names = ["post"]
 
     def post(self, request):
@@ -162,9 +161,7 @@ class LeadHandoverView(CapabilityRequiredMixin, View):
                 uuids.add(UUID(raw))
             except ValueError:
                 raise Http404 from None
-        back = request.POST.get("next") or reverse("leads:list")
-        if not back.startswith("/"):
-            back = reverse("leads:list")
+        back = safe_next(request, request.POST.get("next"), reverse("leads:list"))
         if not form.is_valid() or not uuids:
             messages.error(request, _("请选择任务和要分派的单位"))
             return HttpResponseRedirect(back)

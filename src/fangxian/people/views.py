@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -170,6 +170,19 @@ class PersonUpdateView(PersonFormMixin, ScopedObjectMixin, FormView):
             "category": person.category,
             "note": person.note,
         }
+
+    def get(self, request, *args, **kwargs):
+        # The form holds the full number and phone to correct them: opening it is a reveal, and recorded.
+        if not user_can(request.user, Action.REVEAL, self.person.unit, model=Person):
+            raise PermissionDenied(_("修改人员信息需要查看完整信息的权限"))
+        record_access(
+            actor=request.user,
+            kind=AccessKind.REVEAL,
+            unit=self.person.unit,
+            instance=self.person,
+            detail={"fields": ["doc_number", "phone"], "form": "edit"},
+        )
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(person=self.person, **kwargs)

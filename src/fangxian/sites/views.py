@@ -94,6 +94,7 @@ class SiteActionView(ScopedObjectMixin, View):
     """Check a person in (room suggested or chosen), check a stay out, a room cleaned, activate a reserve site."""
 
     model = Site
+    write_capability = Capability.SITES_OPERATE
     action = Capability.SITES_VIEW  # each operation's capability is checked by its service
     lookup_field = lookup_url_kwarg = "uuid"
     http_method_names = ["post"]

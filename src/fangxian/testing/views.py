@@ -95,6 +95,7 @@ class CampaignDetailView(ScopedDetailView):
     """A round's progress: sampled over target per zone, per point and by hour, with the not-sampled lists."""
 
     model = Campaign
+    write_capability = Capability.POINTS_MANAGE
     slug_field = slug_url_kwarg = "uuid"
     template_name = "testing/campaign_detail.html"
     context_object_name = "campaign"
@@ -199,6 +200,7 @@ class SamplingView(ScopedDetailView):
     """The sampling table of one point: scan a tube, scan its people, save; close, box and ship."""
 
     model = SamplingPoint
+    action = Capability.TUBES_REGISTER  # the page is the sampling work itself, with the people in open tubes
     slug_field = slug_url_kwarg = "uuid"
     template_name = "testing/sampling.html"
     context_object_name = "point"
@@ -355,6 +357,7 @@ class KeyGroupOverdueView(ExportMixin, ScopedListView):
     """重点人群: members not sampled within their group's interval, per unit."""
 
     model = KeyGroupMember
+    write_capability = Capability.KEY_GROUPS_MANAGE
     audited_model = "testing.keygroupmember"
     template_name = "testing/key_groups.html"
     paginate_by = None

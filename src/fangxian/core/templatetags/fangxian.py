@@ -9,3 +9,12 @@ register = template.Library()
 def mask_numbers(value) -> str:
     """Long digit runs (ID numbers, phones) masked, for text shown in lists."""
     return mask_numbers_in_text("" if value is None else str(value))
+
+
+@register.filter
+def role_capabilities(role: str) -> list[str]:
+    """What a role may do, in words, for the user admin (the same data as docs/permissions.md)."""
+    from fangxian.core.capabilities import Capability, capabilities_of
+
+    held = capabilities_of(role)
+    return [str(capability.label) for capability in Capability if capability.value in held]

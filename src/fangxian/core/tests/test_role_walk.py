@@ -1,0 +1,764 @@
+"""The role walk: every route, GET and every state-changing POST, pages and API, as each of the seven roles.
+
+MATRIX declares, for each route, which roles it is for. A role it is for gets its answer (not 403/404, and no
+"无权" refusal); any other role gets 403 or 404 (or the page's refusal message) and the database is left
+exactly as it was. No role ever sees a full ID number or phone on a page, and a role that may not see alice
+sees no trace of her. A route missing from the matrix fails the walk, so no route can be added without saying
+whom it is for. Each request runs in a savepoint that is rolled back, so every role meets the same world.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.contrib import messages
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from fangxian.core.tests.test_route_walker import PUBLIC, body_text, named_routes
+
+ROLES = ("district", "township_a", "township_b", "grid", "site", "clerk", "lab")
+EVERYONE = frozenset(ROLES)
+# Who works on 新城街道's people (alice lives in 金河社区 第1网格): the district, 新城's office, 金河's team, and
+# the clerk (masked). Site staff see her because she stays in their site; 刘寨 and the lab never do.
+OFFICE = frozenset({"district", "township_a"})
+FIELD = OFFICE | {"grid"}
+READERS = FIELD | {"clerk"}
+
+
+@dataclass
+class Route:
+    name: str
+    allowed: frozenset
+    method: str = "get"
+    kwargs: object = None  # world -> URL kwargs
+    data: object = None  # world -> request body (or query for GET)
+    sees: frozenset | None = None  # roles that may see alice's name on it (default: allowed ∩ READERS)
+    writes: bool = False  # an allowed role's request changes the database (the walk is not vacuous)
+    json: bool = False
+    query: str = ""
+    op: str = ""  # the operation of an action route (release, check_out …), part of its URL
+
+
+def csv_upload(name: str, text: str, encoding: str = "utf-8"):
+    return SimpleUploadedFile(name, text.encode(encoding), content_type="text/csv")
+
+
+def _alice(w):
+    return {"uuid": w["alice"].uuid}
+
+
+def _lead(w):
+    return {"uuid": w["xc_lead"].uuid}
+
+
+def _measure(w):
+    return {"uuid": w["xc_measure"].uuid}
+
+
+def _site(w):
+    return {"uuid": w["xc_site"].uuid}
+
+
+def _team(w):
+    return {"pk": w["xc_team"].pk}
+
+
+def _account(w):
+    return {"pk": w["grid"].pk}
+
+
+def _briefing(w):
+    return {"uuid": w["briefing"].uuid}
+
+
+def _first_test(w):
+    return w["xc_measure"].tests.order_by("day").first().pk
+
+
+PAGES = [
+    Route("core:home", EVERYONE, sees=frozenset()),
+    Route("core:focus", EVERYONE, query="?unit=410108001", sees=frozenset()),
+    Route("core:notifications", EVERYONE, sees=frozenset()),
+    Route("core:notifications", EVERYONE, method="post", sees=frozenset()),
+    Route("core:unit_tree", EVERYONE, sees=frozenset()),
+    Route(
+        "core:unit_children",
+        frozenset({"district", "township_a", "clerk", "lab"}),
+        kwargs=lambda w: {"code": "410108001"},
+        sees=frozenset(),
+    ),
+    Route("core:unit_import", frozenset({"district"})),
+    Route(
+        "core:unit_import",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {"district": w["huiji"].pk, "file": csv_upload("村.csv", "代码,名称\n410108001102,新建社区\n")},
+        writes=True,
+    ),
+    Route("core:team_list", FIELD | {"township_b"}, sees=frozenset()),
+    Route("core:team_create", OFFICE | {"township_b"}),
+    Route(
+        "core:team_create",
+        OFFICE,
+        method="post",
+        data=lambda w: {"unit": w["xc_grid"].pk, "template": w["xc_team"].template_id, "name": "第1网格小组"},
+        writes=True,
+    ),
+    Route("core:team_coverage", FIELD | {"township_b"}, sees=frozenset()),
+    Route("core:team_detail", FIELD, kwargs=lambda w: {"pk": w["xc_team"].pk}, sees=frozenset()),
+    Route(
+        "core:team_action",
+        OFFICE,
+        method="post",
+        kwargs=_team,
+        op="add",
+        data=lambda w: {"slot": w["xc_team"].template.slots.first().pk, "name": "金河民警", "phone": "13700000000"},
+        writes=True,
+    ),
+    Route(
+        "core:team_action",
+        OFFICE,
+        method="post",
+        kwargs=_team,
+        op="remove",
+        data=lambda w: {"member": w["xc_team"].members.first().pk},
+        writes=True,
+    ),
+    Route("core:user_list", OFFICE | {"township_b"}, sees=frozenset()),
+    Route("core:user_create", OFFICE | {"township_b"}),
+    Route(
+        "core:user_create",
+        OFFICE,
+        method="post",
+        data=lambda w: {
+            "username": "jinhe2",
+            "display_name": "金河网格员",
+            "unit": w["xc_community"].pk,
+            "role": "grid_member",
+            "password": "a-long-enough-passphrase-1",
+        },
+        writes=True,
+    ),
+    Route("core:user_detail", OFFICE, kwargs=lambda w: {"pk": w["grid"].pk}, sees=frozenset()),
+    Route("core:user_action", OFFICE, method="post", kwargs=_account, op="deactivate", writes=True),
+    Route(
+        "core:user_action",
+        OFFICE,
+        method="post",
+        kwargs=_account,
+        op="password",
+        data=lambda w: {"password": "another-long-passphrase-2"},
+        writes=True,
+    ),
+    Route(
+        "core:user_action",
+        OFFICE,
+        method="post",
+        kwargs=_account,
+        op="grant",
+        data=lambda w: {"role": "grid_member", "unit": w["xc_grid"].pk},
+        writes=True,
+    ),
+    Route(
+        "core:user_action",
+        OFFICE,
+        method="post",
+        kwargs=_account,
+        op="revoke",
+        data=lambda w: {"grant": w["grid"].grants.first().pk},
+        writes=True,
+    ),
+    Route("core:job_list", OFFICE | {"township_b"}, sees=frozenset()),
+    Route("core:job_detail", OFFICE, kwargs=lambda w: {"uuid": w["xc_job"].uuid}, sees=frozenset()),
+    Route("core:job_file", frozenset({"township_a"}), kwargs=lambda w: {"uuid": w["xc_job"].uuid}, sees=frozenset()),
+    Route("core:change_list", OFFICE | {"township_b"}),
+    Route("core:access_list", OFFICE | {"township_b"}),
+    # people
+    Route("people:list", READERS | {"township_b"}),
+    Route("people:export", OFFICE | {"township_b"}),
+    Route("people:create", FIELD | {"township_b"}),
+    Route(
+        "people:create",
+        FIELD,
+        method="post",
+        data=lambda w: {
+            "name": "新登记",
+            "doc_type": "resident_id",
+            "doc_number": "110101199001011237",
+            "unit": w["xc_grid"].pk,
+            "category": "registered",
+            "reason": "走访",
+        },
+        writes=True,
+    ),
+    Route("people:detail", READERS, kwargs=_alice),
+    Route("people:edit", FIELD, kwargs=_alice),
+    Route(
+        "people:edit",
+        FIELD,
+        method="post",
+        kwargs=_alice,
+        data=lambda w: {
+            "name": w["alice"].name,
+            "doc_type": w["alice"].doc_type,
+            "doc_number": w["alice"].doc_number,
+            "phone": w["alice"].phone,
+            "address": "金河社区2号楼",
+            "unit": w["xc_grid"].pk,
+            "category": "registered",
+            "reason": "搬家",
+        },
+        writes=True,
+    ),
+    Route(
+        "people:delete",
+        frozenset({"district"}),
+        method="post",
+        kwargs=lambda w: {"uuid": w["carol"].uuid},
+        data=lambda w: {"reason": "重复登记"},
+        writes=True,
+    ),
+    Route(
+        "people:reveal",
+        FIELD,
+        method="post",
+        kwargs=lambda w: {"uuid": w["alice"].uuid, "field": "doc_number"},
+        sees=FIELD,
+    ),
+    # leads
+    Route("leads:list", READERS | {"township_b"}),
+    Route("leads:overdue", READERS | {"township_b"}),
+    Route(
+        "leads:handover",
+        OFFICE,
+        method="post",
+        data=lambda w: {"lead": [str(w["xc_lead"].uuid)], "to_unit": w["xc_grid"].pk},
+        writes=True,
+    ),
+    Route("leads:batches", READERS | {"township_b"}, sees=frozenset()),
+    Route("leads:upload", frozenset({"district"})),
+    Route(
+        "leads:upload",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {
+            "district": w["huiji"].pk,
+            "source": "city_push",
+            "pusher": "市指挥部",
+            "default_category": "other",
+            "file": csv_upload("推送.csv", "姓名,身份证号\n推送人,110101199001011237\n"),
+        },
+        writes=True,
+    ),
+    Route(
+        "leads:batch", frozenset({"district", "clerk"}), kwargs=lambda w: {"uuid": w["xc_batch"].uuid}, sees=frozenset()
+    ),
+    Route("leads:batch_commit", frozenset({"district"}), method="post", kwargs=lambda w: {"uuid": w["xc_batch"].uuid}),
+    Route("leads:batch_mapping", frozenset({"district"}), kwargs=lambda w: {"uuid": w["xc_batch"].uuid}),
+    Route("leads:batch_errors", frozenset({"district"}), kwargs=lambda w: {"uuid": w["xc_batch"].uuid}),
+    Route(
+        "leads:batch_feedback",
+        frozenset({"district"}),
+        kwargs=lambda w: {"uuid": w["xc_batch"].uuid},
+        sees=frozenset({"district"}),
+    ),
+    Route("leads:riskareas", READERS | {"township_b"}, sees=frozenset()),
+    Route("leads:riskarea_create", frozenset({"district"})),
+    Route(
+        "leads:riskarea_create",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {
+            "district": w["huiji"].pk,
+            "name": "北京市朝阳区",
+            "level": "medium",
+            "declared_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        },
+        writes=True,
+    ),
+    Route("leads:riskarea", frozenset({"district", "clerk"}), kwargs=lambda w: {"uuid": w["area"].uuid}),
+    Route("leads:riskarea_leads", frozenset({"district"}), method="post", kwargs=lambda w: {"uuid": w["area"].uuid}),
+    Route("leads:detail", READERS, kwargs=_lead),
+    Route(
+        "leads:verify",
+        FIELD,
+        method="post",
+        kwargs=_lead,
+        data=lambda w: {"outcome": "no_measure_needed", "current_address": "金河社区1号楼"},
+        writes=True,
+    ),
+    # reports
+    Route("reports:board", READERS | {"township_b"}, sees=frozenset()),
+    Route("reports:file", FIELD | {"township_b"}, sees=frozenset()),
+    Route(
+        "reports:file",
+        FIELD,
+        method="post",
+        query="?unit=410108001001",
+        data=lambda w: {"form": w["report_form"].uuid, "unit": "410108001001", "remark": "今日无异常"},
+        writes=True,
+    ),
+    Route("reports:monthly", READERS | {"township_b"}, sees=frozenset()),
+    Route("reports:forms", READERS | {"township_b"}, sees=frozenset()),
+    Route("reports:form_create", frozenset({"district"})),
+    Route(
+        "reports:form_create",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {
+            "district": w["huiji"].pk,
+            "name": "核酸日报",
+            "due_time": "18:00",
+            "levels": ["township"],
+            "field-TOTAL_FORMS": "1",
+            "field-INITIAL_FORMS": "0",
+            "field-0-key": "sampled",
+            "field-0-label": "采样人数",
+            "field-0-kind": "integer",
+            "field-0-required": "on",
+        },
+        writes=True,
+    ),
+    Route("reports:briefings", OFFICE | {"township_b", "clerk"}, sees=frozenset()),
+    Route(
+        "reports:briefing_draft",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {"district": "410108"},
+    ),
+    Route(
+        "reports:briefing",
+        frozenset({"district", "clerk"}),
+        kwargs=lambda w: {"uuid": w["briefing"].uuid},
+        sees=frozenset(),
+    ),
+    Route(
+        "reports:briefing_action",
+        frozenset({"district"}),
+        method="post",
+        kwargs=_briefing,
+        op="edit",
+        data=lambda w: {"overall": "总体平稳", "problems": "", "next_steps": ""},
+        writes=True,
+    ),
+    Route(
+        "reports:briefing_file",
+        frozenset({"district", "clerk"}),
+        kwargs=lambda w: {"uuid": w["briefing"].uuid, "kind": "xlsx"},
+        sees=frozenset(),
+    ),
+    Route("dashboard:board", READERS | {"township_b"}, sees=frozenset()),
+    # control
+    Route("control:measures", READERS | {"township_b", "site"}, sees=READERS | {"site"}),
+    Route("control:tests_due", READERS | {"township_b", "site"}, sees=READERS | {"site"}),
+    Route("control:checks", FIELD | {"township_b", "site"}, sees=FIELD | {"site"}),
+    Route("control:board", READERS | {"township_b", "site"}, sees=READERS | {"site"}),
+    Route("control:protocols", READERS | {"township_b", "site"}, sees=frozenset()),
+    Route(
+        "control:protocols",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {"protocol": "measures20"},
+        writes=True,
+    ),
+    Route("control:place", FIELD, kwargs=_lead),
+    Route(
+        "control:measure", READERS | {"site"}, kwargs=lambda w: {"uuid": w["xc_measure"].uuid}, sees=READERS | {"site"}
+    ),
+    Route("control:measure_action", OFFICE | {"site"}, method="post", kwargs=_measure, op="release"),
+    Route(
+        "control:measure_action",
+        OFFICE | {"site"},
+        method="post",
+        kwargs=_measure,
+        op="end",
+        data=lambda w: {"reason": "left_area"},
+        writes=True,
+    ),
+    Route(
+        "control:measure_action",
+        FIELD | {"site"},
+        method="post",
+        kwargs=_measure,
+        op="extend",
+        data=lambda w: {"days": "2", "reason": "复核"},
+        writes=True,
+    ),
+    Route(
+        "control:measure_action",
+        FIELD | {"site"},
+        method="post",
+        kwargs=_measure,
+        op="test",
+        data=lambda w: {"test": _first_test(w), "result": "negative"},
+        writes=True,
+    ),
+    Route(
+        "control:measure_action",
+        FIELD | {"site"},
+        method="post",
+        kwargs=_measure,
+        op="door_sensor",
+        data=lambda w: {"device": "XC-DOOR-2"},
+        writes=True,
+    ),
+    # sites
+    Route("sites:list", OFFICE | {"township_b", "site", "clerk"}, sees=frozenset()),
+    Route(
+        "sites:detail",
+        OFFICE | {"site", "clerk"},
+        kwargs=lambda w: {"uuid": w["xc_site"].uuid},
+        sees=frozenset({"district", "township_a", "site", "clerk"}),
+    ),
+    Route(
+        "sites:action",
+        frozenset({"district", "site"}),
+        method="post",
+        kwargs=_site,
+        op="check_out",
+        data=lambda w: {"stay": w["alice"].stays.get().uuid},
+        writes=True,
+    ),
+    Route(
+        "sites:action",
+        frozenset({"district", "site"}),
+        method="post",
+        kwargs=_site,
+        op="cleaned",
+        data=lambda w: {"room": w["cleaning_room"].pk},
+        writes=True,
+    ),
+    # testing
+    Route("testing:campaigns", READERS | {"township_b", "lab"}, sees=frozenset()),
+    Route("testing:campaign_create", frozenset({"district"})),
+    Route(
+        "testing:campaign_create",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {
+            "name": "第二轮",
+            "starts_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (timezone.localtime() + datetime.timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M"),
+            "mode": "pool_10",
+            "zones": [w["xincheng"].pk],
+        },
+        writes=True,
+    ),
+    Route(
+        "testing:campaign",
+        READERS | {"township_b", "lab"},
+        kwargs=lambda w: {"uuid": w["campaign"].uuid},
+        sees=frozenset(),
+    ),
+    Route(
+        "testing:campaign",
+        OFFICE,
+        method="post",
+        kwargs=lambda w: {"uuid": w["campaign"].uuid},
+        data=lambda w: {"unit": w["xc_community"].pk, "name": "金河二号采样点", "address": "金河社区3号"},
+        writes=True,
+    ),
+    Route(
+        "testing:not_sampled",
+        READERS,
+        kwargs=lambda w: {"uuid": w["campaign"].uuid, "code": w["xc_community"].code},
+        sees=frozenset(),  # alice is under a measure: not expected in this round
+    ),
+    Route("testing:points", READERS | {"township_b", "lab"}, sees=frozenset()),
+    Route(
+        "testing:sampling", frozenset({"district", "township_a", "lab"}), kwargs=lambda w: {"uuid": w["xc_point"].uuid}
+    ),
+    Route(
+        "testing:sampling",
+        frozenset({"district", "township_a", "lab"}),
+        method="post",
+        kwargs=lambda w: {"uuid": w["xc_point"].uuid},
+        data=lambda w: {
+            "operation": "register",
+            "code": "XC000002",
+            "mode": "pool_10",
+            "members": f"{w['bob'].doc_number} 刘寨乙",
+        },
+        writes=True,
+    ),
+    Route("testing:tubes", READERS | {"township_b", "lab"}, sees=frozenset()),
+    Route("testing:results", frozenset({"district", "lab"}), sees=frozenset()),
+    Route(
+        "testing:results",
+        frozenset({"district", "lab"}),
+        method="post",
+        data=lambda w: {"lab": "金域", "file": csv_upload("结果.csv", "管码,检测结果\nXC000001,阴性\n")},
+        writes=True,
+        sees=frozenset(),
+    ),
+    Route("testing:recalls", READERS | {"township_b"}, query="?status=held", sees=frozenset()),
+    Route("testing:key_groups", READERS | {"township_b"}, sees=frozenset()),
+    Route(
+        "testing:key_groups",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {"operation": "create_group", "name": "快递从业人员", "interval_days": "3"},
+        writes=True,
+    ),
+    Route(
+        "testing:lookup",
+        READERS | {"township_b", "site", "lab"},
+        query="?doc_number=410108199003071239&hours=48",
+        sees=frozenset(),
+    ),
+    # API
+    Route("unit-list", EVERYONE, sees=frozenset()),
+    Route(
+        "unit-detail",
+        frozenset({"district", "township_a", "clerk", "lab"}),
+        kwargs=lambda w: {"code": "410108001"},
+        sees=frozenset(),
+    ),
+    Route("person-list", READERS | {"township_b"}),
+    Route(
+        "person-list",
+        FIELD,
+        method="post",
+        json=True,
+        data=lambda w: {
+            "name": "接口登记",
+            "doc_type": "resident_id",
+            "doc_number": "110101199001011237",
+            "unit": w["xc_grid"].code,
+        },
+        writes=True,
+    ),
+    Route("person-detail", READERS, kwargs=_alice),
+    Route(
+        "person-reveal", FIELD, method="post", kwargs=lambda w: {"uuid": w["alice"].uuid, "field": "phone"}, sees=FIELD
+    ),
+    Route("dashboard-detail", READERS, kwargs=lambda w: {"code": w["xc_community"].code}, sees=frozenset()),
+    Route("recall-list", READERS | {"township_b"}, sees=frozenset()),
+    Route(
+        "api-door-events",
+        FIELD | {"site"},
+        method="post",
+        json=True,
+        data=lambda w: {"device": "XC-DOOR-1"},
+        writes=True,
+        sees=frozenset(),
+    ),
+    Route(
+        "api-testing-tubes",
+        frozenset({"district", "township_a", "lab"}),
+        method="post",
+        json=True,
+        data=lambda w: {
+            "point": str(w["xc_point"].uuid),
+            "tubes": [
+                {
+                    "code": "XC000003",
+                    "pool_size": 10,
+                    "members": [{"doc_number": w["bob"].doc_number, "name": "刘寨乙"}],
+                }
+            ],
+        },
+        writes=True,
+        sees=frozenset(),
+    ),
+    Route(
+        "api-testing-results",
+        frozenset({"district", "lab"}),
+        method="post",
+        json=True,
+        data=lambda w: {"lab": "金域", "results": [{"tube_code": "XC000001", "result": "阴性"}]},
+        writes=True,
+        sees=frozenset(),
+    ),
+    Route(
+        "api-testing-latest-negative",
+        READERS | {"township_b", "site", "lab"},
+        query="?doc_number=410108199003071239",
+        sees=frozenset(),
+    ),
+]
+
+# Routes walked elsewhere: the public ones (no data), and the router's index of links.
+NOT_WALKED = PUBLIC
+
+
+def route_id(route: Route) -> str:
+    operation = f"/{route.op}" if route.op else ""
+    return f"{route.method.upper()} {route.name}{operation}{' ' + route.query if route.query else ''}"
+
+
+def test_every_route_is_declared_in_the_matrix():
+    declared = {route.name for route in PAGES}
+    missing = named_routes() - declared - NOT_WALKED
+    assert not missing, f"declare whom these routes are for in the role walk: {sorted(missing)}"
+
+
+def test_the_matrix_names_only_real_roles():
+    for route in PAGES:
+        assert route.allowed <= EVERYONE, route.name
+        assert route.sees is None or route.sees <= route.allowed | EVERYONE, route.name
+
+
+@pytest.fixture
+def walk_world(world):
+    from fangxian.core.exporting import export_path
+    from fangxian.core.exports import Column, xlsx_bytes
+    from fangxian.people.choices import DocumentType
+    from fangxian.people.documents import check_char
+    from fangxian.people.services import register_person
+    from fangxian.sites.choices import RoomStatus
+    from fangxian.sites.models import Room
+
+    # The file 新城's export job wrote for its creator.
+    content, _ = xlsx_bytes(title="导出", columns=[Column("单位", lambda row: row)], rows=["新城街道"])
+    export_path(world["xc_job"]).parent.mkdir(parents=True, exist_ok=True)
+    export_path(world["xc_job"]).write_bytes(content)
+    world["xc_site"].staff.add(world["site"])  # the site staff work at 金河宾馆, where alice stays
+    world["cleaning_room"] = Room.objects.create(
+        site=world["xc_site"], floor=2, number="203", status=RoomStatus.CLEANING
+    )
+    world["carol"] = register_person(
+        actor=world["system"],
+        unit=world["xc_grid"],
+        name="新城丙",
+        doc_type=DocumentType.RESIDENT_ID,
+        doc_number="41010819800101002" + check_char("41010819800101002"),
+        address="金河社区3号楼",
+    )
+    return world
+
+
+def fingerprint() -> dict:
+    """What a refused request must leave as it was: row counts of every table the routes write, and the
+    fields the walked actions change."""
+    from django.apps import apps
+
+    counts = {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in {"core", "people", "leads", "control", "sites", "reports", "testing"}
+        and model._meta.label not in {"core.AccessRecord"}
+    }
+    from fangxian.control.models import Measure, ScheduledTest
+    from fangxian.core.models import Grant, Notification, User
+    from fangxian.leads.models import Lead
+    from fangxian.people.models import Person
+    from fangxian.reports.models import Briefing
+    from fangxian.sites.models import Room, Stay
+    from fangxian.testing.models import Tube
+
+    counts["state"] = (
+        list(Lead.objects.order_by("pk").values_list("status", "unit_id", "outcome")),
+        list(Measure.objects.order_by("pk").values_list("status", "end_date", "door_sensor")),
+        list(ScheduledTest.objects.order_by("pk").values_list("result")),
+        list(Person.objects.order_by("pk").values_list("address", "unit_id")),
+        list(User.objects.order_by("pk").values_list("password", "is_active")),
+        list(Grant.objects.order_by("pk").values_list("role", "unit_id")),
+        list(Stay.objects.order_by("pk").values_list("checked_out_at")),
+        list(Room.objects.order_by("pk").values_list("status")),
+        list(Tube.objects.order_by("pk").values_list("result", "status")),
+        list(Briefing.objects.order_by("pk").values_list("texts", "status")),
+        list(Notification.objects.order_by("pk").values_list("read_at")),
+    )
+    return counts
+
+
+def send(client, route: Route, world):
+    kwargs = {**(route.kwargs(world) if route.kwargs else {}), **({"operation": route.op} if route.op else {})}
+    url = reverse(route.name, kwargs=kwargs or None) + route.query
+    data = route.data(world) if route.data else {}
+    if route.method == "get":
+        return url, client.get(url)
+    if route.json:
+        return url, client.post(url, data, content_type="application/json")
+    return url, client.post(url, data)
+
+
+def refusal_message(response) -> bool:
+    """A page that refuses with a message and sends the user back (an error message)."""
+    request = getattr(response, "wsgi_request", None)
+    if request is None:
+        return False
+    return any(message.level >= messages.ERROR for message in get_messages(request))
+
+
+def permission_message(response) -> bool:
+    request = getattr(response, "wsgi_request", None)
+    if request is None:
+        return False
+    return any("无权" in str(message) or "不能使用" in str(message) for message in get_messages(request))
+
+
+def form_refused(response) -> bool:
+    """A form sent back with its errors (a choice outside the user's units is not a valid choice)."""
+    context = getattr(response, "context", None)
+    if not context:
+        return False
+    form = context.get("form")
+    return bool(form is not None and getattr(form, "errors", None))
+
+
+def traces(world, role: str, route: Route, *, allowed: bool, typed: str) -> list[str]:
+    """What must not appear in this role's answer: full numbers never (but from a reveal), and alice's name,
+    id and masked number where the role may not see her."""
+    alice = world["alice"]
+    forbidden = []
+    # A reveal, the edit form (its opening is recorded as a reveal) and the pushed list's files for the district.
+    full_numbers_shown = route.name in {
+        "people:reveal",
+        "person-reveal",
+        "people:edit",
+        "leads:batch_errors",
+        "leads:batch_feedback",
+    }
+    if not (allowed and full_numbers_shown):
+        forbidden += [alice.doc_number, alice.phone]
+    sees = route.sees if route.sees is not None else route.allowed & READERS
+    if not (allowed and role in sees):
+        forbidden += [alice.name, str(alice.uuid), alice.masked_doc_number]
+    # What the request itself carries (a URL with her id, a number typed into a lookup) is echoed, not leaked.
+    return [trace for trace in forbidden if trace not in typed]
+
+
+@pytest.mark.parametrize("route", PAGES, ids=route_id)
+def test_each_role_gets_what_the_matrix_declares(route, walk_world, client_for):
+    world = walk_world
+    wrote = False
+    for role in ROLES:
+        allowed = role in route.allowed
+        client = client_for(role)
+        with transaction.atomic():
+            before = fingerprint()
+            url, response = send(client, route, world)
+            after = fingerprint()
+            status = response.status_code
+            text = body_text(response)
+            refused = status in {400, 403, 404} or refusal_message(response) or form_refused(response)
+            denied = permission_message(response)
+            transaction.set_rollback(True)
+        label = f"{route_id(route)} as {role}"
+        typed = url + route.query
+        if allowed:
+            assert status not in {401, 403, 404, 405} and status < 500, f"{label}: {status}"
+            assert not denied, f"{label}: refused by a message"
+            wrote = wrote or before != after
+        else:
+            assert refused, f"{label}: answered {status} without refusing"
+            assert before == after, f"{label}: a refused request changed the database"
+        for trace in traces(world, role, route, allowed=allowed, typed=typed):
+            assert trace not in text, f"{label}: shows {trace!r}"
+    if route.writes:
+        assert wrote, f"{route_id(route)}: no allowed role's request changed anything (the walk would be vacuous)"
+
+
+def test_removing_a_route_from_the_matrix_fails_the_walk(monkeypatch):
+    """The walk's own check: take one route out and the declaration test must fail."""
+    import fangxian.core.tests.test_role_walk as walk
+
+    monkeypatch.setattr(walk, "PAGES", [route for route in PAGES if route.name != "people:detail"])
+    with pytest.raises(AssertionError, match="people:detail"):
+        walk.test_every_route_is_declared_in_the_matrix()
