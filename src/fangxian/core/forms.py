@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability, required_for
 from fangxian.core.choices import Role, UnitLevel
-from fangxian.core.models import TeamSlot, TeamTemplate, Unit, User
+from fangxian.core.models import TeamSlot, TeamTemplate, Unit
 from fangxian.core.scoping import scope_unit_ids
 
 
@@ -27,23 +27,16 @@ class StyledForm(forms.Form):
 
 
 class LoginForm(AuthenticationForm):
+    # One answer for a wrong password, an unknown name, a locked or a stopped account: the page must not tell
+    # which usernames exist.
     error_messages = {
-        "invalid_login": _("用户名或密码错误。连续输错多次后账号将被临时锁定。"),
-        "inactive": _("该账号已停用。"),
-        "locked": _("该账号因多次密码错误已被临时锁定，请稍后再试或联系管理员重置密码。"),
+        "invalid_login": _("用户名或密码错误，或账号已被临时锁定（连续输错多次后锁定，稍后再试或请管理员重置密码）。"),
+        "inactive": _("用户名或密码错误，或账号已被临时锁定（连续输错多次后锁定，稍后再试或请管理员重置密码）。"),
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_form(self)
-
-    def clean(self):
-        username = self.cleaned_data.get("username")
-        if username:
-            account = User.objects.filter(username=username).first()
-            if account is not None and account.is_locked():
-                raise forms.ValidationError(self.error_messages["locked"], code="locked")
-        return super().clean()
 
 
 class ScopedUnitChoiceField(forms.ModelChoiceField):

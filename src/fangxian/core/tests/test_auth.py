@@ -34,6 +34,29 @@ def test_repeated_wrong_passwords_lock_the_account_even_for_the_right_password(w
     assert "临时锁定" in response.content.decode()
 
 
+def test_the_login_page_answers_the_same_for_a_locked_an_unknown_and_a_wrong_name(world, client):
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        login(client, "township_a", "wrong-password")
+
+    def message(username):
+        page = login(client, username, "wrong-password").content.decode()
+        return page.split('class="alert alert-danger">')[1].split("</div></div>")[0]
+
+    assert "临时锁定" in message("township_a")
+    assert message("township_a") == message("nobody-of-that-name") == message("township_b")
+
+
+def test_parallel_guesses_get_no_more_than_the_allowance(world, settings):
+    """Each attempt claims a guess before the slow password check, so however many arrive at once, only the
+    allowance is ever checked: after it, even the right password is refused until the lock runs out."""
+    from fangxian.core.auth import LockoutModelBackend, claim_attempt
+
+    account = User.objects.get(username="township_a")
+    claimed = [claim_attempt(account) for _ in range(10)]  # ten requests past the lock check at once
+    assert claimed.count(True) == settings.LOGIN_MAX_FAILURES
+    assert LockoutModelBackend().authenticate(None, username="township_a", password=PASSWORD) is None
+
+
 def test_a_password_reset_by_an_administrator_unlocks(world, client, client_for):
     for _ in range(settings.LOGIN_MAX_FAILURES):
         login(client, "township_a", "wrong-password")
