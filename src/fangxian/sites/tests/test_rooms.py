@@ -77,7 +77,7 @@ def test_two_concurrent_check_ins_to_the_last_free_room_give_one_stay():
     district, _ = core_services.load_county(code="410108")
     xincheng = Unit.objects.get(code="410108001")
     officer = User.objects.create_user(username="officer", password="x")
-    Grant.objects.create(user=officer, unit=xincheng, role=Role.TOWNSHIP_OFFICE)
+    Grant.objects.create(user=officer, unit=district, role=Role.DISTRICT_COMMAND)  # sites are operated by the district
     documents = [parse_resident_id(f"11010119900307{n}") for n in ("4477", "002X")]
     rows = [PersonRow(unit=xincheng, name=f"隔离{i}", document=doc) for i, doc in enumerate(documents)]
     with transaction.atomic():
