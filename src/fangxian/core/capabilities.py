@@ -149,8 +149,6 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 # The roles whose grants see only the rows that name the user (a site's staff: their own site).
 MEMBER_ROLES = frozenset({Role.SITE_STAFF})
 
-VERBS = ("view", "change", "delete", "reveal", "export")
-
 
 def capabilities_of(role: str) -> frozenset[str]:
     return ROLE_CAPABILITIES.get(role, frozenset())
