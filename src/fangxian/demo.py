@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from fangxian.core import services as core_services
-from fangxian.core.choices import Role, UnitLevel
+from fangxian.core.choices import Role, Sector, UnitLevel
 from fangxian.core.models import Grant, GridTeam, TeamMember, TeamSlot, TeamTemplate, Unit, User
 from fangxian.people.choices import DocumentType, ResidenceCategory, Sex
 from fangxian.people.documents import Document, check_char
@@ -32,6 +32,10 @@ DEMO_USERS = [
     ("site", "隔离点工作人员", Role.SITE_STAFF, "410108003"),
     ("clerk", "指挥部查询员", Role.CLERK, "410108"),
     ("lab", "郑州金域医学检验所", Role.SAMPLING_LAB, "410108"),
+    # Beside the territory: a department (教育局: its sector's key groups) and a working group (核酸检测专班:
+    # testing, district-wide, and nothing else).
+    ("jiaoyu", "区教育局疫情防控联络员", Role.DEPARTMENT_STAFF, "410108B03"),
+    ("hesuan", "核酸检测专班", Role.TASK_FORCE, "410108Z03"),
 ]
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -85,7 +89,8 @@ def build(
     with transaction.atomic():
         actor = core_services.service_account()
         district, _ = core_services.load_county(code=DISTRICT_CODE)
-        townships = list(district.children.order_by("code"))
+        townships = list(district.children.filter(level=UnitLevel.TOWNSHIP).order_by("code"))
+        core_services.load_standard_bodies(actor=actor, district=district)
         communities = _communities(rng, townships, communities_per_township)
         grids = _grids(communities, grids_per_community)
         teams = _teams(rng, communities)
@@ -413,6 +418,7 @@ REPORT_HISTORY_DAYS = 20
 def _reports(rng, district: Unit, townships: list[Unit]) -> None:
     """The district's daily report with three weeks of filings (mostly on time, some late, a few missing), and
     today's from most townships — 新城街道 has not filed yet (its officer can file a zero report)."""
+    from fangxian.reports import briefings as report_briefings
     from fangxian.reports import services as report_services
     from fangxian.reports.choices import FieldKind
     from fangxian.reports.models import ReportForm
@@ -477,8 +483,8 @@ def _reports(rng, district: Unit, townships: list[Unit]) -> None:
             )
     # Yesterday evening's briefing, issued; today's is drafted at 18:00 by the worker or on demand.
     evening = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=1), datetime.time(19)))
-    briefing = report_services.draft_briefing(actor=officer, district=district, now=evening)
-    report_services.issue_briefing(actor=officer, briefing=briefing)
+    briefing = report_briefings.draft_briefing(actor=officer, district=district, now=evening)
+    report_briefings.issue_briefing(actor=officer, briefing=briefing)
 
 
 def _testing(rng, district: Unit, townships: list[Unit]) -> None:
@@ -571,9 +577,13 @@ def _testing(rng, district: Unit, townships: list[Unit]) -> None:
             lab="郑州金域医学检验所",
             rows=testing.result_frame([{"tube_code": tube.code, "result": "阴性"} for tube in singles]),
         )
-    for name, interval, count in [("医务人员", 3, 40), ("冷链从业人员", 7, 20)]:
-        group = KeyGroup.objects.create(district=district, name=name, interval_days=interval)
-        offset = 0 if interval == 3 else 3
+    for name, interval, count, sector in [
+        ("医务人员", 3, 40, Sector.HEALTH),
+        ("冷链从业人员", 7, 20, Sector.MARKET),
+        ("中小学教职工", 7, 30, Sector.EDUCATION),
+    ]:
+        group = KeyGroup.objects.create(district=district, name=name, interval_days=interval, sector=sector)
+        offset = {Sector.HEALTH: 0, Sector.MARKET: 3, Sector.EDUCATION: 5}[sector]
         for person in list(Person.objects.select_related("unit__parent").order_by("id")[offset : offset + count * 7])[
             ::7
         ]:

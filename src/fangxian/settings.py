@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fangxian.core.middleware.RequestSizeMiddleware",
     "fangxian.core.middleware.RejectNulMiddleware",
     "fangxian.core.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -101,7 +102,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "core:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "core:login"
 LOGIN_MAX_FAILURES = read_int("FANGXIAN_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_MINUTES = read_int("FANGXIAN_LOGIN_LOCKOUT_MINUTES", 15)
@@ -112,6 +113,10 @@ SESSION_COOKIE_AGE = read_int("FANGXIAN_SESSION_SECONDS", 2 * 60 * 60)
 FANGXIAN_NOTIFIER = read_str("FANGXIAN_NOTIFIER", "fangxian.core.notify.LogNotifier")
 # Days of samples and lab submissions kept (whole day partitions are dropped after that); 0 keeps everything.
 TESTING_RETENTION_DAYS = read_int("FANGXIAN_TESTING_RETENTION_DAYS", 30)
+# The largest file a page or the API takes (MB): a pushed list of a whole city is ~60 MB as xlsx.
+MAX_UPLOAD_MB = read_int("FANGXIAN_MAX_UPLOAD_MB", 200)
+# Errors of an upload shown on its page; all of them are in the file offered for download.
+PAGE_ERROR_LIMIT = 100
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -162,6 +167,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "区/县疫情防控指挥平台接口。Token: `Authorization: Token <key>`; a token carries its user's scope.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # In production the schema and its browser are for signed-in users only: it maps every route an attacker
+    # would probe. The development server keeps it open for the API tests and the docs page.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"]
+    if PRODUCTION
+    else ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

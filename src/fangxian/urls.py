@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from fangxian.control.api import DoorEventView
 from fangxian.core.api import UnitViewSet
-from fangxian.dashboard.views import DashboardViewSet
+from fangxian.dashboard.views import DashboardViewSet, HomeView, ScreenView
 from fangxian.people.api import PersonViewSet
 from fangxian.testing.api import LatestNegativeView, RecallViewSet, ResultBatchView, TubeBatchView
 
@@ -16,11 +16,14 @@ router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("testing/recalls", RecallViewSet, basename="recall")
 
 urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
     path("", include("fangxian.core.urls")),
     path("persons/", include("fangxian.people.urls")),
     path("leads/", include("fangxian.leads.urls")),
     path("reports/", include("fangxian.reports.urls")),
     path("dashboard/", include("fangxian.dashboard.urls")),
+    # A big screen's link: no login, the key is the credential (dashboard.models.Display).
+    path("screen/<str:key>/", ScreenView.as_view(), name="screen"),
     path("control/", include("fangxian.control.urls")),
     path("sites/", include("fangxian.sites.urls")),
     path("testing/", include("fangxian.testing.urls")),

@@ -1,4 +1,5 @@
 import datetime
+import re
 from uuid import UUID
 
 from django.contrib import messages
@@ -48,10 +49,10 @@ class MeasureListView(ExportMixin, ScopedListView):
 
     def filter_queryset(self, queryset):
         queryset = queryset.select_related("person", "unit", "protocol")
-        status = self.request.GET.get("status", MeasureStatus.ACTIVE)
+        status = self.params.get("status", MeasureStatus.ACTIVE)
         if status in MeasureStatus.values:
             queryset = queryset.filter(status=status)
-        subject = self.request.GET.get("subject", "")
+        subject = self.params.get("subject", "")
         if subject:
             queryset = queryset.filter(subject=subject)
         return queryset
@@ -66,7 +67,7 @@ class MeasureListView(ExportMixin, ScopedListView):
         for measure in context["object_list"]:
             phase = measure.phase_on(today)
             measure.phase_label = labels[phase["kind"]] if phase else _("期满待解除")
-        context["status"] = self.request.GET.get("status", MeasureStatus.ACTIVE)
+        context["status"] = self.params.get("status", MeasureStatus.ACTIVE)
         context["statuses"] = MeasureStatus.choices
         return context
 
@@ -245,7 +246,7 @@ class SitePlaceFilter:
 
     def chosen_floor(self) -> int | None:
         floor = self.request.GET.get("floor", "").strip()
-        return int(floor) if floor.lstrip("-").isdigit() and len(floor) < 4 else None
+        return int(floor) if re.fullmatch(r"-?[0-9]{1,3}", floor) else None
 
     def in_place(self, measures):
         site = self.chosen_site()
@@ -335,7 +336,7 @@ class ChecksView(SitePlaceFilter, ScopedListView):
 
     def slot(self) -> int:
         default = 1 if timezone.localtime().hour < 12 else 2
-        return 2 if self.request.GET.get("slot", self.request.POST.get("slot", default)) in ("2", 2) else 1
+        return 2 if self.params.get("slot", self.request.POST.get("slot", default)) in ("2", 2) else 1
 
     def filter_queryset(self, queryset):
         today = timezone.localdate()
@@ -409,5 +410,5 @@ class BoardView(ScopedListView):
         context = super().get_context_data(**kwargs)
         context["loop"] = services.closed_loop(context["object_list"])
         context["now"] = timezone.now()
-        context["overdue_leads"] = overdue(Lead.objects.restrict(self.request.user)).count()
+        context["overdue_leads"] = overdue(Lead.objects.restrict(self.user)).count()
         return context

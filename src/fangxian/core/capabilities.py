@@ -12,7 +12,7 @@ only this module, so what a role can do is decided in one place.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fangxian.core.choices import Role
+from fangxian.core.choices import GroupDomain, Role
 
 
 class Capability(models.TextChoices):
@@ -43,6 +43,7 @@ class Capability(models.TextChoices):
     BRIEFINGS_VIEW = "briefings.view", _("查看防控日报（通报）")
     BRIEFINGS_WRITE = "briefings.write", _("起草、修改、签发防控日报")
     DASHBOARD_VIEW = "dashboard.view", _("查看指挥大屏")
+    DISPLAYS_MANAGE = "dashboard.displays", _("开设、收回大屏投放链接")
     TESTING_VIEW = "testing.view", _("查看核酸轮次、采样点与采样管")
     CAMPAIGNS_MANAGE = "testing.campaigns", _("组织全员核酸")
     POINTS_MANAGE = "testing.points", _("设置采样点")
@@ -100,6 +101,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             C.AUDIT_VIEW,
             C.JOBS_VIEW,
             C.EXPORT,
+            C.DISPLAYS_MANAGE,
         }
     ),
     # The grid team works door to door in its community: its people, their leads, measures and checks.
@@ -145,6 +147,66 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     # The 48-hour lookup answers yes or no and names nobody: a query desk's question.
     Role.CLERK: frozenset(_EVERY_ROLE | _READ_WORK | {C.NEGATIVE_LOOKUP}),
 }
+
+# A working group's domain: what its members may do over the whole district (their role's capabilities meet
+# these; core.scoping.grant_reach). Every group sees the unit tree and its notifications; none follows the
+# district's background jobs (its members see their own).
+GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
+    domain: frozenset(_EVERY_ROLE | held)
+    for domain, held in {
+        GroupDomain.COORDINATION: _READ_WORK | {C.BRIEFINGS_WRITE, C.REPORT_FORMS_MANAGE, C.DISPLAYS_MANAGE, C.EXPORT},
+        GroupDomain.TRACING: {
+            C.PERSONS_VIEW,
+            C.REVEAL,
+            C.LEADS_VIEW,
+            C.LEADS_IMPORT,
+            C.LEADS_ASSIGN,
+            C.RISK_AREAS_MANAGE,
+            C.MEASURES_VIEW,
+            C.SAMPLES_VIEW,
+            C.RECALLS_VIEW,
+            C.NEGATIVE_LOOKUP,
+            C.DASHBOARD_VIEW,
+            C.EXPORT,
+        },
+        GroupDomain.TESTING: {
+            C.TESTING_VIEW,
+            C.CAMPAIGNS_MANAGE,
+            C.POINTS_MANAGE,
+            C.SAMPLES_VIEW,
+            C.RECALLS_VIEW,
+            C.KEY_GROUPS_VIEW,
+            C.KEY_GROUPS_MANAGE,
+            C.NEGATIVE_LOOKUP,
+            C.DASHBOARD_VIEW,
+            C.EXPORT,
+        },
+        GroupDomain.ISOLATION: {
+            C.PERSONS_VIEW,
+            C.MEASURES_VIEW,
+            C.MEASURES_CHANGE,
+            C.MEASURES_RELEASE,
+            C.SITES_VIEW,
+            C.SITES_MANAGE,
+            C.DASHBOARD_VIEW,
+            C.EXPORT,
+        },
+        GroupDomain.MEDICAL: {C.MEASURES_VIEW, C.SITES_VIEW, C.RECALLS_VIEW, C.DASHBOARD_VIEW},
+        GroupDomain.SUPPLIES: {C.SITES_VIEW, C.DASHBOARD_VIEW},
+        GroupDomain.PUBLICITY: {C.BRIEFINGS_VIEW, C.DASHBOARD_VIEW},
+        GroupDomain.SUPERVISION: _READ_WORK | {C.TEAMS_VIEW, C.EXPORT},
+    }.items()
+}
+
+# A working group's member may do at most what any group may; its own group's domain narrows that.
+ROLE_CAPABILITIES[Role.TASK_FORCE] = frozenset().union(*GROUP_DOMAIN_CAPABILITIES.values())
+# A department's staff watch their sector (the key groups and, as they land, the places that name it).
+ROLE_CAPABILITIES[Role.DEPARTMENT_STAFF] = frozenset(_EVERY_ROLE | {C.KEY_GROUPS_VIEW, C.EXPORT})
+
+
+def domain_capabilities(domain: str) -> frozenset[str]:
+    return GROUP_DOMAIN_CAPABILITIES.get(domain, frozenset())
+
 
 # The roles whose grants see only the rows that name the user (a site's staff: their own site).
 MEMBER_ROLES = frozenset({Role.SITE_STAFF})

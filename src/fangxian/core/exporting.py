@@ -2,7 +2,8 @@
 
 A list view mixes in ExportMixin, names an `export_key` and gives `export_columns()`. `?export=xlsx` answers at
 once for a small list; a large one becomes a background job (progress bar, file kept for its creator) that rebuilds
-the same queryset in the worker from the user, the page's query string and the unit picked in the navigation.
+the same rows in the worker from the user, the page's filters, its URL arguments and the unit picked in the
+navigation (core.listing.ListArgs) — with no request: a list view builds its rows from those alone.
 """
 
 from pathlib import Path
@@ -11,17 +12,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpResponseRedirect, QueryDict
-from django.test import RequestFactory
-from django.urls import Resolver404, get_resolver, resolve, reverse
+from django.http import HttpResponseRedirect
+from django.urls import get_resolver, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
-from fangxian.core.choices import AccessKind, Action
+from fangxian.core.choices import AccessKind, Action, JobStatus
 from fangxian.core.exports import Column, xlsx_response, xlsx_sheets
 from fangxian.core.jobs import handler, start_job
-from fangxian.core.models import Job
+from fangxian.core.listing import ListArgs
+from fangxian.core.models import Job, access_unit
 from fangxian.core.scoping import holds
 
 EXPORT_JOB = "export"
@@ -49,14 +51,14 @@ class ExportMixin:
         raise NotImplementedError
 
     def export_rows(self):
-        return self.filter_queryset(self.get_queryset())
+        return self.get_queryset()
 
     def export_scope(self, queryset):
         """What the page shows, narrowed to the units where the user may export (a user may see more than they may
         take away: a clerk's view of the district with an office's export right in one township)."""
-        if not self.export_within_scope or self.request.user.is_superuser:
+        if not self.export_within_scope or self.user.is_superuser:
             return queryset
-        exportable = queryset.model.objects.restrict(self.request.user, Action.EXPORT).values("pk")
+        exportable = queryset.model.objects.restrict(self.user, Action.EXPORT).values("pk")
         return queryset.filter(pk__in=exportable)
 
     def exported_rows(self):
@@ -76,26 +78,18 @@ class ExportMixin:
         count = _count(rows)
         if count > MAX_ROWS:
             messages.error(request, _("导出 %(count)s 条超过上限，请筛选后分批导出") % {"count": count})
-            return HttpResponseRedirect(request.path if not self.export_always else reverse("core:home"))
+            return HttpResponseRedirect(request.path if not self.export_always else reverse("home"))
         if count > SYNC_ROWS:
-            query = request.GET.copy()
-            query.pop("export", None)
-            query.pop("page", None)
             job = start_job(
                 actor=request.user,
                 kind=EXPORT_JOB,
                 title=_("导出：%(title)s（%(count)s 条）") % {"title": self.export_title, "count": count},
                 unit=_job_unit(request.user),
-                arguments={
-                    "view": self.export_key,
-                    "path": request.path,
-                    "query": query.urlencode(),
-                    "focus": request.session.get("focus_unit", ""),
-                },
+                arguments={"view": self.export_key, **self.list_args.to_job()},
             )
             return HttpResponseRedirect(reverse("core:job_detail", kwargs={"uuid": job.uuid}))
         content, written = write_workbook(self, rows, report=None)
-        _log(request.user, self, written, request.GET.dict())
+        _log(request.user, self, written, self.list_args.filters().dict())
         return xlsx_response(filename=self.export_title, content=content)
 
 
@@ -104,8 +98,6 @@ def _count(rows) -> int:
 
 
 def _job_unit(user):
-    from fangxian.core.views import access_unit
-
     unit = access_unit(user)
     if unit is None:
         raise PermissionDenied(_("没有可导出的范围"))
@@ -113,8 +105,6 @@ def _job_unit(user):
 
 
 def _log(user, view, written: int, filters: dict) -> None:
-    from fangxian.core.views import access_unit
-
     record_access(
         actor=user,
         kind=AccessKind.EXPORT,
@@ -143,30 +133,47 @@ def write_workbook(view, rows, *, report) -> tuple[bytes, int]:
     return content, counts[0]
 
 
+PROBLEMS_KIND = "problems"
+
+
+def keep_problems(*, actor, title: str, columns: list[Column], rows: list) -> Job:
+    """Every problem of an upload as a workbook kept for the user who uploaded it (a finished job: the page
+    shows the first PAGE_ERROR_LIMIT, the file holds them all)."""
+    content, written = xlsx_sheets([(title, columns, rows)])
+    job = Job.objects.create(
+        kind=PROBLEMS_KIND,
+        title=title[:200],
+        unit=_job_unit(actor),
+        created_by=actor,
+        status=JobStatus.DONE,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        result={"rows": written[0]},
+    )
+    path = export_path(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    Job.objects.filter(pk=job.pk).update(result_url=reverse("core:job_file", kwargs={"uuid": job.uuid}))
+    job.result_url = reverse("core:job_file", kwargs={"uuid": job.uuid})
+    return job
+
+
 def export_path(job: Job) -> Path:
     return settings.VAR_DIR / EXPORT_DIR_NAME / f"{job.uuid}.xlsx"
 
 
 @handler(EXPORT_JOB)
 def run_export(job: Job, report) -> dict:
-    """Rebuild the page's queryset as its user would see it, and write the workbook for them to download."""
+    """Build the list from what its rows are a function of — the job's user, filters, URL arguments and focus
+    unit, as the page had them — and write the workbook for that user to download."""
     get_resolver().url_patterns  # noqa: B018  (a worker has not loaded the pages: their exports register with them)
     arguments = job.arguments
-    view_class = EXPORTABLE[arguments["view"]]
-    request = RequestFactory().get(f"{arguments['path']}?{arguments['query']}")
-    request.user = job.created_by
-    request.session = {"focus_unit": arguments.get("focus", "")}
-    try:
-        url_arguments = resolve(arguments["path"]).kwargs
-    except Resolver404:
-        url_arguments = {}
-    view = view_class()
-    view.setup(request, **url_arguments)
+    view = EXPORTABLE[arguments["view"]].from_args(ListArgs.from_job(job.created_by, arguments))
     rows = view.exported_rows()
     content, written = write_workbook(view, rows, report=report)
     path = export_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-    _log(job.created_by, view, written, QueryDict(arguments["query"]).dict())
+    _log(job.created_by, view, written, view.list_args.filters().dict())
     Job.objects.filter(pk=job.pk).update(result_url=reverse("core:job_file", kwargs={"uuid": job.uuid}))
     return {"rows": written}

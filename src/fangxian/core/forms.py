@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,34 @@ def style_form(form):
             css = "form-check-input"
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
     return form
+
+
+TABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+
+
+def upload_problem(upload, suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> str | None:
+    """Why an uploaded table file is refused (pages and the API alike), or None: a kind the readers do not read,
+    an empty file, or one over the upload limit (FANGXIAN_MAX_UPLOAD_MB)."""
+    limit = settings.MAX_UPLOAD_MB
+    if not upload.name.lower().endswith(suffixes):
+        return _("不支持的文件类型：请上传 %(kinds)s") % {"kinds": "、".join(suffixes)}
+    if upload.size > limit * 1024 * 1024:
+        return _("文件超过 %(limit)s MB，请拆分后分批上传") % {"limit": limit}
+    if upload.size == 0:
+        return _("文件是空的")
+    return None
+
+
+class UploadField(forms.FileField):
+    def __init__(self, *args, suffixes: tuple[str, ...] = TABLE_SUFFIXES, **kwargs):
+        self.suffixes = suffixes
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload is not None and (problem := upload_problem(upload, self.suffixes)):
+            raise forms.ValidationError(problem)
+        return upload
 
 
 class StyledForm(forms.Form):
@@ -91,7 +120,7 @@ class PasswordResetForm(StyledForm):
 
 class UnitImportForm(StyledForm):
     district = ScopedUnitChoiceField(label=_("区/县"), queryset=Unit.objects.none())
-    file = forms.FileField(label=_("文件（.xlsx / .xls / .ods / .csv）"))
+    file = UploadField(label=_("文件（.xlsx / .xls / .ods / .csv）"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

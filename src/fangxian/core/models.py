@@ -7,13 +7,18 @@ from django.db import models
 from django.utils import timezone
 
 from fangxian.core.capabilities import Capability as C
-from fangxian.core.choices import LEVEL_CODE_LENGTH, AccessKind, ChangeKind, JobStatus, Role, UnitLevel
-from fangxian.core.scoping import AuditQuerySet, CreatorQuerySet, ScopedQuerySet
-
-
-def district_path_of(path: str) -> str:
-    """ "/410108/410108001/" -> "/410108/": scope paths and unit paths start with their district."""
-    return "/" + path.strip("/").split("/")[0] + "/"
+from fangxian.core.choices import (
+    BODY_LEVELS,
+    LEVEL_CODE_LENGTH,
+    AccessKind,
+    ChangeKind,
+    GroupDomain,
+    JobStatus,
+    Role,
+    Sector,
+    UnitLevel,
+)
+from fangxian.core.scoping import AuditQuerySet, CreatorQuerySet, ScopedQuerySet, district_path_of  # noqa: F401  (re-exported)
 
 
 class Unit(models.Model):
@@ -30,6 +35,9 @@ class Unit(models.Model):
     )
     path = models.CharField(max_length=255, unique=True, editable=False)
     is_active = models.BooleanField("启用", default=True)
+    # A department's sector, a working group's domain (empty for the territory).
+    sector = models.CharField("行业", max_length=32, choices=Sector.choices, blank=True)
+    domain = models.CharField("专班职责", max_length=32, choices=GroupDomain.choices, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = ""
@@ -50,11 +58,23 @@ class Unit(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        if self.level in BODY_LEVELS:
+            if self.parent is None or self.parent.level != UnitLevel.DISTRICT:
+                raise ValidationError({"parent": "区直部门和指挥部专班直属区/县"})
+            if self.level == UnitLevel.DEPARTMENT and not self.sector:
+                raise ValidationError({"sector": "请选择部门监管的行业"})
+            if self.level == UnitLevel.WORKING_GROUP and not self.domain:
+                raise ValidationError({"domain": "请选择专班职责"})
         expected = LEVEL_CODE_LENGTH.get(self.level)
         if expected and (len(self.code) != expected or not self.code.isdigit()):
             raise ValidationError({"code": f"{self.get_level_display()}代码应为 {expected} 位数字"})
         if self.parent and expected and not self.code.startswith(self.parent.code):
             raise ValidationError({"code": f"代码 {self.code} 不在上级 {self.parent.code} 之下"})
+
+    @property
+    def is_body(self) -> bool:
+        """A department or a working group: beside the territory, not part of it."""
+        return self.level in BODY_LEVELS
 
     @property
     def depth(self) -> int:
@@ -368,3 +388,16 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def scope_root_units(user, wanted: str = "view") -> list[Unit]:
+    """The top units of a user's scope (for headings, default filters and access records)."""
+    roots = Unit.objects.restrict(user, wanted)
+    paths = set(roots.values_list("path", flat=True))
+    return [unit for unit in roots if not any(unit.path != p and unit.path.startswith(p) for p in paths)]
+
+
+def access_unit(user) -> Unit | None:
+    """The unit an access record of a multi-record read (list, export, search) is filed under."""
+    roots = scope_root_units(user)
+    return roots[0] if roots else user.unit

@@ -7,11 +7,12 @@ Every model that holds scoped data uses ScopedQuerySet and names the path to its
 from functools import reduce
 from operator import or_
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 
-from fangxian.core.capabilities import MEMBER_ROLES, capabilities_of, label, required_for
+from fangxian.core.capabilities import MEMBER_ROLES, capabilities_of, domain_capabilities, label, required_for
 
 
 def _is_superuser(user) -> bool:
@@ -36,9 +37,10 @@ def scope_paths(user, needed: frozenset[str] | str | None, *, roles: frozenset[s
     if key not in cache:
         paths = sorted(
             {
-                grant.unit.path
+                path
                 for grant in _grants(user)
-                if needed <= capabilities_of(grant.role) and (roles is None or grant.role in roles)
+                for path, held in [grant_reach(grant)]
+                if needed <= held and (roles is None or grant.role in roles)
             }
         )
         covered: list[str] = []
@@ -47,6 +49,34 @@ def scope_paths(user, needed: frozenset[str] | str | None, *, roles: frozenset[s
                 covered.append(path)
         cache[key] = covered
     return cache[key]
+
+
+def grant_reach(grant) -> tuple[str, frozenset[str]]:
+    """Where a grant reaches and what it carries there. A territorial unit: its subtree, the role's capabilities.
+    A working group: the whole district, but only the part of the role that lies in the group's domain. A
+    department: its own unit (rows addressed to it) — its sector's rows are added by restrict() on the models
+    that name a sector (`scope_sector_field`)."""
+    unit = grant.unit
+    held = capabilities_of(grant.role)
+    if unit.level == "working_group":
+        return district_path_of(unit.path), held & domain_capabilities(unit.domain)
+    return unit.path, held
+
+
+def district_path_of(path: str) -> str:
+    """ "/410108/410108001/" -> "/410108/": scope paths and unit paths start with their district."""
+    return "/" + path.strip("/").split("/")[0] + "/"
+
+
+def _sector_reach(user, needed: frozenset[str]) -> list[tuple[str, str]]:
+    """(district path, sector) of the user's department grants that carry `needed`."""
+    return sorted(
+        {
+            (district_path_of(grant.unit.path), grant.unit.sector)
+            for grant in _grants(user)
+            if grant.unit.level == "department" and grant.unit.sector and needed <= capabilities_of(grant.role)
+        }
+    )
 
 
 def _grants(user) -> list:
@@ -68,11 +98,10 @@ def scope_unit_ids(user, needed: frozenset[str] | str | None, *, roles: frozense
     cache = user.__dict__.setdefault("_scope_unit_ids_cache", {})
     key = (needed, roles)
     if key not in cache:
-        from fangxian.core.models import Unit
-
+        unit_model = apps.get_model("core", "Unit")  # by the registry: core.models builds on this module
         paths = scope_paths(user, needed, roles=roles)
         in_scope = reduce(or_, (Q(path__startswith=path) for path in paths)) if paths else Q(pk__in=[])
-        cache[key] = list(Unit.objects.filter(in_scope).values_list("id", flat=True)) if paths else []
+        cache[key] = list(unit_model.objects.filter(in_scope).values_list("id", flat=True)) if paths else []
     return cache[key]
 
 
@@ -95,9 +124,11 @@ class ScopedQuerySet(models.QuerySet):
             raise TypeError(f"{self.model.__name__} uses ScopedQuerySet but declares no scope_unit_field")
         if field == "":
             return self.filter(reduce(or_, (Q(path__startswith=path) for path in paths)))
+        sector = self._sector_condition(user, needed, field)
         member_q = getattr(self.model, "scope_member_q", None)
         if member_q is None:
-            return self.filter(**{f"{field}__in": scope_unit_ids(user, needed)})
+            condition = Q(**{f"{field}__in": scope_unit_ids(user, needed)})
+            return self.filter(condition | sector if sector is not None else condition)
         # A member role (site staff) sees a row only where it is named on it (its own site): the membership is
         # its scope, whatever unit the row's person comes from (a site's residents come from everywhere).
         everyone = frozenset(role for role in _roles(user) if role not in MEMBER_ROLES)
@@ -105,7 +136,20 @@ class ScopedQuerySet(models.QuerySet):
         condition = Q(**{f"{field}__in": full})
         if scope_paths(user, needed, roles=MEMBER_ROLES):
             condition |= Q(pk__in=self.model._default_manager.filter(member_q(user)).values("pk"))
-        return self.filter(condition)
+        return self.filter(condition | sector if sector is not None else condition)
+
+    def _sector_condition(self, user, needed, field: str) -> Q | None:
+        """A department's reach on a model that names a sector: the rows of its sector in its district."""
+        sector_field = getattr(self.model, "scope_sector_field", None)
+        if not sector_field:
+            return None
+        reach = _sector_reach(user, needed)
+        if not reach:
+            return None
+        return reduce(
+            or_,
+            (Q(**{sector_field: sector, f"{field}__path__startswith": district}) for district, sector in reach),
+        )
 
 
 def _roles(user) -> set[str]:
@@ -145,8 +189,6 @@ def audit_labels() -> dict[str, str]:
     """Model label → the capability that sees its rows: a change or access record is as sensitive as the row it
     describes, so the audit logs show a record only to those who may see that kind of row."""
     if not _AUDIT_LABELS:
-        from django.apps import apps
-
         for model in apps.get_models():
             view = (getattr(model, "capabilities", None) or {}).get("view")
             if view:

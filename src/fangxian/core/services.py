@@ -1,7 +1,9 @@
 """Business rules of the core: units, grid teams, users and grants. Services never commit: callers own atomic()."""
 
+import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,9 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from fangxian.core import divisions
 from fangxian.core.audit import record_change, require_actor, snapshot
 from fangxian.core.capabilities import Capability, capabilities_of
-from fangxian.core.choices import CHILD_LEVEL, LEVEL_CODE_LENGTH, ChangeKind, Role, UnitLevel
+from fangxian.core.choices import CHILD_LEVEL, LEVEL_CODE_LENGTH, TERRITORIAL_LEVELS, ChangeKind, Role, UnitLevel
 from fangxian.core.models import Grant, GridTeam, TeamMember, TeamSlot, TeamTemplate, Unit, User
-from fangxian.core.scoping import require, scope_unit_ids, user_can
+from fangxian.core.scoping import grant_reach, require, scope_unit_ids, user_can
 from fangxian.core.tabular import RowError, match_headers
 
 # ---------------------------------------------------------------- units
@@ -32,6 +34,58 @@ def load_county(*, code: str) -> tuple[Unit, int]:
         )
         created += was_created
     return district, created
+
+
+# ---------------------------------------------------------------- departments and working groups
+
+BODIES_FILE = Path(__file__).resolve().parent / "data" / "bodies" / "standard.csv"
+_BODY_CODE_LETTER: dict[str, str] = {UnitLevel.DEPARTMENT: "B", UnitLevel.WORKING_GROUP: "Z"}
+
+
+def body_code(district: Unit, level: str, number: int) -> str:
+    """A department's or a working group's code: the district's, a letter for the kind, a number (410108B03)."""
+    return f"{district.code}{_BODY_CODE_LETTER[level]}{number:02d}"
+
+
+def save_body(*, actor: User, district: Unit, level: str, number: int, name: str, sector: str = "", domain: str = ""):
+    """Create or rename a department (with its sector) or a working group (with its domain) of a district."""
+    require_actor(actor)
+    require(actor, Capability.UNITS_MANAGE, district)
+    if district.level != UnitLevel.DISTRICT or level not in _BODY_CODE_LETTER:
+        raise ValidationError("区直部门和指挥部专班直属区/县")
+    if not 1 <= number <= 99:
+        raise ValidationError("序号应为 1–99")
+    code = body_code(district, level, number)
+    unit = Unit.objects.filter(code=code).first()
+    before = snapshot(unit, _BODY_FIELDS) if unit else None
+    unit = unit or Unit(code=code)
+    unit.name, unit.level, unit.parent = name.strip()[:100], level, district
+    unit.sector = sector if level == UnitLevel.DEPARTMENT else ""
+    unit.domain = domain if level == UnitLevel.WORKING_GROUP else ""
+    unit.full_clean(exclude=["path"])
+    unit.save()
+    after = snapshot(unit, _BODY_FIELDS)
+    if before != after:
+        kind = ChangeKind.UPDATE if before else ChangeKind.CREATE
+        record_change(actor=actor, kind=kind, instance=unit, unit=unit, before=before, after=after)
+    return unit
+
+
+_BODY_FIELDS = ["code", "name", "level", "parent_id", "sector", "domain", "is_active"]
+
+
+def load_standard_bodies(*, actor: User, district: Unit) -> int:
+    """The usual departments (区直部门) and the command's "10+N" working groups, from the shipped data file;
+    run again, it changes nothing. Returns how many were created."""
+    created = 0
+    with open(BODIES_FILE, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            level, number = row["层级"], int(row["序号"])
+            exists = Unit.objects.filter(code=body_code(district, level, number)).exists()
+            kind = {"sector": row["行业或职责"]} if level == UnitLevel.DEPARTMENT else {"domain": row["行业或职责"]}
+            save_body(actor=actor, district=district, level=level, number=number, name=row["名称"], **kind)
+            created += not exists
+    return created
 
 
 @dataclass
@@ -235,6 +289,13 @@ ROLE_UNIT_LEVELS: dict[str, set[str]] = {
     Role.DISTRICT_COMMAND: {UnitLevel.DISTRICT},
     Role.TOWNSHIP_OFFICE: {UnitLevel.TOWNSHIP},
     Role.GRID_MEMBER: {UnitLevel.COMMUNITY, UnitLevel.GRID},
+    Role.SITE_STAFF: set(TERRITORIAL_LEVELS),
+    Role.SAMPLING_LAB: set(TERRITORIAL_LEVELS),
+    Role.INSPECTOR: set(TERRITORIAL_LEVELS),
+    Role.CLERK: set(TERRITORIAL_LEVELS),
+    # A department's staff and a working group's members belong to it; their reach comes from what it is.
+    Role.DEPARTMENT_STAFF: {UnitLevel.DEPARTMENT},
+    Role.TASK_FORCE: {UnitLevel.WORKING_GROUP},
 }
 
 _USER_AUDIT_FIELDS = ["username", "display_name", "phone", "unit_id", "is_active"]
@@ -256,8 +317,9 @@ def capabilities_over(actor: User, unit: Unit) -> frozenset[str]:
         return frozenset(Capability.values)
     held: set[str] = set()
     for grant in actor.grants.select_related("unit"):
-        if unit.path.startswith(grant.unit.path):
-            held |= capabilities_of(grant.role)
+        path, carried = grant_reach(grant)
+        if unit.path.startswith(path):
+            held |= carried
     return frozenset(held)
 
 

@@ -96,3 +96,13 @@ def notification_columns() -> list[Column]:
         Column("内容", lambda item: item.body, 60),
         Column("已读", lambda item: "是" if item.read_at else "否", 6),
     ]
+
+
+def row_error_columns() -> list[Column]:
+    """An import's problems (core.tabular.RowError), numbers in the values and messages masked."""
+    return [
+        Column("行", lambda e: e.row, 6),
+        Column("列", lambda e: e.column, 14),
+        Column("值", lambda e: mask_numbers_in_text(str(e.value)), 24),
+        Column("问题", lambda e: mask_numbers_in_text(e.message), 60),
+    ]

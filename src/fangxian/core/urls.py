@@ -6,7 +6,6 @@ from fangxian.core import views
 app_name = "core"
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("focus/", views.FocusView.as_view(), name="focus"),

@@ -1,5 +1,6 @@
 """Base views: the one place where pages apply scope, and the core pages (home, units, teams, users, audit)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -12,13 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, ListView, TemplateView, View
+from django.views.generic import DetailView, FormView, ListView, View
 
 from fangxian.core import services, tables
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind, Action, JobStatus, UnitLevel
-from fangxian.core.exporting import ExportMixin
+from fangxian.core.exporting import ExportMixin, keep_problems
 from fangxian.core.exports import xlsx_response
 from fangxian.core.filtersets import AccessRecordFilterSet, ChangeRecordFilterSet
 from fangxian.core.forms import (
@@ -32,19 +33,33 @@ from fangxian.core.forms import (
     style_form,
 )
 from fangxian.core.jobs import read_progress
-from fangxian.core.models import AccessRecord, ChangeRecord, Grant, GridTeam, Job, Notification, TeamMember, Unit, User
+from fangxian.core.listing import FOCUS_SESSION_KEY, ListArgs
+from fangxian.core.models import (
+    AccessRecord,
+    ChangeRecord,
+    Grant,
+    GridTeam,
+    Job,
+    Notification,
+    TeamMember,
+    Unit,
+    User,
+    access_unit,
+)
+from fangxian.core.registry import unit_counts
 from fangxian.core.scoping import holds, within
 from fangxian.core.tabular import TableReadError, read_uploaded_rows
-
-FOCUS_SESSION_KEY = "focus_unit"
 
 
 def focus_unit(request) -> Unit | None:
     """The unit picked in the navigation bar, if it is still inside the user's scope."""
-    code = request.session.get(FOCUS_SESSION_KEY)
+    return focus_unit_of(request.user, request.session.get(FOCUS_SESSION_KEY))
+
+
+def focus_unit_of(user, code: str | None) -> Unit | None:
     if not code:
         return None
-    return Unit.objects.restrict(request.user, Action.VIEW).filter(code=code).first()
+    return Unit.objects.restrict(user, Action.VIEW).filter(code=code).first()
 
 
 class CapabilityRequiredMixin(LoginRequiredMixin):
@@ -100,6 +115,10 @@ def object_or_404(queryset, **lookup):
 class ScopedListView(ScopedMixin, ListView):
     """Lists are further narrowed to the focus unit picked in the navigation bar (never widened: restrict() first).
 
+    The rows are a function of `self.list_args` (user, filters, URL arguments, focus unit) only: read `self.user`
+    and `self.params`, never `self.request`, in get_queryset(), filter_queryset() and the export methods — a
+    background export builds the same view from stored arguments with no request (`from_args`).
+
     A list of personal data names `audited_model`: each page shown writes one access record with its filters,
     page and row count (a search by a whole number is recorded as a reveal).
     """
@@ -109,16 +128,41 @@ class ScopedListView(ScopedMixin, ListView):
     follows_focus = True
     audited_model = ""
 
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.list_args = ListArgs.of_request(request, kwargs)
+
+    @classmethod
+    def from_args(cls, list_args: ListArgs):
+        """The view as the worker builds it: no request, only what the rows are a function of."""
+        view = cls()
+        view.request = None
+        view.args = ()
+        view.kwargs = dict(list_args.url_kwargs)
+        view.list_args = list_args
+        return view
+
+    @property
+    def user(self):
+        return self.list_args.user
+
+    @property
+    def params(self):
+        return self.list_args.params
+
     def get_queryset(self):
-        queryset = super().get_queryset()
-        unit = focus_unit(self.request) if self.follows_focus else None
-        return within(queryset, unit) if unit is not None else queryset
+        # Built once per view: the page, its paginator and its export share one filtering pass.
+        if not hasattr(self, "_rows"):
+            queryset = self.filter_queryset(self.model.objects.restrict(self.user, self.action))
+            unit = focus_unit_of(self.user, self.list_args.focus) if self.follows_focus else None
+            self._rows = within(queryset, unit) if unit is not None else queryset
+        return self._rows.all()  # a fresh copy: a page that writes and shows the list again sees its writes
 
     def record_list(self, context) -> None:
-        unit = access_unit(self.request.user)
+        unit = access_unit(self.user)
         if unit is None:
             return
-        text = self.request.GET.get("q", "").strip()
+        text = self.params.get("q", "").strip()
         # A whole number typed in finds one person or none: that is a reveal, and recorded as one.
         kind = AccessKind.LIST
         if text:
@@ -126,12 +170,12 @@ class ScopedListView(ScopedMixin, ListView):
         page = context.get("page_obj")
         rows = context.get("object_list")
         record_access(
-            actor=self.request.user,
+            actor=self.user,
             kind=kind,
             unit=unit,
             model=self.audited_model,
             detail={
-                "filters": {key: value[:100] for key, value in self.request.GET.items() if key != "page"},
+                "filters": {key: value[:100] for key, value in self.params.items() if key != "page"},
                 "page": page.number if page is not None else 1,
                 "rows": len(rows) if rows is not None else 0,
                 "total": page.paginator.count if page is not None else (len(rows) if rows is not None else 0),
@@ -142,7 +186,7 @@ class ScopedListView(ScopedMixin, ListView):
     def filter_queryset(self, queryset):
         if self.filterset_class is None:
             return queryset
-        self.filterset = self.filterset_class(self.request.GET, queryset=queryset, request=self.request)
+        self.filterset = self.filterset_class(self.params, queryset=queryset, user=self.user)
         return self.filterset.qs if self.filterset.is_valid() else queryset.none()
 
     def get_context_data(self, **kwargs):
@@ -150,7 +194,7 @@ class ScopedListView(ScopedMixin, ListView):
         context["filterset"] = getattr(self, "filterset", None)
         if context["filterset"] is not None:
             style_form(context["filterset"].form)
-        query = self.request.GET.copy()
+        query = self.params.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
         if self.audited_model:
@@ -192,19 +236,6 @@ def save_then_verify(*, user, instance, action=Action.VIEW) -> None:
         raise PermissionDenied("保存后的记录超出了您的管辖范围，已撤销本次操作")
 
 
-def scope_root_units(user, wanted: str = Action.VIEW) -> list[Unit]:
-    """The top units of a user's scope (for headings, default filters and access records)."""
-    roots = Unit.objects.restrict(user, wanted)
-    paths = set(roots.values_list("path", flat=True))
-    return [unit for unit in roots if not any(unit.path != p and unit.path.startswith(p) for p in paths)]
-
-
-def access_unit(user) -> Unit | None:
-    """The unit an access record of a multi-record read (list, export, search) is filed under."""
-    roots = scope_root_units(user)
-    return roots[0] if roots else user.unit
-
-
 # ---------------------------------------------------------------- sign-in
 
 
@@ -213,7 +244,7 @@ class FocusView(LoginRequiredMixin, View):
 
     def get(self, request):
         code = request.GET.get("unit", "").strip()
-        target = safe_next(request, request.GET.get("next"), reverse("core:home"))
+        target = safe_next(request, request.GET.get("next"), reverse("home"))
         if not code:
             request.session.pop(FOCUS_SESSION_KEY, None)
             return HttpResponseRedirect(target)
@@ -230,46 +261,6 @@ class LoginView(auth_views.LoginView):
     template_name = "core/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
-
-
-class HomeView(LoginRequiredMixin, TemplateView):
-    template_name = "core/home.html"
-
-    def get_context_data(self, **kwargs):
-        from fangxian.leads import services as lead_services
-        from fangxian.leads.choices import LeadStatus
-        from fangxian.leads.models import Lead
-        from fangxian.people.models import Person
-
-        user = self.request.user
-        context = super().get_context_data(**kwargs)
-        units = Unit.objects.restrict(user, Action.VIEW)
-        context["roots"] = scope_root_units(user)
-        context["unit_counts"] = {row["level"]: row["n"] for row in units.values("level").annotate(n=Count("id"))}
-        context["levels"] = UnitLevel
-        context["person_count"] = Person.objects.restrict(user, Action.VIEW).count()
-        leads = Lead.objects.restrict(user, Action.VIEW)
-        context["open_leads"] = leads.filter(status=LeadStatus.OPEN).count()
-        context["overdue_leads"] = lead_services.overdue(leads).count()
-        coverage = services.team_coverage(units=units.filter(level=UnitLevel.COMMUNITY))
-        context["uncovered"] = sum(1 for row in coverage if not row["complete"])
-        context["communities"] = len(coverage)
-        context.update(self.control_figures(user))
-        return context
-
-    def control_figures(self, user) -> dict:
-        """People under measures, today's in and out, free rooms and overdue items: the closed loop at a glance.
-        Users who may not see measures (a lab) get none of it."""
-        from fangxian.control import services as control_services
-        from fangxian.control.choices import MeasureStatus
-        from fangxian.control.models import Measure
-        from fangxian.sites.models import Site
-        from fangxian.sites.services import occupancy
-
-        if not holds(user, Action.VIEW, model=Measure):
-            return {}
-        loop = control_services.closed_loop(Measure.objects.restrict(user).filter(status=MeasureStatus.ACTIVE))
-        return {"loop": loop, "free_rooms": occupancy(Site.objects.restrict(user)).available}
 
 
 # ---------------------------------------------------------------- units
@@ -300,14 +291,13 @@ class UnitTreeView(ExportMixin, ScopedListView):
         return queryset.annotate(child_count=Count("children", distinct=True))
 
     def get_context_data(self, **kwargs):
-        from fangxian.people.models import Person
-
         context = super().get_context_data(**kwargs)
         units = list(context["object_list"])
-        persons = Person.objects.restrict(self.request.user, Action.VIEW)
-        teams = GridTeam.objects.restrict(self.request.user, Action.VIEW)
+        # Each app that keeps rows per unit says what it counts (core.registry): core knows none of them.
+        counted = [(name, rows(self.user)) for name, rows in unit_counts().items()]
+        teams = GridTeam.objects.restrict(self.user, Action.VIEW)
         for unit in units:
-            unit.person_count = within(persons, unit).count()
+            unit.counts = {name: within(rows, unit).count() for name, rows in counted}
             unit.team_count = within(teams, unit).count()
         context["units"] = units
         context["root"] = self.root
@@ -341,7 +331,21 @@ class UnitImportView(CapabilityRequiredMixin, FormView):
             form.add_error(None, str(error))
             return self.form_invalid(form)
         if plan.errors:
-            return self.render_to_response(self.get_context_data(form=form, plan=plan))
+            limit = settings.PAGE_ERROR_LIMIT
+            problems = keep_problems(
+                actor=self.request.user,
+                title=_("单位导入错误（%(count)s 处）") % {"count": len(plan.errors)},
+                columns=tables.row_error_columns(),
+                rows=plan.errors,
+            )
+            context = self.get_context_data(
+                form=form,
+                plan=plan,
+                shown_errors=plan.errors[:limit],
+                more_errors=max(0, len(plan.errors) - limit),
+                problem_file=problems,
+            )
+            return self.render_to_response(context, status=400)
         with transaction.atomic():
             created, updated = services.commit_unit_import(actor=self.request.user, plan=plan, district=district)
         messages.success(
@@ -361,7 +365,7 @@ class TeamListView(ExportMixin, ScopedListView):
         return tables.team_columns()
 
     def filter_queryset(self, queryset):
-        unit = self.request.GET.get("unit", "").strip()
+        unit = self.params.get("unit", "").strip()
         if unit:
             queryset = queryset.filter(unit__path__contains=f"/{unit}/")
         return queryset.select_related("unit", "template").prefetch_related("members__slot", "template__slots")
@@ -460,7 +464,7 @@ class TeamCoverageView(ExportMixin, ScopedListView):
     export_key, export_title, export_model = "coverage", "小组覆盖检查", "core.unit"
 
     def export_rows(self):
-        rows = services.team_coverage(units=self.export_scope(self.filter_queryset(self.get_queryset())))
+        rows = services.team_coverage(units=self.export_scope(self.get_queryset()))
         return [row for row in rows if not row["complete"]]
 
     def export_columns(self):
@@ -491,9 +495,9 @@ class UserListView(ExportMixin, ScopedListView):
         return tables.user_columns()
 
     def filter_queryset(self, queryset):
-        queryset = queryset.filter(pk__in=services.manageable_users(self.request.user).values("pk"))
+        queryset = queryset.filter(pk__in=services.manageable_users(self.user).values("pk"))
         queryset = queryset.select_related("unit").prefetch_related("grants__unit")
-        text = self.request.GET.get("q", "").strip()
+        text = self.params.get("q", "").strip()
         if text:
             queryset = queryset.filter(Q(username__icontains=text) | Q(display_name__icontains=text))
         return queryset
@@ -626,6 +630,10 @@ class JobDetailView(ScopedDetailView):
     slug_field = slug_url_kwarg = "uuid"
     context_object_name = "job"
 
+    def capability_held(self, user) -> bool:
+        # Everyone follows their own jobs (an export's progress); jobs.view adds the others' in scope.
+        return True
+
     def get_template_names(self):
         # The same view answers the page and the fragment htmx polls every second.
         return ["core/_job_progress.html"] if self.request.headers.get("HX-Request") else ["core/job_detail.html"]
@@ -679,7 +687,7 @@ class NotificationListView(ExportMixin, ScopedListView):
         return tables.notification_columns()
 
     def filter_queryset(self, queryset):
-        return super().filter_queryset(queryset).filter(unit_id__in=self.request.user.grants.values("unit_id"))
+        return super().filter_queryset(queryset).filter(unit_id__in=self.user.grants.values("unit_id"))
 
     def post(self, request, *args, **kwargs):
         self.get_queryset().filter(read_at__isnull=True).update(read_at=timezone.now())
@@ -687,10 +695,15 @@ class NotificationListView(ExportMixin, ScopedListView):
 
 
 class JobFileView(ScopedObjectMixin, View):
-    """The file a job wrote (an export), for the person who ran it: it was written with their rights."""
+    """The file a job wrote (an export, an upload's problems), for the person who ran it: it was written with
+    their rights. Anyone may have files of their own (a lab's result problems), so no capability is needed
+    beyond being the job's creator."""
 
     model = Job
     lookup_field = lookup_url_kwarg = "uuid"
+
+    def capability_held(self, user) -> bool:
+        return True
 
     def get(self, request, uuid):
         from fangxian.core.exporting import export_path

@@ -4,17 +4,18 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import BooleanWidget
 
 from fangxian.core.choices import Action
+from fangxian.core.filtersets import ScopedFilterSet
 from fangxian.core.models import Unit
 from fangxian.leads.choices import LeadCategory, LeadStatus, Outcome
 from fangxian.leads.models import Lead
 from fangxian.people.filtersets import NumberSearchMixin
 
 
-def _units(request):
-    return Unit.objects.none() if request is None else Unit.objects.restrict(request.user, Action.VIEW)
+def _units(user):
+    return Unit.objects.none() if user is None else Unit.objects.restrict(user, Action.VIEW)
 
 
-class LeadFilterSet(NumberSearchMixin, django_filters.FilterSet):
+class LeadFilterSet(NumberSearchMixin, ScopedFilterSet):
     person_path = "person__"
 
     q = django_filters.CharFilter(label=_("姓名/证件号"), method="filter_text")

@@ -3,13 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import Action, UnitLevel
-from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, scoped_units, style_form
+from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, UploadField, scoped_units, style_form
 from fangxian.leads.choices import LeadCategory, LeadSource, Outcome
 from fangxian.leads.intake import FIELD_LABELS, REQUIRED_FIELDS
 from fangxian.leads.models import RiskArea
-
-UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 class UploadForm(StyledForm):
@@ -24,7 +21,7 @@ class UploadForm(StyledForm):
         initial=LeadCategory.OTHER,
         help_text=_("名单中没有“推送原因/人员类别”列或无法识别时使用"),
     )
-    file = forms.FileField(label=_("名单文件（.xlsx / .xls / .ods / .csv）"))
+    file = UploadField(label=_("名单文件（.xlsx / .xls / .ods / .csv）"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,16 +29,6 @@ class UploadForm(StyledForm):
         self.fields["district"].queryset = districts
         if len(districts[:2]) == 1:  # a district office has one district: nothing to choose
             self.fields["district"].initial = districts[0]
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(UPLOAD_SUFFIXES):
-            raise forms.ValidationError(_("不支持的文件类型：请上传 .xlsx、.xls、.ods 或 .csv"))
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("文件超过 200 MB，请拆分后上传"))
-        if upload.size == 0:
-            raise forms.ValidationError(_("文件是空的"))
-        return upload
 
 
 class VerifyForm(StyledForm):

@@ -50,7 +50,7 @@ class LeadListView(ExportMixin, ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["now"] = timezone.now()
-        context["handover_form"] = HandoverForm(user=self.request.user)
+        context["handover_form"] = HandoverForm(user=self.user)
         return context
 
 

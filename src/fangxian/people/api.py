@@ -8,8 +8,8 @@ from fangxian.core.api import CodeRelatedField, ScopedViewSet
 from fangxian.core.audit import record_access
 from fangxian.core.choices import AccessKind, Action
 from fangxian.core.forms import scoped_units
-from fangxian.core.models import Unit
-from fangxian.core.views import access_unit, save_then_verify
+from fangxian.core.models import Unit, access_unit
+from fangxian.core.views import save_then_verify
 from fangxian.people import services
 from fangxian.people.filtersets import PersonFilterSet
 from fangxian.people.models import Person

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import Action
+from fangxian.core.filtersets import ScopedFilterSet
 from fangxian.core.models import Unit
 from fangxian.core.scoping import scope_unit_ids
 from fangxian.people.choices import ResidenceCategory
@@ -11,10 +12,10 @@ from fangxian.people.documents import clean_text
 from fangxian.people.models import Person
 
 
-def _scoped_units(request):
-    if request is None:
+def _scoped_units(user):
+    if user is None:
         return Unit.objects.none()
-    return Unit.objects.restrict(request.user, Action.VIEW).filter(is_active=True)
+    return Unit.objects.restrict(user, Action.VIEW).filter(is_active=True)
 
 
 NUMBER_SEARCH_REFUSED = _("按完整证件号或电话检索需要“查看完整证件号与电话”的权限（检索会留痕）；请按姓名检索")
@@ -53,15 +54,14 @@ class NumberSearchMixin:
     person_path = ""
 
     def filter_text(self, queryset, name, value):
-        user = getattr(self.request, "user", None)
-        found = search_persons(queryset, value, via=self.person_path, user=user)
+        found = search_persons(queryset, value, via=self.person_path, user=self.user)
         if found is None:
             self.form.add_error("q", NUMBER_SEARCH_REFUSED)
             return queryset.none()
         return found
 
 
-class PersonFilterSet(NumberSearchMixin, django_filters.FilterSet):
+class PersonFilterSet(NumberSearchMixin, ScopedFilterSet):
     q = django_filters.CharFilter(label=_("姓名/证件号/电话"), method="filter_text")
     unit = django_filters.ModelChoiceFilter(
         label=_("单位"), queryset=_scoped_units, to_field_name="code", method="filter_unit", empty_label=_("全部单位")

@@ -53,12 +53,12 @@ class PersonExportView(ExportMixin, ScopedListView):
     export_always = True
 
     def full(self) -> bool:
-        return self.request.GET.get("full") == "1"
+        return self.params.get("full") == "1"
 
     def export_rows(self):
-        queryset = self.filter_queryset(self.get_queryset()).select_related("unit")
+        queryset = self.get_queryset().select_related("unit")
         if self.full():
-            queryset = queryset & Person.objects.restrict(self.request.user, Action.REVEAL)
+            queryset = queryset & Person.objects.restrict(self.user, Action.REVEAL)
         return queryset.order_by("unit__path", "name", "id")
 
     def export_columns(self):

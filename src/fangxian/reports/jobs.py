@@ -1,6 +1,6 @@
 from fangxian.core import services as core_services
 from fangxian.core.sweeps import sweep
-from fangxian.reports import services
+from fangxian.reports import briefings, services
 
 
 @sweep
@@ -10,4 +10,4 @@ def remind_due_reports() -> int:
 
 @sweep
 def draft_evening_briefings() -> int:
-    return services.draft_due_briefings(actor=core_services.service_account())
+    return briefings.draft_due_briefings(actor=core_services.service_account())

@@ -26,7 +26,7 @@ from fangxian.core.views import (
     ScopedObjectMixin,
     object_or_404,
 )
-from fangxian.reports import services, tables
+from fangxian.reports import briefings, services, tables
 from fangxian.reports.choices import BRIEFING_TEXTS, FILING_COLOURS, BriefingStatus, FieldKind, Filing
 from fangxian.reports.documents import TOWNSHIP_COLUMNS
 from fangxian.reports.forms import FieldRowFormSet, ReportFormForm
@@ -86,8 +86,8 @@ class BoardView(ScopedListView):
         return services.completeness(form=self.form, day=self.day, units=units)
 
     def export(self):
-        exportable = Unit.objects.restrict(self.request.user, Capability.EXPORT).values("pk")
-        rows = self.standings(self.filter_queryset(self.get_queryset()).filter(pk__in=exportable))
+        exportable = Unit.objects.restrict(self.user, Capability.EXPORT).values("pk")
+        rows = self.standings(self.get_queryset().filter(pk__in=exportable))
         if not rows:
             raise PermissionDenied(_("没有可导出的单位（需要导出权限）"))
         labels = dict(Filing.choices)
@@ -107,7 +107,7 @@ class BoardView(ScopedListView):
             ],
         ]
         content, written = xlsx_bytes(title=_("报送情况"), columns=columns, rows=rows)
-        _log_export(self.request.user, self.form, written)
+        _log_export(self.user, self.form, written)
         return xlsx_response(filename=f"{self.form.name}-{self.day:%Y%m%d}", content=content)
 
     def get_context_data(self, **kwargs):
@@ -115,13 +115,13 @@ class BoardView(ScopedListView):
         context.update(forms=self.forms, form=self.form, day=self.day, today=timezone.localdate())
         if self.form is None:
             return context
-        everyone = self.standings(self.filter_queryset(self.get_queryset()))
+        everyone = self.standings(self.get_queryset())
         counts = Counter(row.filing for row in everyone)
         context["counts"] = [(value, label, FILING_COLOURS[value], counts[value]) for value, label in Filing.choices]
         context["rows"] = self.standings(context["object_list"])
         context["colours"] = FILING_COLOURS
         context["due"] = services.due_at(self.form, self.day)
-        changeable = set(Unit.objects.restrict(self.request.user, Capability.REPORTS_FILE).values_list("pk", flat=True))
+        changeable = set(Unit.objects.restrict(self.user, Capability.REPORTS_FILE).values_list("pk", flat=True))
         context["can_file"] = changeable
         return context
 
@@ -215,14 +215,12 @@ class FormListView(ExportMixin, ScopedListView):
         return tables.form_columns()
 
     def get_queryset(self):
-        return services.forms_for(self.request.user).prefetch_related("fields")
+        return services.forms_for(self.user).prefetch_related("fields")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_create"] = (
-            Unit.objects.restrict(self.request.user, Capability.REPORT_FORMS_MANAGE)
-            .filter(level=UnitLevel.DISTRICT)
-            .exists()
+            Unit.objects.restrict(self.user, Capability.REPORT_FORMS_MANAGE).filter(level=UnitLevel.DISTRICT).exists()
         )
         return context
 
@@ -278,7 +276,7 @@ class MonthlyView(BoardView):
         try:
             year, month = (int(part) for part in request.GET.get("month", "").split("-"))
             datetime.date(year, month, 1)
-        except ValueError:
+        except (ValueError, OverflowError):
             year, month = today.year, today.month
         self.month = (year, month)
         return super().get(request, *args, **kwargs)
@@ -325,7 +323,7 @@ class BriefingListView(ExportMixin, ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["districts"] = Unit.objects.restrict(self.request.user, Capability.BRIEFINGS_WRITE).filter(
+        context["districts"] = Unit.objects.restrict(self.user, Capability.BRIEFINGS_WRITE).filter(
             level=UnitLevel.DISTRICT
         )
         return context
@@ -342,7 +340,7 @@ class BriefingDraftView(CapabilityRequiredMixin, View):
         district = object_or_404(districts, code=request.POST.get("district", ""))
         try:
             with transaction.atomic():
-                briefing = services.draft_briefing(actor=request.user, district=district)
+                briefing = briefings.draft_briefing(actor=request.user, district=district)
         except ValidationError as error:
             messages.error(request, "；".join(error.messages))
             return HttpResponseRedirect(reverse("reports:briefings"))
@@ -381,10 +379,10 @@ class BriefingActionView(ScopedObjectMixin, View):
             with transaction.atomic():
                 if operation == "edit":
                     texts = {key: request.POST.get(key, "") for key in BRIEFING_TEXTS}
-                    services.edit_briefing(actor=request.user, briefing=briefing, texts=texts)
+                    briefings.edit_briefing(actor=request.user, briefing=briefing, texts=texts)
                     messages.success(request, _("已保存"))
                 elif operation == "issue":
-                    services.issue_briefing(actor=request.user, briefing=briefing)
+                    briefings.issue_briefing(actor=request.user, briefing=briefing)
                     messages.success(request, _("已印发，可下载 Word 与 Excel"))
                 else:
                     raise Http404

@@ -41,7 +41,7 @@ class SiteListView(ExportMixin, ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["total"] = services.occupancy(self.filter_queryset(self.get_queryset()))
+        context["total"] = services.occupancy(self.get_queryset())
         for site in context["object_list"]:
             site.occupancy = services.occupancy([site])
         return context

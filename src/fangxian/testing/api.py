@@ -15,6 +15,7 @@ from fangxian.core.api import ScopedViewSet
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind
+from fangxian.core.forms import upload_problem
 from fangxian.core.masking import mask_document_text
 from fangxian.core.scoping import holds
 from fangxian.core.tabular import TableReadError, spool_upload
@@ -103,6 +104,11 @@ class ResultBatchSerializer(serializers.Serializer):
     all_or_nothing = serializers.BooleanField(default=False)
     results = ResultRowSerializer(many=True, required=False, max_length=MAX_RESULTS_PER_REQUEST)
     file = serializers.FileField(required=False)
+
+    def validate_file(self, upload):
+        if problem := upload_problem(upload):
+            raise serializers.ValidationError(problem)
+        return upload
 
 
 class ResultProblemSerializer(serializers.Serializer):

@@ -3,15 +3,16 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fangxian.core.filtersets import ScopedFilterSet
 from fangxian.testing.choices import TubeResult, TubeStatus
 from fangxian.testing.models import SamplingPoint, Tube
 
 
-def _points(request):
-    return SamplingPoint.objects.none() if request is None else SamplingPoint.objects.restrict(request.user)
+def _points(user):
+    return SamplingPoint.objects.none() if user is None else SamplingPoint.objects.restrict(user)
 
 
-class TubeFilterSet(django_filters.FilterSet):
+class TubeFilterSet(ScopedFilterSet):
     """采样管: one sampling day at a time (10⁶ tubes a day in a city); a code is looked up whole, as scanned."""
 
     day = django_filters.DateFilter(

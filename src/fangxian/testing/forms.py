@@ -2,8 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability
-from fangxian.core.choices import UnitLevel
-from fangxian.core.forms import StyledForm, scoped_units
+from fangxian.core.choices import Sector, UnitLevel
+from fangxian.core.forms import StyledForm, UploadField, scoped_units
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import scope_paths
 from fangxian.testing.choices import SamplingMode
@@ -25,7 +25,7 @@ class ShipForm(StyledForm):
 
 class ResultFileForm(StyledForm):
     lab = forms.CharField(label=_("检测机构"), max_length=100)
-    file = forms.FileField(label=_("结果文件（csv / xlsx）"))
+    file = UploadField(label=_("结果文件（.csv / .xlsx / .xls / .ods）"))
     all_or_nothing = forms.BooleanField(label=_("有错误行时整份不导入"), required=False)
 
 
@@ -86,6 +86,7 @@ class ZoneForm(forms.Form):
 class KeyGroupForm(StyledForm):
     name = forms.CharField(label=_("重点人群名称"), max_length=100)
     interval_days = forms.IntegerField(label=_("检测间隔（天）"), min_value=1, max_value=30)
+    sector = forms.ChoiceField(label=_("行业主管部门"), choices=[("", _("（无）")), *Sector.choices], required=False)
 
 
 class KeyGroupMembersForm(StyledForm):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability as C
 from fangxian.core.capabilities import required_for
+from fangxian.core.choices import Sector
 from fangxian.core.masking import mask_document, mask_phone
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet, scope_paths
@@ -268,10 +269,14 @@ class KeyGroup(models.Model):
     district = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("名称"), max_length=100)
     interval_days = models.PositiveSmallIntegerField(_("检测间隔（天）"))
+    # The sector that regulates the group (medical staff: health; teachers: education; cold chain: market): that
+    # department follows its members' testing (core.scoping: scope_sector_field).
+    sector = models.CharField(_("行业主管"), max_length=32, choices=Sector.choices, blank=True)
     members = models.ManyToManyField(Person, through="KeyGroupMember", related_name="key_groups")
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "district"
+    scope_sector_field = "sector"
     capabilities = {"view": C.KEY_GROUPS_VIEW, "change": C.KEY_GROUPS_MANAGE}
 
     class Meta:
@@ -293,6 +298,7 @@ class KeyGroupMember(models.Model):
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    scope_sector_field = "group__sector"
     capabilities = {"view": C.KEY_GROUPS_VIEW, "change": C.KEY_GROUPS_MANAGE}
 
     class Meta:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from fangxian.core.audit import ChangeRows, record_change, require_actor
 from fangxian.core.bulk import allocate_ids, copy_rows, index_plans, uuid7_sql
 from fangxian.core.capabilities import Capability
-from fangxian.core.choices import ChangeKind
+from fangxian.core.choices import ChangeKind, Sector
 from fangxian.core.models import Unit, User
 from fangxian.core.notify import notify
 from fangxian.core.scoping import require, scope_unit_ids
@@ -1078,12 +1078,17 @@ def create_point(*, actor: User, campaign, unit: Unit, name: str, address: str =
     return point
 
 
-def create_key_group(*, actor: User, district: Unit, name: str, interval_days: int) -> tuple[KeyGroup, bool]:
-    """A key group of the district (medical staff, cold-chain workers …) tested on its own schedule."""
+def create_key_group(
+    *, actor: User, district: Unit, name: str, interval_days: int, sector: str = ""
+) -> tuple[KeyGroup, bool]:
+    """A key group of the district (medical staff, cold-chain workers …) tested on its own schedule; `sector`
+    names the department that follows it (teachers: education)."""
     require_actor(actor)
     require(actor, Capability.KEY_GROUPS_MANAGE, district)
+    if sector and sector not in Sector.values:
+        raise ValidationError({"sector": "未知的行业"})
     group, created = KeyGroup.objects.get_or_create(
-        district=district, name=name.strip()[:100], defaults={"interval_days": interval_days}
+        district=district, name=name.strip()[:100], defaults={"interval_days": interval_days, "sector": sector}
     )
     if created:
         record_change(
@@ -1091,7 +1096,7 @@ def create_key_group(*, actor: User, district: Unit, name: str, interval_days: i
             kind=ChangeKind.CREATE,
             instance=group,
             unit=district,
-            after={"name": group.name, "interval_days": group.interval_days},
+            after={"name": group.name, "interval_days": group.interval_days, "sector": group.sector},
             reason="设置重点人群",
         )
     return group, created

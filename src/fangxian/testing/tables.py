@@ -47,3 +47,11 @@ def tube_columns() -> list[Column]:
         Column("出结果时间", lambda t: _at(t.result_at), 12),
         Column("检测机构", lambda t: t.lab, 18),
     ]
+
+
+def result_problem_columns() -> list[Column]:
+    return [
+        Column("行", lambda p: p.row or "", 6),
+        Column("管码", lambda p: p.tube_code, 16),
+        Column("问题", lambda p: p.message, 60),
+    ]

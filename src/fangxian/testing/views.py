@@ -1,6 +1,7 @@
 import json
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,7 +14,7 @@ from django.views.generic import FormView, TemplateView
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind
-from fangxian.core.exporting import ExportMixin
+from fangxian.core.exporting import ExportMixin, keep_problems
 from fangxian.core.masking import mask_document, mask_document_text
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import holds, user_can
@@ -44,7 +45,7 @@ from fangxian.testing.forms import (
     ZoneForm,
 )
 from fangxian.testing.models import Campaign, KeyGroup, KeyGroupMember, Recall, SamplingPoint, Tube
-from fangxian.testing.tables import overdue_columns, recall_columns, tube_columns
+from fangxian.testing.tables import overdue_columns, recall_columns, result_problem_columns, tube_columns
 
 # One person a line: the document number as scanned (letters and digits, full-width too), then the name.
 _MEMBER_LINE = re.compile(r"^\s*([0-9A-Za-z０-９Ａ-Ｚａ-ｚ]+)[\s,，、\t]*(.*?)\s*$")
@@ -177,10 +178,10 @@ class NotSampledView(ExportMixin, ScopedListView):
     follows_focus = False
 
     def campaign(self) -> Campaign:
-        return object_or_404(Campaign.objects.restrict(self.request.user), uuid=self.kwargs["uuid"])
+        return object_or_404(Campaign.objects.restrict(self.user), uuid=self.kwargs["uuid"])
 
     def unit(self) -> Unit:
-        return object_or_404(Unit.objects.restrict(self.request.user), code=self.kwargs["code"])
+        return object_or_404(Unit.objects.restrict(self.user), code=self.kwargs["code"])
 
     def filter_queryset(self, queryset):
         unit = self.unit()
@@ -277,6 +278,21 @@ class PointListView(ScopedListView):
         return queryset.filter(is_active=True).select_related("unit", "campaign")
 
 
+def problem_pages(request, summary) -> dict:
+    """The first problems of a result file for the page; all of them in a file to download."""
+    problems = summary.problems
+    if not problems:
+        return {}
+    job = keep_problems(
+        actor=request.user,
+        title=_("检测结果上传问题（%(count)s 条）") % {"count": len(problems)},
+        columns=result_problem_columns(),
+        rows=problems,
+    )
+    limit = settings.PAGE_ERROR_LIMIT
+    return {"shown_problems": problems[:limit], "more_problems": max(0, len(problems) - limit), "problem_file": job}
+
+
 class ResultUploadView(CapabilityRequiredMixin, TemplateView):
     required_capability = Capability.RESULTS_REPORT
 
@@ -309,7 +325,8 @@ class ResultUploadView(CapabilityRequiredMixin, TemplateView):
                 )
             summary.problems = unreadable + summary.problems
         status = 400 if summary.problems and strict else 200
-        return self.render_to_response(self.get_context_data(form=ResultFileForm(), summary=summary), status=status)
+        context = self.get_context_data(form=ResultFileForm(), summary=summary, **problem_pages(request, summary))
+        return self.render_to_response(context, status=status)
 
 
 class TubeListView(ExportMixin, ScopedListView):
@@ -338,7 +355,7 @@ class RecallListView(ExportMixin, ScopedListView):
     export_key, export_title, export_model = "recalls", "混管阳性人员", "testing.recall"
 
     def filter_queryset(self, queryset):
-        status = self.request.GET.get("status", RecallStatus.HELD)
+        status = self.params.get("status", RecallStatus.HELD)
         if status in RecallStatus.values:
             queryset = queryset.filter(status=status)
         return queryset.select_related("unit", "tube__point", "person").order_by("-raised_at", "unit__code", "name")
@@ -349,7 +366,7 @@ class RecallListView(ExportMixin, ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["statuses"] = RecallStatus.choices
-        context["status"] = self.request.GET.get("status", RecallStatus.HELD)
+        context["status"] = self.params.get("status", RecallStatus.HELD)
         return context
 
 
@@ -364,17 +381,17 @@ class KeyGroupOverdueView(ExportMixin, ScopedListView):
     export_key, export_title, export_model = "key_group_overdue", "重点人群逾期未检", "testing.keygroupmember"
 
     def export_rows(self):
-        return services.key_group_overdue(memberships=self.export_scope(self.filter_queryset(self.get_queryset())))
+        return services.key_group_overdue(memberships=self.export_scope(self.get_queryset()))
 
     def export_columns(self):
         return overdue_columns()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["overdue"] = services.key_group_overdue(memberships=self.filter_queryset(self.get_queryset()))
-        context["members"] = self.filter_queryset(self.get_queryset()).count()
-        context["groups"] = KeyGroup.objects.restrict(self.request.user)
-        context.setdefault("members_form", KeyGroupMembersForm(user=self.request.user))
+        context["overdue"] = services.key_group_overdue(memberships=self.get_queryset())
+        context["members"] = self.get_queryset().count()
+        context["groups"] = KeyGroup.objects.restrict(self.user)
+        context.setdefault("members_form", KeyGroupMembersForm(user=self.user))
         context.setdefault("group_form", KeyGroupForm())
         return context
 
@@ -421,6 +438,7 @@ class KeyGroupOverdueView(ExportMixin, ScopedListView):
                 district=district,
                 name=form.cleaned_data["name"],
                 interval_days=form.cleaned_data["interval_days"],
+                sector=form.cleaned_data.get("sector", ""),
             )
         messages.success(
             request, _("已设重点人群：%(name)s") % {"name": group.name} if created else _("该重点人群已存在")

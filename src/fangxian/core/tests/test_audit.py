@@ -194,6 +194,18 @@ def test_the_database_refuses_to_change_audit_rows(world, client_for, table, sta
     assert (ChangeRecord.objects.count(), AccessRecord.objects.count()) == before
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE (DELETE is refused above)")
+@pytest.mark.parametrize("table", ["core_changerecord", "core_accessrecord"])
+def test_postgresql_refuses_to_truncate_audit_tables(world, client_for, table):
+    client_for("township_a").get(reverse("people:detail", kwargs={"uuid": world["alice"].uuid}))
+    before = ChangeRecord.objects.count(), AccessRecord.objects.count()
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own inserts are checked first
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+    assert (ChangeRecord.objects.count(), AccessRecord.objects.count()) == before
+
+
 def test_the_orm_cannot_delete_audit_rows_either(world):
     record = record_change(
         actor=world["system"],

@@ -21,7 +21,7 @@ def test_argon2_is_the_configured_password_hasher():
 
 def test_a_correct_password_signs_in(world, client):
     response = login(client, "township_a", PASSWORD)
-    assert response.status_code == 302 and response.url == reverse("core:home")
+    assert response.status_code == 302 and response.url == reverse("home")
 
 
 def test_repeated_wrong_passwords_lock_the_account_even_for_the_right_password(world, client):
@@ -88,14 +88,15 @@ def test_the_api_requires_authentication(db, client):
     assert client.get("/api/persons/").status_code in {401, 403}
 
 
-def _start(env: dict) -> subprocess.CompletedProcess:
+def _start(env: dict, then: str = "") -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FANGXIAN_DEBUG", "FANGXIAN_ENV"}}
     environment.update(env)
     return subprocess.run(
         [
             sys.executable,
             "-c",
-            "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','fangxian.settings'); django.setup()",
+            "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','fangxian.settings'); django.setup()"
+            + then,
         ],
         env=environment,
         capture_output=True,
@@ -117,6 +118,16 @@ def test_production_refuses_to_start_with_debug_on():
 def test_production_starts_with_a_real_secret_and_has_no_demo_password():
     result = _start({"FANGXIAN_ENV": "production", "SECRET_KEY": "k" * 50})
     assert result.returncode == 0, result.stderr
+
+
+def test_in_production_the_api_schema_needs_a_login():
+    probe = (
+        "; from django.test import Client; c = Client(); "
+        "print(c.get('/api/schema/', secure=True).status_code, c.get('/api/docs/', secure=True).status_code)"
+    )
+    result = _start({"FANGXIAN_ENV": "production", "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "testserver"}, probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["401", "401"] or result.stdout.split() == ["403", "403"], result.stdout
 
 
 @pytest.mark.parametrize("url", ["sqlite:///var/x.sqlite3", "postgres://u:p@db.example:6543/fx"])

@@ -18,8 +18,17 @@ def test_the_demo_district_has_its_real_streets_communities_grids_and_users(db):
         "site",
         "clerk",
         "lab",
+        "jiaoyu",
+        "hesuan",
     }
     assert Grant.objects.get(user__username="xincheng").unit.code == "410108001"
+    # Beside the territory: the department and the working group the two last demo users belong to.
+    assert Grant.objects.get(user__username="jiaoyu").unit.name == "区教育局"
+    assert Grant.objects.get(user__username="hesuan").unit.get_level_display() == "指挥部专班"
+    from fangxian.testing.models import KeyGroup
+
+    jiaoyu = User.objects.get(username="jiaoyu")
+    assert list(KeyGroup.objects.restrict(jiaoyu).values_list("name", flat=True)) == ["中小学教职工"]
     assert Grant.objects.get(user__username="grid").unit.code.startswith("410108001")
     for person in Person.objects.all()[:100]:
         assert parse_resident_id(person.doc_number).birth_date == person.birth_date

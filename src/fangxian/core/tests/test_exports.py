@@ -120,3 +120,31 @@ def test_an_export_holds_only_the_units_where_the_user_may_export(world, client_
     client.force_login(both)
     exported = rows(client.get(reverse("leads:list"), {"export": "xlsx"}).content)
     assert world["xc_lead"].person.name not in str(exported)
+
+
+@pytest.mark.parametrize("key", sorted(LIST_PAGES))
+def test_each_list_s_background_export_holds_what_its_immediate_export_holds(
+    key, world, client_for, monkeypatch, django_capture_on_commit_callbacks, run_worker
+):
+    """The worker builds the list from the job's user, filters and URL arguments alone (no request): the file it
+    writes is the file the page gives at once."""
+    from fangxian.core.views import FOCUS_SESSION_KEY
+
+    client = client_for("district")
+    session = client.session
+    session[FOCUS_SESSION_KEY] = world["xincheng"].code  # the unit picked in the navigation counts too
+    session.save()
+    url = page_url(key, world)
+    at_once = client.get(url, {"export": "xlsx"})
+    assert at_once["Content-Type"].startswith("application/vnd.openxmlformats"), key
+    monkeypatch.setattr(exporting, "SYNC_ROWS", -1)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.get(url, {"export": "xlsx", "page": "2"})
+    assert queued.status_code == 302, key
+    job = Job.objects.get(kind=exporting.EXPORT_JOB)
+    assert "page" not in job.arguments["query"] and "export" not in job.arguments["query"]
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == "done", (key, job.log)
+    later = client.get(job.result_url)
+    assert rows(later.content) == rows(at_once.content), key

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from fangxian.core.tests.test_route_walker import PUBLIC, body_text, named_routes
 
-ROLES = ("district", "township_a", "township_b", "grid", "site", "clerk", "lab")
+ROLES = ("district", "township_a", "township_b", "grid", "site", "clerk", "lab", "dept", "group")
 EVERYONE = frozenset(ROLES)
 # Who works on 新城街道's people (alice lives in 金河社区 第1网格): the district, 新城's office, 金河's team, and
 # the clerk (masked). Site staff see her because she stays in their site; 刘寨 and the lab never do.
@@ -61,14 +61,14 @@ def _first_test(w):
 
 
 PAGES = [
-    Route("core:home", EVERYONE, sees=frozenset()),
+    Route("home", EVERYONE, sees=frozenset()),
     Route("core:focus", EVERYONE, query="?unit=410108001", sees=frozenset()),
     Route("core:notifications", EVERYONE, sees=frozenset()),
     Route("core:notifications", EVERYONE, method="post", sees=frozenset()),
     Route("core:unit_tree", EVERYONE, sees=frozenset()),
     Route(
         "core:unit_children",
-        frozenset({"district", "township_a", "clerk", "lab"}),
+        frozenset({"district", "township_a", "clerk", "lab", "group"}),
         kwargs=lambda w: {"code": "410108001"},
         sees=frozenset(),
     ),
@@ -332,7 +332,17 @@ PAGES = [
         kwargs=lambda w: {"uuid": w["briefing"].uuid, "kind": "xlsx"},
         sees=frozenset(),
     ),
-    Route("dashboard:board", READERS | {"township_b"}, sees=frozenset()),
+    Route("dashboard:board", READERS | {"township_b", "group"}, sees=frozenset()),
+    Route("dashboard:displays", OFFICE | {"township_b"}, sees=frozenset()),
+    Route(
+        "dashboard:displays",
+        OFFICE,
+        method="post",
+        data=lambda w: {"unit": w["xincheng"].pk, "label": "新城二号屏", "hours": 12},
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("dashboard:display_close", OFFICE, method="post", kwargs=by_pk("xc_display"), sees=frozenset(), writes=True),
     # control
     Route("control:measures", READERS | {"township_b", "site"}, sees=READERS | {"site"}),
     Route("control:tests_due", READERS | {"township_b", "site"}, sees=READERS | {"site"}),
@@ -414,11 +424,11 @@ PAGES = [
         writes=True,
     ),
     # testing
-    Route("testing:campaigns", READERS | {"township_b", "lab"}, sees=frozenset()),
-    Route("testing:campaign_create", frozenset({"district"})),
+    Route("testing:campaigns", READERS | {"township_b", "lab", "group"}, sees=frozenset()),
+    Route("testing:campaign_create", frozenset({"district", "group"})),
     Route(
         "testing:campaign_create",
-        frozenset({"district"}),
+        frozenset({"district", "group"}),
         method="post",
         data=lambda w: {
             "name": "第二轮",
@@ -431,13 +441,13 @@ PAGES = [
     ),
     Route(
         "testing:campaign",
-        READERS | {"township_b", "lab"},
+        READERS | {"township_b", "lab", "group"},
         kwargs=lambda w: {"uuid": w["campaign"].uuid},
         sees=frozenset(),
     ),
     Route(
         "testing:campaign",
-        OFFICE,
+        OFFICE | {"group"},
         method="post",
         kwargs=lambda w: {"uuid": w["campaign"].uuid},
         data=lambda w: {"unit": w["xc_community"].pk, "name": "金河二号采样点", "address": "金河社区3号"},
@@ -449,7 +459,7 @@ PAGES = [
         kwargs=lambda w: {"uuid": w["campaign"].uuid, "code": w["xc_community"].code},
         sees=frozenset(),  # alice is under a measure: not expected in this round
     ),
-    Route("testing:points", READERS | {"township_b", "lab"}, sees=frozenset()),
+    Route("testing:points", READERS | {"township_b", "lab", "group"}, sees=frozenset()),
     Route(
         "testing:sampling", frozenset({"district", "township_a", "lab"}), kwargs=lambda w: {"uuid": w["xc_point"].uuid}
     ),
@@ -466,7 +476,7 @@ PAGES = [
         },
         writes=True,
     ),
-    Route("testing:tubes", READERS | {"township_b", "lab"}, sees=frozenset()),
+    Route("testing:tubes", READERS | {"township_b", "lab", "group"}, sees=frozenset()),
     Route("testing:results", frozenset({"district", "lab"}), sees=frozenset()),
     Route(
         "testing:results",
@@ -476,18 +486,19 @@ PAGES = [
         writes=True,
         sees=frozenset(),
     ),
-    Route("testing:recalls", READERS | {"township_b"}, query="?status=held", sees=frozenset()),
-    Route("testing:key_groups", READERS | {"township_b"}, sees=frozenset()),
+    Route("testing:recalls", READERS | {"township_b", "group"}, query="?status=held", sees=frozenset()),
+    # alice is one of the teachers (教育局's sector): the district, her township's people and the testing group see her.
+    Route("testing:key_groups", READERS | {"township_b", "dept", "group"}, sees=READERS | {"dept", "group"}),
     Route(
         "testing:key_groups",
-        frozenset({"district"}),
+        frozenset({"district", "group"}),
         method="post",
         data=lambda w: {"operation": "create_group", "name": "快递从业人员", "interval_days": "3"},
         writes=True,
     ),
     Route(
         "testing:lookup",
-        READERS | {"township_b", "site", "lab"},
+        READERS | {"township_b", "site", "lab", "group"},
         query="?doc_number=410108199003071239&hours=48",
         sees=frozenset(),
     ),
@@ -495,7 +506,7 @@ PAGES = [
     Route("unit-list", EVERYONE, sees=frozenset()),
     Route(
         "unit-detail",
-        frozenset({"district", "township_a", "clerk", "lab"}),
+        frozenset({"district", "township_a", "clerk", "lab", "group"}),
         kwargs=lambda w: {"code": "410108001"},
         sees=frozenset(),
     ),
@@ -517,8 +528,8 @@ PAGES = [
     Route(
         "person-reveal", FIELD, method="post", kwargs=lambda w: {"uuid": w["alice"].uuid, "field": "phone"}, sees=FIELD
     ),
-    Route("dashboard-detail", READERS, kwargs=lambda w: {"code": w["xc_community"].code}, sees=frozenset()),
-    Route("recall-list", READERS | {"township_b"}, sees=frozenset()),
+    Route("dashboard-detail", READERS | {"group"}, kwargs=lambda w: {"code": w["xc_community"].code}, sees=frozenset()),
+    Route("recall-list", READERS | {"township_b", "group"}, sees=frozenset()),
     Route(
         "api-door-events",
         FIELD | {"site"},
@@ -557,7 +568,7 @@ PAGES = [
     ),
     Route(
         "api-testing-latest-negative",
-        READERS | {"township_b", "site", "lab"},
+        READERS | {"township_b", "site", "lab", "group"},
         query="?doc_number=410108199003071239",
         sees=frozenset(),
     ),
@@ -584,35 +595,6 @@ def test_the_matrix_names_only_real_roles():
         assert route.sees is None or route.sees <= route.allowed, route.name
 
 
-@pytest.fixture
-def walk_world(world):
-    from fangxian.core.exporting import export_path
-    from fangxian.core.exports import Column, xlsx_bytes
-    from fangxian.people.choices import DocumentType
-    from fangxian.people.documents import check_char
-    from fangxian.people.services import register_person
-    from fangxian.sites.choices import RoomStatus
-    from fangxian.sites.models import Room
-
-    # The file 新城's export job wrote for its creator.
-    content, _ = xlsx_bytes(title="导出", columns=[Column("单位", lambda row: row)], rows=["新城街道"])
-    export_path(world["xc_job"]).parent.mkdir(parents=True, exist_ok=True)
-    export_path(world["xc_job"]).write_bytes(content)
-    world["xc_site"].staff.add(world["site"])  # the site staff work at 金河宾馆, where alice stays
-    world["cleaning_room"] = Room.objects.create(
-        site=world["xc_site"], floor=2, number="203", status=RoomStatus.CLEANING
-    )
-    world["carol"] = register_person(
-        actor=world["system"],
-        unit=world["xc_grid"],
-        name="新城丙",
-        doc_type=DocumentType.RESIDENT_ID,
-        doc_number="41010819800101002" + check_char("41010819800101002"),
-        address="金河社区3号楼",
-    )
-    return world
-
-
 def fingerprint() -> dict:
     """What a refused request must leave as it was: row counts of every table the routes write, and the
     fields the walked actions change."""
@@ -621,11 +603,12 @@ def fingerprint() -> dict:
     counts = {
         model._meta.label: model._default_manager.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"core", "people", "leads", "control", "sites", "reports", "testing"}
+        if model._meta.app_label in {"core", "people", "leads", "control", "sites", "reports", "testing", "dashboard"}
         and model._meta.label not in {"core.AccessRecord"}
     }
     from fangxian.control.models import Measure, ScheduledTest
     from fangxian.core.models import Grant, Notification, User
+    from fangxian.dashboard.models import Display
     from fangxian.leads.models import Lead
     from fangxian.people.models import Person
     from fangxian.reports.models import Briefing
@@ -644,6 +627,7 @@ def fingerprint() -> dict:
         list(Tube.objects.order_by("pk").values_list("result", "status")),
         list(Briefing.objects.order_by("pk").values_list("texts", "status")),
         list(Notification.objects.order_by("pk").values_list("read_at")),
+        list(Display.objects.order_by("pk").values_list("revoked_at")),
     )
     return counts
 

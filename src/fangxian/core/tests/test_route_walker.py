@@ -14,7 +14,9 @@ from fangxian.core.api import ScopedViewSet
 from fangxian.core.views import ScopedMixin
 
 # Routes that show no scoped data at all.
-PUBLIC = {"core:login", "core:logout", "set_language", "api-schema", "api-docs", "api-root"}
+# Open without a login: the sign-in pages, the API's index and schema (login in production), and a big
+# screen's link, whose key is its credential (dashboard/tests/test_displays.py).
+PUBLIC = {"core:login", "core:logout", "set_language", "api-schema", "api-docs", "api-root", "screen"}
 
 # Routes that address one object: the intruder must get 404. Values: (method, kwargs from the world).
 OBJECT_ROUTES = {
@@ -53,6 +55,7 @@ OBJECT_ROUTES = {
     "reports:briefing_file": ("get", lambda w: {"uuid": w["briefing"].uuid, "kind": "docx"}),
     "testing:not_sampled": ("get", lambda w: {"uuid": w["campaign"].uuid, "code": w["xc_community"].code}),
     "testing:sampling": ("get", lambda w: {"uuid": w["xc_point"].uuid}),
+    "dashboard:display_close": ("post", lambda w: {"pk": w["xc_display"].pk}),
 }
 
 # Objects of the whole district that every township sees (a testing round): the page must show the other
@@ -77,7 +80,7 @@ BODY_ROUTES = {
 # Routes that list or search: the intruder's response must not contain any trace of the other township's
 # records. Values: query string (a search aimed straight at the other township's person).
 LIST_ROUTES = {
-    "core:home": "",
+    "home": "",
     "core:focus": "?unit=410108001",
     "core:unit_tree": "",
     "core:unit_import": "",
@@ -104,6 +107,7 @@ LIST_ROUTES = {
     "reports:forms": "",
     "core:notifications": "",
     "dashboard:board": "",
+    "dashboard:displays": "",
     "reports:briefings": "",
     "control:measures": "",
     "control:tests_due": "",
@@ -281,6 +285,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "SpectacularSwaggerView": "schema only",
         "APIRootView": "links only",
         "set_language": "no data",
+        "ScreenView": "aggregate figures of the live display link's unit and its subtree only; no user, no session",
     }
     offenders = []
 

@@ -150,7 +150,7 @@ def test_the_overdue_board_shows_late_leads_to_each_level_in_scope(world, client
     assert "新城甲" in client_for("township_a").get(reverse("leads:overdue")).content.decode()
     assert "新城甲" in client_for("district").get(reverse("leads:overdue")).content.decode()
     assert "新城甲" not in client_for("township_b").get(reverse("leads:overdue")).content.decode()
-    home = client_for("district").get(reverse("core:home"))
+    home = client_for("district").get(reverse("home"))
     assert home.context["overdue_leads"] == 1
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from docx import Document
 from python_calamine import CalamineWorkbook
 
-from fangxian.reports import services
+from fangxian.reports import briefings
 from fangxian.reports.models import Briefing
 
 SCREENSHOTS = Path(__file__).resolve().parents[4] / "var" / "screenshots"
@@ -27,16 +27,16 @@ def docx_text(path: str) -> str:
 
 
 def test_a_draft_is_written_from_the_figures_and_issued_as_docx_and_xlsx(world):
-    briefing = services.draft_briefing(actor=world["district"], district=world["huiji"], now=evening())
+    briefing = briefings.draft_briefing(actor=world["district"], district=world["huiji"], now=evening())
     assert briefing.number == 1 and "登记在册人员" in briefing.texts["overall"]
     assert "在办 1 条" in briefing.texts["overall"]  # the world's one open lead
     assert "社区日报" in briefing.figures["reports_text"]
-    services.edit_briefing(
+    briefings.edit_briefing(
         actor=world["district"],
         briefing=briefing,
         texts={**briefing.texts, "next_steps": "一是加强值班值守。"},
     )
-    issued = services.issue_briefing(actor=world["district"], briefing=briefing)
+    issued = briefings.issue_briefing(actor=world["district"], briefing=briefing)
     text = docx_text(issued.docx_path)
     for expected in [
         "惠济区疫情防控日报",
@@ -53,17 +53,17 @@ def test_a_draft_is_written_from_the_figures_and_issued_as_docx_and_xlsx(world):
     sheets = CalamineWorkbook.from_path(issued.xlsx_path).sheet_names
     assert sheets == ["重点人员排查管控", "日报报送情况", "未按时报送单位"]
     with pytest.raises(ValidationError, match="已印发"):
-        services.edit_briefing(actor=world["district"], briefing=issued, texts=issued.texts)
+        briefings.edit_briefing(actor=world["district"], briefing=issued, texts=issued.texts)
     with pytest.raises(ValidationError, match="已印发"):
-        services.draft_briefing(actor=world["district"], district=world["huiji"], now=evening())
+        briefings.draft_briefing(actor=world["district"], district=world["huiji"], now=evening())
 
 
 def test_the_evening_run_drafts_each_districts_briefing_once(world):
     Briefing.objects.all().delete()  # the world's own draft
     morning = evening().replace(hour=9)
-    assert services.draft_due_briefings(actor=world["system"], now=morning) == 0
-    assert services.draft_due_briefings(actor=world["system"], now=evening()) == 1
-    assert services.draft_due_briefings(actor=world["system"], now=evening()) == 0
+    assert briefings.draft_due_briefings(actor=world["system"], now=morning) == 0
+    assert briefings.draft_due_briefings(actor=world["system"], now=evening()) == 1
+    assert briefings.draft_due_briefings(actor=world["system"], now=evening()) == 0
     assert Briefing.objects.get().day == timezone.localdate()
 
 
@@ -72,8 +72,8 @@ def test_the_briefing_renders_in_libreoffice_as_a_chinese_page(world, tmp_path):
     soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
     if not soffice or not pdftoppm:
         pytest.fail("LibreOffice Writer and poppler are missing: run ./scripts/ensure-system-packages (make test does)")
-    briefing = services.draft_briefing(actor=world["district"], district=world["huiji"], now=evening())
-    issued = services.issue_briefing(actor=world["district"], briefing=briefing)
+    briefing = briefings.draft_briefing(actor=world["district"], district=world["huiji"], now=evening())
+    issued = briefings.issue_briefing(actor=world["district"], briefing=briefing)
     subprocess.run(
         [
             soffice,

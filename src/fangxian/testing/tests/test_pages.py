@@ -240,3 +240,42 @@ def test_a_zone_id_beyond_any_integer_column_is_a_message_not_a_500(world, point
         f"/testing/campaigns/{campaign.uuid}/", {"operation": "zone", "zone": str(10**30), "mode": "single"}
     )
     assert response.status_code in (302, 404)
+
+
+def test_a_6000_row_not_sampled_list_exports_in_the_background(
+    world, client_for, django_capture_on_commit_callbacks, run_worker
+):
+    """Over the immediate limit the not-sampled list of one zone (a page with URL arguments: the round and the
+    unit) is written by the worker, with every one of the 6,000 people and none of another zone."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    from fangxian.core.exporting import EXPORT_JOB, SYNC_ROWS
+    from fangxian.core.models import Job
+    from fangxian.people.models import Person
+
+    count = 6_000
+    assert count > SYNC_ROWS
+
+    def number(n: int) -> str:  # 6,000 different people: a birth date per thousand
+        return citizen_id(n, birth=(datetime.date(1960, 1, 1) + datetime.timedelta(days=n // 1000)).strftime("%Y%m%d"))
+
+    Person.objects.bulk_create(
+        Person(name=f"未采{n:04d}", doc_number=number(n), unit=world["xc_grid"]) for n in range(count)
+    )
+    Person.objects.create(name="刘寨未采", doc_number=number(count), unit=world["lz_grid"])
+    campaign, community = world["campaign"], world["xc_community"]
+    client = client_for("township_a")
+    url = f"/testing/campaigns/{campaign.uuid}/not-sampled/{community.code}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.get(url, {"export": "xlsx"})
+    job = Job.objects.get(kind=EXPORT_JOB)
+    assert queued.status_code == 302 and queued["Location"] == f"/jobs/{job.uuid}/"
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == "done" and job.result == {"rows": count}, job.log
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(client.get(job.result_url).content)).get_sheet_by_index(0)
+    names = {row[0] for row in sheet.to_python()[1:]}
+    assert len(names) == count and "未采0000" in names and "刘寨未采" not in names
+    assert number(0) not in str(sheet.to_python())  # masked

@@ -11,12 +11,14 @@ from fangxian.core.tabular import TableReadError, read_rows
 
 
 class Command(BaseCommand):
-    help = "单位层级：load 载入区县及其真实街道/乡镇；import 从 xlsx/csv 导入村/社区与网格。"
+    help = "单位层级：load 载入区县及其真实街道/乡镇；bodies 建立区直部门与专班；import 从 xlsx/csv 导入村/社区与网格。"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="operation", required=True)
         load = sub.add_parser("load", help="载入区县（6 位代码）及其街道/乡镇")
         load.add_argument("code")
+        bodies = sub.add_parser("bodies", help="建立区直部门与指挥部专班（标准清单，重复运行不变）")
+        bodies.add_argument("--district", required=True, help="区县代码，如 410108")
         imp = sub.add_parser("import", help="导入村/社区、网格")
         imp.add_argument("path")
         imp.add_argument("--district", required=True, help="区县代码，如 410108")
@@ -26,6 +28,8 @@ class Command(BaseCommand):
     def handle(self, *args, operation, **options):
         if operation == "load":
             self.load(options["code"])
+        elif operation == "bodies":
+            self.bodies(options["district"])
         else:
             self.import_units(options)
 
@@ -35,8 +39,17 @@ class Command(BaseCommand):
                 district, created = services.load_county(code=code)
         except ValidationError as error:
             raise CommandError("；".join(error.messages)) from None
-        total = district.children.count()
+        total = district.children.filter(level=UnitLevel.TOWNSHIP).count()
         self.stdout.write(f"{district.name}（{district.code}）：街道/乡镇 {total} 个，新增 {created} 个")
+
+    def bodies(self, code):
+        district = Unit.objects.filter(code=code, level=UnitLevel.DISTRICT).first()
+        if district is None:
+            raise CommandError(f"区县 {code} 尚未载入，请先运行 fangxian units load {code}")
+        with transaction.atomic():
+            created = services.load_standard_bodies(actor=services.service_account(), district=district)
+        total = district.children.filter(level__in=[UnitLevel.DEPARTMENT, UnitLevel.WORKING_GROUP]).count()
+        self.stdout.write(f"{district.name}：区直部门与指挥部专班 {total} 个，新增 {created} 个")
 
     def import_units(self, options):
         district = Unit.objects.filter(code=options["district"], level=UnitLevel.DISTRICT).first()
