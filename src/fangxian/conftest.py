@@ -64,6 +64,14 @@ def fresh_cache():
 
 @pytest.fixture
 def world(db, tmp_path):
+    # Built in one transaction, like any service call (a transactional test has no wrapping atomic block).
+    from django.db import transaction
+
+    with transaction.atomic():
+        return build_world(tmp_path)
+
+
+def build_world(tmp_path) -> dict:
     district, _ = core_services.load_county(code="410108")
     xincheng = Unit.objects.get(code="410108001")
     liuzhai = Unit.objects.get(code="410108002")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.generic import TemplateView, View
+from django.views.generic import TemplateView
 
 from fangxian.control import services
 from fangxian.control.choices import MeasureStatus, PhaseKind
@@ -26,11 +26,13 @@ from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import can_row, scope_paths, user_can
 from fangxian.core.views import (
     CapabilityRequiredMixin,
+    ObjectOperationView,
     ScopedDetailView,
     ScopedListView,
     ScopedObjectMixin,
     error_text,
     object_or_404,
+    valid_form,
 )
 from fangxian.leads.choices import Outcome
 from fangxian.leads.models import Lead
@@ -160,74 +162,65 @@ class PlaceFromLeadView(ScopedObjectMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-class MeasureActionView(ScopedObjectMixin, View):
-    """Record a test result, release, end early, or extend."""
+class MeasureActionView(ObjectOperationView):
+    """The operations on one measure: a test result, release, end early, hospital, contacts, door sensor, a
+    follow-up, a move to a site, an extension."""
 
     model = Measure
     action = Action.CHANGE
     lookup_field = lookup_url_kwarg = "uuid"
-    http_method_names = ["post"]
+    operations = frozenset(
+        {"test", "release", "end", "hospital", "contacts", "door_sensor", "follow_up", "to_site", "extend"}
+    )
 
-    def post(self, request, uuid, operation):
-        measure = self.get_object()
-        try:
-            with transaction.atomic():
-                self.perform(request, measure, operation)
-        except (ValidationError, PermissionDenied) as error:
-            messages.error(request, error_text(error))
-        return HttpResponseRedirect(reverse("control:measure", kwargs={"uuid": measure.uuid}))
+    def done_url(self, measure) -> str:
+        return reverse("control:measure", kwargs={"uuid": measure.uuid})
 
-    def perform(self, request, measure, operation):
-        actor = request.user
-        if operation == "test":
-            test = object_or_404(ScheduledTest.objects.filter(measure=measure), pk=request.POST.get("test", ""))
-            form = ResultForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(_("请选择检测结果"))
-            services.record_test(actor=actor, test=test, **form.cleaned_data)
-            messages.success(request, _("已登记检测结果"))
-        elif operation == "release":
-            services.release(actor=actor, measure=measure)
-            messages.success(request, _("已解除管控"))
-        elif operation == "end":
-            form = EndForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(_("请选择终止原因"))
-            services.end_measure(actor=actor, measure=measure, reason=form.cleaned_data["reason"])
-            messages.success(request, _("已提前终止"))
-        elif operation == "hospital":
-            services.transfer_to_hospital(actor=actor, measure=measure, hospital=request.POST.get("hospital", ""))
-            messages.success(request, _("已登记转运定点医院"))
-        elif operation == "contacts":
-            created = services.contact_leads(actor=actor, measure=measure)
-            messages.success(request, _("已为 %(count)s 名同层人员生成密接协查任务") % {"count": created})
-        elif operation == "door_sensor":
-            services.set_door_sensor(actor=actor, measure=measure, device=request.POST.get("device", ""))
-            messages.success(request, _("已绑定门磁"))
-        elif operation == "follow_up":
-            follow_up = object_or_404(measure.follow_ups.all(), pk=request.POST.get("follow_up", ""))
-            form = FollowUpForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(_("请选择处置结果"))
-            services.close_follow_up(actor=actor, follow_up=follow_up, **form.cleaned_data)
-            messages.success(request, _("已处置"))
-        elif operation == "to_site":
-            site = object_or_404(
-                Site.objects.restrict(actor, Capability.SITES_OPERATE).filter(status=SiteStatus.ACTIVE),
-                uuid=request.POST.get("site", ""),
-            )
-            stay = site_services.check_in(actor=actor, site=site, person=measure.person, measure=measure)
-            messages.success(
-                request, _("已转集中隔离：%(site)s %(room)s") % {"site": site.name, "room": stay.room.number}
-            )
-        elif operation == "extend":
-            form = ExtendForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(_("请填写延长天数和原因"))
-            services.extend(actor=actor, measure=measure, **form.cleaned_data)
-            messages.success(request, _("已延长管控"))
-        else:
-            raise Http404
+    def op_test(self, request, measure):
+        test = object_or_404(ScheduledTest.objects.filter(measure=measure), pk=request.POST.get("test", ""))
+        result = valid_form(ResultForm(request.POST), _("请选择检测结果"))
+        services.record_test(actor=request.user, test=test, **result)
+        return _("已登记检测结果")
+
+    def op_release(self, request, measure):
+        services.release(actor=request.user, measure=measure)
+        return _("已解除管控")
+
+    def op_end(self, request, measure):
+        reason = valid_form(EndForm(request.POST), _("请选择终止原因"))["reason"]
+        services.end_measure(actor=request.user, measure=measure, reason=reason)
+        return _("已提前终止")
+
+    def op_hospital(self, request, measure):
+        services.transfer_to_hospital(actor=request.user, measure=measure, hospital=request.POST.get("hospital", ""))
+        return _("已登记转运定点医院")
+
+    def op_contacts(self, request, measure):
+        created = services.contact_leads(actor=request.user, measure=measure)
+        return _("已为 %(count)s 名同层人员生成密接协查任务") % {"count": created}
+
+    def op_door_sensor(self, request, measure):
+        services.set_door_sensor(actor=request.user, measure=measure, device=request.POST.get("device", ""))
+        return _("已绑定门磁")
+
+    def op_follow_up(self, request, measure):
+        follow_up = object_or_404(measure.follow_ups.all(), pk=request.POST.get("follow_up", ""))
+        outcome = valid_form(FollowUpForm(request.POST), _("请选择处置结果"))
+        services.close_follow_up(actor=request.user, follow_up=follow_up, **outcome)
+        return _("已处置")
+
+    def op_to_site(self, request, measure):
+        site = object_or_404(
+            Site.objects.restrict(request.user, Capability.SITES_OPERATE).filter(status=SiteStatus.ACTIVE),
+            uuid=request.POST.get("site", ""),
+        )
+        stay = site_services.check_in(actor=request.user, site=site, person=measure.person, measure=measure)
+        return _("已转集中隔离：%(site)s %(room)s") % {"site": site.name, "room": stay.room.number}
+
+    def op_extend(self, request, measure):
+        extension = valid_form(ExtendForm(request.POST), _("请填写延长天数和原因"))
+        services.extend(actor=request.user, measure=measure, **extension)
+        return _("已延长管控")
 
 
 class SitePlaceFilter:

@@ -216,6 +216,47 @@ class ScopedObjectMixin(ScopedMixin):
         return get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[self.lookup_url_kwarg]})
 
 
+class ObjectOperationView(ScopedObjectMixin, View):
+    """POST …/<object>/<operation>/: one small method per operation (`op_<operation>`, returning the success
+    message), listed in `operations`. The base owns the rest, so no operation can skip it: the object is looked
+    up in scope, then read again FOR UPDATE inside one transaction (the state an operation checks is the state
+    under the lock: of two people acting on one row at once, the second sees the first's outcome), a refusal
+    by a service becomes the page's message and rolls everything back, and any other operation is a 404."""
+
+    http_method_names = ["post"]
+    operations: frozenset[str] = frozenset()
+
+    def post(self, request, operation, **kwargs):
+        handler = getattr(self, f"op_{operation}", None) if operation in self.operations else None
+        if handler is None:
+            raise Http404
+        instance = self.get_object()
+        try:
+            with transaction.atomic():
+                locked = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+                done = handler(request, locked)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, error_text(error))
+        else:
+            if done:
+                messages.success(request, done)
+        return HttpResponseRedirect(self.done_url(instance))
+
+    def done_url(self, instance) -> str:
+        raise NotImplementedError
+
+
+form_errors_message = None  # valid_form(): refuse with the form's own error messages
+
+
+def valid_form(form, message: str | None):
+    """A form an operation needs: its cleaned data, or the operation is refused with `message` (or, when None,
+    with the form's own messages)."""
+    if not form.is_valid():
+        raise ValidationError(message or [m for errors in form.errors.values() for m in errors])
+    return form.cleaned_data
+
+
 def safe_next(request, target: str | None, default: str) -> str:
     """The one redirect check: only a path on this site (not "//evil.example/", not another host)."""
     if target and url_has_allowed_host_and_scheme(
@@ -426,32 +467,25 @@ class TeamDetailView(ScopedDetailView):
         return context
 
 
-class TeamActionView(ScopedObjectMixin, View):
+class TeamActionView(ObjectOperationView):
     """Add or remove a member of a team in scope."""
 
     model = GridTeam
     action = Action.CHANGE
-    http_method_names = ["post"]
+    operations = frozenset({"add", "remove"})
 
-    def post(self, request, pk, operation):
-        team = self.get_object()
-        try:
-            with transaction.atomic():
-                if operation == "add":
-                    form = TeamMemberForm(request.POST, team=team)
-                    if not form.is_valid():
-                        raise ValidationError([m for errors in form.errors.values() for m in errors])
-                    services.add_team_member(actor=request.user, team=team, **form.cleaned_data)
-                    messages.success(request, _("已添加成员"))
-                elif operation == "remove":
-                    member = object_or_404(TeamMember.objects.filter(team=team), pk=request.POST.get("member"))
-                    services.remove_team_member(actor=request.user, member=member, reason="移出小组")
-                    messages.success(request, _("已移出成员"))
-                else:
-                    raise Http404
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-        return HttpResponseRedirect(reverse("core:team_detail", kwargs={"pk": team.pk}))
+    def done_url(self, team) -> str:
+        return reverse("core:team_detail", kwargs={"pk": team.pk})
+
+    def op_add(self, request, team):
+        member = valid_form(TeamMemberForm(request.POST, team=team), form_errors_message)
+        services.add_team_member(actor=request.user, team=team, **member)
+        return _("已添加成员")
+
+    def op_remove(self, request, team):
+        member = object_or_404(TeamMember.objects.filter(team=team), pk=request.POST.get("member"))
+        services.remove_team_member(actor=request.user, member=member, reason="移出小组")
+        return _("已移出成员")
 
 
 class TeamCoverageView(ExportMixin, ScopedListView):
@@ -554,52 +588,40 @@ class UserCreateView(CapabilityRequiredMixin, FormView):
         return HttpResponseRedirect(reverse("core:user_detail", kwargs={"pk": account.pk}))
 
 
-class UserActionView(ManagedAccountsMixin, ScopedObjectMixin, View):
-    """POST-only actions on one account in scope: grant, revoke, reset password, (de)activate."""
+class UserActionView(ManagedAccountsMixin, ObjectOperationView):
+    """POST-only operations on one account in scope: grant, revoke, reset password, (de)activate."""
 
     model = User
     action = Action.CHANGE
-    http_method_names = ["post"]
+    operations = frozenset({"grant", "revoke", "password", "activate", "deactivate"})
 
-    def post(self, request, pk, operation):
-        account = self.get_object()
-        try:
-            with transaction.atomic():
-                self.perform(operation, account)
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-        except PermissionDenied as error:
-            messages.error(request, str(error) or _("无权执行该操作"))
-        return HttpResponseRedirect(reverse("core:user_detail", kwargs={"pk": account.pk}))
+    def done_url(self, account) -> str:
+        return reverse("core:user_detail", kwargs={"pk": account.pk})
 
-    def perform(self, operation, account):
-        actor = self.request.user
-        if operation == "grant":
-            form = GrantForm(self.request.POST, user=actor)
-            if not form.is_valid():
-                raise ValidationError([m for errors in form.errors.values() for m in errors])
-            services.grant_role(
-                actor=actor, user=account, role=form.cleaned_data["role"], unit=form.cleaned_data["unit"]
-            )
-            messages.success(self.request, _("已授予角色"))
-        elif operation == "revoke":
-            grant = object_or_404(
-                Grant.objects.restrict(actor, Action.CHANGE).filter(user=account),
-                pk=self.request.POST.get("grant"),
-            )
-            services.revoke_grant(actor=actor, grant=grant)
-            messages.success(self.request, _("已撤销角色"))
-        elif operation == "password":
-            form = PasswordResetForm(self.request.POST)
-            if not form.is_valid():
-                raise ValidationError([m for errors in form.errors.values() for m in errors])
-            services.reset_password(actor=actor, user=account, new_password=form.cleaned_data["password"])
-            messages.success(self.request, _("密码已重置，账号已解锁"))
-        elif operation in {"activate", "deactivate"}:
-            services.set_user_active(actor=actor, user=account, active=operation == "activate")
-            messages.success(self.request, _("账号已启用") if operation == "activate" else _("账号已停用"))
-        else:
-            raise Http404
+    def op_grant(self, request, account):
+        grant = valid_form(GrantForm(request.POST, user=request.user), form_errors_message)
+        services.grant_role(actor=request.user, user=account, role=grant["role"], unit=grant["unit"])
+        return _("已授予角色")
+
+    def op_revoke(self, request, account):
+        grant = object_or_404(
+            Grant.objects.restrict(request.user, Action.CHANGE).filter(user=account), pk=request.POST.get("grant")
+        )
+        services.revoke_grant(actor=request.user, grant=grant)
+        return _("已撤销角色")
+
+    def op_password(self, request, account):
+        password = valid_form(PasswordResetForm(request.POST), form_errors_message)["password"]
+        services.reset_password(actor=request.user, user=account, new_password=password)
+        return _("密码已重置，账号已解锁")
+
+    def op_activate(self, request, account):
+        services.set_user_active(actor=request.user, user=account, active=True)
+        return _("账号已启用")
+
+    def op_deactivate(self, request, account):
+        services.set_user_active(actor=request.user, user=account, active=False)
+        return _("账号已停用")
 
 
 def _add_errors(form, error: ValidationError) -> None:

@@ -36,5 +36,5 @@ class LeadFilterSet(NumberSearchMixin, ScopedFilterSet):
 
     def filter_overdue(self, queryset, name, value):
         if value:
-            return queryset.filter(status=LeadStatus.OPEN, deadline__lt=timezone.now())
+            return queryset.filter(Lead.overdue_q(timezone.now()))
         return queryset

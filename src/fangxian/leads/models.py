@@ -178,6 +178,15 @@ class Lead(models.Model):
         # No person lookup here: audit records of an import describe 10⁵ leads at once.
         return f"{self.get_category_display()} #{self.pk}"
 
+    @staticmethod
+    def overdue_q(now) -> Q:
+        """The one definition of an overdue lead (失管/漏管): still open past its deadline. Lists, figures, the
+        escalation sweep and the dashboard all ask this."""
+        return Q(status=LeadStatus.OPEN, deadline__lt=now)
+
+    def is_overdue(self, now) -> bool:
+        return self.status == LeadStatus.OPEN and self.deadline < now
+
 
 class Handover(models.Model):
     """A lead passed from one unit to another (district → township → community/grid), with who and when."""

@@ -373,8 +373,8 @@ def hand_over(*, actor: User, leads: Iterable[Lead], to_unit: Unit, note: str = 
 
 
 def overdue(queryset, *, now: datetime.datetime | None = None):
-    """Leads neither closed nor under a measure past their deadline: 失管/漏管."""
-    return queryset.filter(status=LeadStatus.OPEN, deadline__lt=now or timezone.now())
+    """Leads neither closed nor under a measure past their deadline: 失管/漏管 (Lead.overdue_q)."""
+    return queryset.filter(Lead.overdue_q(now or timezone.now()))
 
 
 ESCALATION_STEP = datetime.timedelta(hours=12)

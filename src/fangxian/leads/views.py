@@ -108,7 +108,7 @@ class LeadDetailView(ScopedDetailView):
         context["verify_form"] = VerifyForm(initial={"current_address": lead.person.address})
         context["handover_form"] = HandoverForm(user=self.request.user)
         context["now"] = timezone.now()
-        context["overdue"] = lead.status == LeadStatus.OPEN and lead.deadline < context["now"]
+        context["overdue"] = lead.is_overdue(context["now"])
         context["measures"] = list(lead.measures.all())
         context["can_place"] = (
             lead.outcome == Outcome.PLACED_UNDER_MEASURE

@@ -79,7 +79,6 @@ def _leads_open(ids, day):
 
 @figure("leads_overdue", "超时未核查（失管漏管）")
 def _leads_overdue(ids, day):
-    from fangxian.leads.choices import LeadStatus
     from fangxian.leads.models import Lead
 
-    return Lead.objects.filter(unit_id__in=ids, status=LeadStatus.OPEN, deadline__lt=timezone.now()).count()
+    return Lead.objects.filter(Lead.overdue_q(timezone.now()), unit_id__in=ids).count()

@@ -50,7 +50,7 @@ def _lead_counts(ids: list[int], now: datetime.datetime) -> dict[int, dict[str, 
     open_rows = (
         Lead.objects.filter(unit_id__in=ids, status=LeadStatus.OPEN)
         .values_list("unit_id")
-        .annotate(n=Count("*"), late=Count("deadline", filter=Q(deadline__lt=now)))
+        .annotate(n=Count("*"), late=Count("deadline", filter=Lead.overdue_q(now)))
     )
     for unit_id, n, late in open_rows:
         counts[unit_id]["open"], counts[unit_id]["overdue"] = n, late

@@ -1,11 +1,6 @@
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.generic import View
 
 from fangxian.control.choices import MeasureStatus, PhaseKind
 from fangxian.control.models import Measure
@@ -13,7 +8,7 @@ from fangxian.core.capabilities import Capability
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column
 from fangxian.core.scoping import can_row
-from fangxian.core.views import ScopedDetailView, ScopedListView, ScopedObjectMixin, error_text, object_or_404
+from fangxian.core.views import ObjectOperationView, ScopedDetailView, ScopedListView, object_or_404
 from fangxian.sites import services
 from fangxian.sites.choices import ZONE_CHECKLIST
 from fangxian.sites.models import Room, Site, Stay
@@ -90,58 +85,51 @@ class SiteDetailView(ScopedDetailView):
         return context
 
 
-class SiteActionView(ScopedObjectMixin, View):
+class SiteActionView(ObjectOperationView):
     """Check a person in (room suggested or chosen), check a stay out, a room cleaned, activate a reserve site."""
 
     model = Site
     write_capability = Capability.SITES_OPERATE
     action = Capability.SITES_VIEW  # each operation's capability is checked by its service
     lookup_field = lookup_url_kwarg = "uuid"
-    http_method_names = ["post"]
+    operations = frozenset({"check_in", "check_out", "cleaned", "activate"})
 
-    def post(self, request, uuid, operation):
-        site = self.get_object()
-        try:
-            with transaction.atomic():
-                self.perform(request, site, operation)
-        except (ValidationError, PermissionDenied) as error:
-            messages.error(request, error_text(error))
-        return HttpResponseRedirect(reverse("sites:detail", kwargs={"uuid": site.uuid}))
+    def done_url(self, site) -> str:
+        return reverse("sites:detail", kwargs={"uuid": site.uuid})
 
-    def perform(self, request, site, operation):
-        if operation == "check_in":
-            measure = object_or_404(
-                Measure.objects.restrict(request.user, Capability.MEASURES_CHANGE).filter(status=MeasureStatus.ACTIVE),
-                uuid=request.POST.get("measure", ""),
+    def op_check_in(self, request, site):
+        measure = object_or_404(
+            Measure.objects.restrict(request.user, Capability.MEASURES_CHANGE).filter(status=MeasureStatus.ACTIVE),
+            uuid=request.POST.get("measure", ""),
+        )
+        room = join = None
+        if request.POST.get("room"):
+            room = object_or_404(site.rooms.all(), pk=request.POST["room"])
+        if request.POST.get("join"):
+            join = object_or_404(
+                Stay.objects.restrict(request.user).filter(site=site, checked_out_at__isnull=True),
+                uuid=request.POST["join"],
             )
-            room = join = None
-            if request.POST.get("room"):
-                room = object_or_404(site.rooms.all(), pk=request.POST["room"])
-            if request.POST.get("join"):
-                join = object_or_404(
-                    Stay.objects.restrict(request.user).filter(site=site, checked_out_at__isnull=True),
-                    uuid=request.POST["join"],
-                )
-            stay = services.check_in(
-                actor=request.user, site=site, person=measure.person, measure=measure, room=room, join=join
-            )
-            messages.success(
-                request, _("%(name)s 入住 %(room)s") % {"name": measure.person.name, "room": stay.room.number}
-            )
-        elif operation == "check_out":
-            stay = object_or_404(
-                Stay.objects.restrict(request.user, Capability.SITES_OPERATE).filter(
-                    site=site, checked_out_at__isnull=True
-                ),
-                uuid=request.POST.get("stay", ""),
-            )
-            services.check_out(actor=request.user, stay=stay)
-            messages.success(request, _("已办理离开，房间待消杀"))
-        elif operation == "cleaned":
-            room = object_or_404(Room.objects.filter(site=site), pk=request.POST.get("room", ""))
-            services.room_cleaned(actor=request.user, room=room)
-        elif operation == "activate":
-            services.activate(actor=request.user, site=site)
-            messages.success(request, _("已启用"))
-        else:
-            raise ValidationError(_("未知操作"))
+        stay = services.check_in(
+            actor=request.user, site=site, person=measure.person, measure=measure, room=room, join=join
+        )
+        return _("%(name)s 入住 %(room)s") % {"name": measure.person.name, "room": stay.room.number}
+
+    def op_check_out(self, request, site):
+        stay = object_or_404(
+            Stay.objects.restrict(request.user, Capability.SITES_OPERATE).filter(
+                site=site, checked_out_at__isnull=True
+            ),
+            uuid=request.POST.get("stay", ""),
+        )
+        services.check_out(actor=request.user, stay=stay)
+        return _("已办理离开，房间待消杀")
+
+    def op_cleaned(self, request, site):
+        room = object_or_404(Room.objects.filter(site=site), pk=request.POST.get("room", ""))
+        services.room_cleaned(actor=request.user, room=room)
+        return _("房间 %(room)s 已消杀，可以入住") % {"room": room.number}
+
+    def op_activate(self, request, site):
+        services.activate(actor=request.user, site=site)
+        return _("已启用")
