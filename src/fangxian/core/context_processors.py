@@ -1,4 +1,5 @@
-from fangxian.core.capabilities import Capability, capabilities_of
+from fangxian.core.capabilities import Capability
+from fangxian.core.scoping import grant_reach
 
 
 def shell(request):
@@ -7,7 +8,8 @@ def shell(request):
     if user is None or not user.is_authenticated:
         return {}
     grants = list(user.grants.select_related("unit"))
-    held = set().union(*(capabilities_of(grant.role) for grant in grants)) if grants else set()
+    # What the grants carry where they reach (a working group: only its domain's part of the role).
+    held = set().union(*(grant_reach(grant)[1] for grant in grants)) if grants else set()
     if user.is_superuser:
         held = set(Capability.values)
     from fangxian.core.choices import UnitLevel

@@ -18,6 +18,8 @@ class DisplayForm(StyledForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = scoped_units(
+        units = scoped_units(
             user, Capability.DISPLAYS_MANAGE, [UnitLevel.DISTRICT, UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY]
         ).order_by("path")
+        self.fields["unit"].queryset = units
+        self.fields["unit"].initial = units.first()  # the office's own unit, at the top of its tree

@@ -84,9 +84,24 @@ class ZoneForm(forms.Form):
 
 
 class KeyGroupForm(StyledForm):
-    name = forms.CharField(label=_("重点人群名称"), max_length=100)
-    interval_days = forms.IntegerField(label=_("检测间隔（天）"), min_value=1, max_value=30)
-    sector = forms.ChoiceField(label=_("行业主管部门"), choices=[("", _("（无）")), *Sector.choices], required=False)
+    # Shown in one row without labels: the placeholders and aria-labels say what each box is.
+    name = forms.CharField(
+        label=_("重点人群名称"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("重点人群名称"), "aria-label": _("重点人群名称")}),
+    )
+    interval_days = forms.IntegerField(
+        label=_("检测间隔（天）"),
+        min_value=1,
+        max_value=30,
+        widget=forms.NumberInput(attrs={"placeholder": _("间隔天数"), "aria-label": _("检测间隔（天）")}),
+    )
+    sector = forms.ChoiceField(
+        label=_("行业主管部门"),
+        choices=[("", _("行业主管部门（无）")), *Sector.choices],
+        required=False,
+        widget=forms.Select(attrs={"aria-label": _("行业主管部门")}),
+    )
 
 
 class KeyGroupMembersForm(StyledForm):

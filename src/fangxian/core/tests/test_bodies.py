@@ -136,3 +136,14 @@ def _client(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def test_menus_and_forms_show_only_what_the_reach_carries(world, bodies):
+    """A working group's role carries every domain's capabilities; its menus show only its own group's."""
+    home = _client(world["testing_group"]).get(reverse("home")).content.decode()
+    assert f'href="{reverse("testing:tubes")}"' in home or f'href="{reverse("testing:campaigns")}"' in home
+    assert f'href="{reverse("people:list")}"' not in home and f'href="{reverse("leads:list")}"' not in home
+    page = _client(world["edu"]).get(reverse("testing:key_groups")).content.decode()
+    assert 'data-testid="members-form"' not in page and 'data-testid="group-form"' not in page
+    manager = _client(world["district"]).get(reverse("testing:key_groups")).content.decode()
+    assert 'data-testid="members-form"' in manager and 'data-testid="group-form"' in manager
