@@ -154,7 +154,16 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
     domain: frozenset(_EVERY_ROLE | held)
     for domain, held in {
-        GroupDomain.COORDINATION: _READ_WORK | {C.BRIEFINGS_WRITE, C.REPORT_FORMS_MANAGE, C.DISPLAYS_MANAGE, C.EXPORT},
+        # The figures, the daily reports and the briefing: not the registry (its members see no one by name).
+        GroupDomain.COORDINATION: {
+            C.REPORTS_VIEW,
+            C.REPORT_FORMS_MANAGE,
+            C.BRIEFINGS_VIEW,
+            C.BRIEFINGS_WRITE,
+            C.DASHBOARD_VIEW,
+            C.DISPLAYS_MANAGE,
+            C.EXPORT,
+        },
         GroupDomain.TRACING: {
             C.PERSONS_VIEW,
             C.REVEAL,

@@ -6,8 +6,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from fangxian.core.capabilities import ROLE_CAPABILITIES, Capability
-from fangxian.core.choices import Role
+from fangxian.core.capabilities import ROLE_CAPABILITIES, Capability, domain_capabilities
+from fangxian.core.choices import GroupDomain, Role
 
 DOC = Path(settings.PROJECT_DIR) / "docs" / "permissions.md"
 
@@ -20,7 +20,9 @@ def render() -> str:
         "Generated from `src/fangxian/core/capabilities.py` by `fangxian permissions --write`; a test fails when",
         "this file and the code disagree. A grant gives a role over a unit and everything below it; a role may do",
         "only what its capabilities name (denied by default). 隔离点工作人员 see only the rows of the sites they",
-        "are named on.",
+        "are named on. Beside the territory, a 区直部门 (department) reaches its own unit and, on records that name",
+        "a sector (key groups), its sector's records across the district; a 指挥部专班 (working group) reaches the",
+        "whole district with only the part of 指挥部专班成员 that lies in its domain (below).",
         "",
         "## Roles and capabilities",
         "",
@@ -30,6 +32,18 @@ def render() -> str:
     for capability in Capability:
         marks = ["✓" if capability.value in ROLE_CAPABILITIES.get(role, ()) else "" for role in roles]
         lines.append(f"| {capability.label} `{capability.value}` | " + " | ".join(marks) + " |")
+    domains = list(GroupDomain)
+    lines += [
+        "",
+        "## Working groups: what each domain carries over the district",
+        "",
+        "| 能力 capability | " + " | ".join(str(domain.label) for domain in domains) + " |",
+        "|---|" + "---|" * len(domains),
+    ]
+    for capability in Capability:
+        marks = ["✓" if capability.value in domain_capabilities(domain) else "" for domain in domains]
+        if any(marks):
+            lines.append(f"| {capability.label} `{capability.value}` | " + " | ".join(marks) + " |")
     lines += [
         "",
         "## What each kind of record needs",
