@@ -150,7 +150,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 
 # A working group's domain: what its members may do over the whole district (their role's capabilities meet
 # these; core.scoping.grant_reach). Every group sees the unit tree and its notifications; none follows the
-# district's background jobs (its members see their own).
+# district's background jobs (its members see their own), and only coordination sees the dashboard (the whole
+# situation, not one domain's part of it).
 GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
     domain: frozenset(_EVERY_ROLE | held)
     for domain, held in {
@@ -175,7 +176,6 @@ GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
             C.SAMPLES_VIEW,
             C.RECALLS_VIEW,
             C.NEGATIVE_LOOKUP,
-            C.DASHBOARD_VIEW,
             C.EXPORT,
         },
         GroupDomain.TESTING: {
@@ -187,7 +187,6 @@ GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
             C.KEY_GROUPS_VIEW,
             C.KEY_GROUPS_MANAGE,
             C.NEGATIVE_LOOKUP,
-            C.DASHBOARD_VIEW,
             C.EXPORT,
         },
         GroupDomain.ISOLATION: {
@@ -197,12 +196,11 @@ GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
             C.MEASURES_RELEASE,
             C.SITES_VIEW,
             C.SITES_MANAGE,
-            C.DASHBOARD_VIEW,
             C.EXPORT,
         },
-        GroupDomain.MEDICAL: {C.MEASURES_VIEW, C.SITES_VIEW, C.RECALLS_VIEW, C.DASHBOARD_VIEW},
-        GroupDomain.SUPPLIES: {C.SITES_VIEW, C.DASHBOARD_VIEW},
-        GroupDomain.PUBLICITY: {C.BRIEFINGS_VIEW, C.DASHBOARD_VIEW},
+        GroupDomain.MEDICAL: {C.MEASURES_VIEW, C.SITES_VIEW, C.RECALLS_VIEW},
+        GroupDomain.SUPPLIES: {C.SITES_VIEW},
+        GroupDomain.PUBLICITY: {C.BRIEFINGS_VIEW},
         GroupDomain.SUPERVISION: _READ_WORK | {C.TEAMS_VIEW, C.EXPORT},
     }.items()
 }

@@ -28,6 +28,7 @@ from fangxian.core.scoping import holds
 
 EXPORT_JOB = "export"
 SYNC_ROWS = 5_000  # above this the export runs in the background
+MAX_ACTIVE_EXPORTS = 3  # background exports a user may have queued or running at once
 MAX_ROWS = 1_000_000  # one sheet of a workbook
 EXPORT_DIR_NAME = "exports"
 EXPORTABLE: dict[str, type] = {}
@@ -80,12 +81,25 @@ class ExportMixin:
             messages.error(request, _("导出 %(count)s 条超过上限，请筛选后分批导出") % {"count": count})
             return HttpResponseRedirect(request.path if not self.export_always else reverse("home"))
         if count > SYNC_ROWS:
-            job = start_job(
+            arguments = {"view": self.export_key, **self.list_args.to_job()}
+            # The same export asked again joins the one under way; a user has a few at a time, not a queue
+            # full (each is a GET: a page reloaded, or a link followed, must not fill the worker).
+            active = Job.objects.filter(
+                created_by=request.user, kind=EXPORT_JOB, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+            )
+            same = next((job for job in active if job.arguments == arguments), None)
+            if same is None and len(active) >= MAX_ACTIVE_EXPORTS:
+                messages.error(
+                    request,
+                    _("您已有 %(count)s 个导出在进行中，请等其完成后再导出（见“后台任务”）") % {"count": len(active)},
+                )
+                return HttpResponseRedirect(request.path if not self.export_always else reverse("home"))
+            job = same or start_job(
                 actor=request.user,
                 kind=EXPORT_JOB,
                 title=_("导出：%(title)s（%(count)s 条）") % {"title": self.export_title, "count": count},
                 unit=_job_unit(request.user),
-                arguments={"view": self.export_key, **self.list_args.to_job()},
+                arguments=arguments,
             )
             return HttpResponseRedirect(reverse("core:job_detail", kwargs={"uuid": job.uuid}))
         content, written = write_workbook(self, rows, report=None)

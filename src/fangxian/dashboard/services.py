@@ -69,8 +69,9 @@ def live_display(key: str) -> Display | None:
     """The display a link opens, while it is live; marks when it was last opened (at most once a minute)."""
 
     now = timezone.now()
-    display = Display.objects.select_related("unit").filter(digest=key_digest(key[:100])).first()
-    if display is None or not display.is_live(now):
+    display = Display.objects.select_related("unit", "created_by").filter(digest=key_digest(key[:100])).first()
+    # A link lives no longer than its maker's account: stopping the account takes its links back.
+    if display is None or not display.is_live(now) or not display.created_by.is_active:
         return None
     if display.last_seen_at is None or now - display.last_seen_at > datetime.timedelta(minutes=1):
         Display.objects.filter(pk=display.pk).update(last_seen_at=now)

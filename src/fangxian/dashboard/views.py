@@ -2,6 +2,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -158,11 +159,15 @@ class ScreenView(TemplateView):
                 "message": _("该链接已过期或已收回，请联系指挥部重新开设。"),
             }
             return render(request, "core/error.html", context, status=404)
+        if request.user.is_authenticated:
+            logout(request)  # ends the session on the server too (and records it), not only the cookie
         request.session = SessionStore()  # empty: the session middleware saves nothing and drops the cookie
         request.user = AnonymousUser()
         unit = display.unit
         if code := request.GET.get("unit", "").strip():
-            unit = object_or_404(Unit.objects.filter(path__startswith=display.unit.path, is_active=True), code=code)
+            # Down to the community, as the signed-in board: a grid's figures are too few to stay anonymous.
+            below = Unit.objects.filter(path__startswith=display.unit.path, is_active=True, level__in=DRILLABLE)
+            unit = object_or_404(below, code=code)
         data = services.snapshot(unit=unit)
         context = self.get_context_data(
             unit=unit,

@@ -148,3 +148,20 @@ def test_each_list_s_background_export_holds_what_its_immediate_export_holds(
     assert job.status == "done", (key, job.log)
     later = client.get(job.result_url)
     assert rows(later.content) == rows(at_once.content), key
+
+
+def test_a_repeated_background_export_joins_the_one_under_way_and_a_user_has_only_a_few(
+    world, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(exporting, "SYNC_ROWS", -1)
+    client = client_for("district")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.get(reverse("people:export"))
+        again = client.get(reverse("people:export"))
+    assert first["Location"] == again["Location"] and Job.objects.filter(kind=exporting.EXPORT_JOB).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        for category in ("registered", "floating"):
+            client.get(reverse("people:export"), {"category": category})
+        refused = client.get(reverse("people:export"), {"q": "新城"}, follow=True)
+    assert Job.objects.filter(kind=exporting.EXPORT_JOB).count() == exporting.MAX_ACTIVE_EXPORTS
+    assert "个导出在进行中" in refused.content.decode()

@@ -332,7 +332,7 @@ PAGES = [
         kwargs=lambda w: {"uuid": w["briefing"].uuid, "kind": "xlsx"},
         sees=frozenset(),
     ),
-    Route("dashboard:board", READERS | {"township_b", "group"}, sees=frozenset()),
+    Route("dashboard:board", READERS | {"township_b"}, sees=frozenset()),
     Route("dashboard:displays", OFFICE | {"township_b"}, sees=frozenset()),
     Route(
         "dashboard:displays",
@@ -528,7 +528,7 @@ PAGES = [
     Route(
         "person-reveal", FIELD, method="post", kwargs=lambda w: {"uuid": w["alice"].uuid, "field": "phone"}, sees=FIELD
     ),
-    Route("dashboard-detail", READERS | {"group"}, kwargs=lambda w: {"code": w["xc_community"].code}, sees=frozenset()),
+    Route("dashboard-detail", READERS, kwargs=lambda w: {"code": w["xc_community"].code}, sees=frozenset()),
     Route("recall-list", READERS | {"township_b", "group"}, sees=frozenset()),
     Route(
         "api-door-events",

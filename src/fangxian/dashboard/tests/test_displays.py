@@ -94,3 +94,22 @@ def test_a_township_opens_links_for_its_own_units_and_closes_only_its_own(world,
 def test_roles_without_the_right_cannot_reach_the_links(world, client_for):
     for role in ("clerk", "grid", "site", "lab"):
         assert client_for(role).get(reverse("dashboard:displays")).status_code == 403, role
+
+
+def test_the_screen_ends_a_signed_in_session_on_the_server_not_only_the_cookie(world, client_for):
+    _, key = open_link(world)
+    client = client_for("township_a")
+    old = client.cookies["sessionid"].value
+    client.get(reverse("screen", kwargs={"key": key}))
+    replay = Client()
+    replay.cookies["sessionid"] = old
+    assert replay.get(reverse("home")).status_code == 302  # back to the sign-in page
+
+
+def test_a_link_dies_with_its_maker_s_account_and_does_not_drill_to_a_grid(world):
+    display, key = services.open_display(actor=world["township_a"], unit=world["xincheng"], label="新城屏", hours=24)
+    url = reverse("screen", kwargs={"key": key})
+    assert Client().get(url, {"unit": world["xc_grid"].code}).status_code == 404  # too few people to stay anonymous
+    world["township_a"].is_active = False
+    world["township_a"].save(update_fields=["is_active"])
+    assert Client().get(url).status_code == 404
