@@ -56,10 +56,16 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Cached aggregates (the dashboard's person counts) must not outlive the test database they came from."""
+    """Cached aggregates (the dashboard's person counts) must not outlive the test database they came from, nor
+    the memory of which day partitions exist: a test that runs on-commit callbacks inside its own rolled-back
+    transaction would leave a partition remembered that is gone."""
     from django.core.cache import cache
 
+    from fangxian.testing import partitions
+
     cache.clear()
+    yield
+    partitions._known.clear()
 
 
 @pytest.fixture
