@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from fangxian.core.capabilities import MEMBER_ROLES, capabilities_of, domain_capabilities, label, required_for
+from fangxian.core.choices import UnitLevel
 
 
 def _is_superuser(user) -> bool:
@@ -58,7 +59,7 @@ def grant_reach(grant) -> tuple[str, frozenset[str]]:
     that name a sector (`scope_sector_field`)."""
     unit = grant.unit
     held = capabilities_of(grant.role)
-    if unit.level == "working_group":
+    if unit.level == UnitLevel.WORKING_GROUP:
         return district_path_of(unit.path), held & domain_capabilities(unit.domain)
     return unit.path, held
 
@@ -74,7 +75,7 @@ def _sector_reach(user, needed: frozenset[str]) -> list[tuple[str, str]]:
         {
             (district_path_of(grant.unit.path), grant.unit.sector)
             for grant in _grants(user)
-            if grant.unit.level == "department" and grant.unit.sector and needed <= capabilities_of(grant.role)
+            if grant.unit.level == UnitLevel.DEPARTMENT and grant.unit.sector and needed <= capabilities_of(grant.role)
         }
     )
 

@@ -345,7 +345,7 @@ def manageable_users(actor: User):
     if actor.is_superuser:
         return User.objects.all()
     units = scope_unit_ids(actor, Capability.USERS_MANAGE)
-    held = frozenset().union(*(capabilities_of(grant.role) for grant in actor.grants.all()))
+    held = frozenset().union(*(grant_reach(grant)[1] for grant in actor.grants.select_related("unit")))
     roles = [role for role in Role.values if capabilities_of(role) <= held]
     outside = Grant.objects.exclude(unit_id__in=units) | Grant.objects.exclude(role__in=roles)
     return User.objects.filter(unit_id__in=units).exclude(pk__in=outside.values("user_id"))
