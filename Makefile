@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # Type-checked: the modules that carry the rules (models, services, scope, audit, identity documents).
-MYPY_FILES := src/fangxian/env.py $(wildcard src/fangxian/*/models.py src/fangxian/*/services.py src/fangxian/*/choices.py) \
+MYPY_FILES := src/fangxian/env.py $(wildcard src/fangxian/*/models.py src/fangxian/*/services.py src/fangxian/*/services/*.py src/fangxian/*/choices.py) \
 	src/fangxian/core/scoping.py src/fangxian/core/audit.py src/fangxian/core/masking.py src/fangxian/core/auth.py \
 	src/fangxian/core/tabular.py src/fangxian/core/divisions.py src/fangxian/core/exports.py src/fangxian/people/documents.py \
 	src/fangxian/core/bulk.py src/fangxian/leads/staging.py src/fangxian/core/capabilities.py \

@@ -5,14 +5,18 @@ the model stays the one definition of the table while no model instance is built
 first, so rows that refer to new rows can be written next. Callers own the transaction; nothing here commits.
 """
 
+import io
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from psycopg import sql
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _SEQUENCES: dict[tuple[str, str, str], str] = {}  # (database alias, table, column) → sequence name
 _NEEDS_PREP = {"JSONField", "DecimalField", "DurationField", "BinaryField"}
@@ -255,3 +259,84 @@ def index_plans():
     with connection.cursor() as cursor:
         cursor.execute("RESET enable_seqscan")
         cursor.execute("RESET jit")
+
+
+# ---------------------------------------------------------------- frames and lists (columnar write paths)
+
+
+def rows_with_values(model: type[models.Model], column: str, values: list, fields: list[str]) -> list:
+    """The model's rows whose `column` is one of `values`, with only `fields` loaded. On PostgreSQL one array
+    parameter: a list of 10⁴ placeholders costs more to parse and plan than the lookup itself."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(model._meta.db_table)
+        names = ", ".join(connection.ops.quote_name(name) for name in fields)
+        quoted = connection.ops.quote_name(column)
+        return list(model._default_manager.raw(f"SELECT {names} FROM {table} WHERE {quoted} = ANY(%s)", [values]))
+    found: list = []
+    for start in range(0, len(values), 5000):
+        chunk = values[start : start + 5000]
+        found.extend(model._default_manager.filter(**{f"{column}__in": chunk}).only(*fields))
+    return found
+
+
+def in_list_sql(column: str, values: list[int]) -> tuple[str, list]:
+    """`column` is one of `values`, as a WHERE fragment and its parameters (an array on PostgreSQL)."""
+    if not values:
+        return "1 = 0", []
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def copy_frame(model: type[models.Model], data: "pl.DataFrame") -> None:
+    """Rows of a frame into the model's table: COPY of the frame written as CSV on PostgreSQL (no Python per
+    row), one executemany on SQLite."""
+    import polars as pl
+
+    table = model._meta.db_table
+    columns = [_column_named(model, name) for name in data.columns]
+    if connection.vendor == "postgresql":
+        buffer = io.BytesIO()
+        data.write_csv(buffer, include_header=False)
+        quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            view = buffer.getbuffer()
+            for start in range(0, len(view), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    moments = [i for i, dtype in enumerate(data.dtypes) if isinstance(dtype, pl.Datetime)]
+    rows = data.with_columns(pl.col(pl.Date).cast(pl.String)).rows()
+    if moments:  # as Django writes them on SQLite (UTC, no offset): compared as text there
+        rows = [tuple(adapt(v) if i in moments else v for i, v in enumerate(row)) for row in rows]
+    copy_rows(table, columns, rows)
+
+
+def _column_named(model: type[models.Model], name: str) -> str:
+    for item in model._meta.concrete_fields:
+        if name in (item.attname, item.name) and item.column:
+            return item.column
+    raise KeyError(name)
+
+
+def stage_frame(cursor, table: str, definition: str, data: "pl.DataFrame", *, index: str) -> None:
+    """A temporary table `table` (`definition`: its columns) filled from a frame whose columns are in that
+    order, indexed on `index`: the set a statement then joins against. Decimal columns go as text on SQLite."""
+    import polars as pl
+
+    cursor.execute(f"CREATE TEMPORARY TABLE {table} ({definition})")
+    if connection.vendor == "postgresql":
+        buffer = io.BytesIO()
+        data.write_csv(buffer, include_header=False)
+        with cursor.cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        cursor.execute(f"CREATE INDEX ON {table} ({index})")
+        cursor.execute(f"ANALYZE {table}")
+        return
+    floats = [i for i, dtype in enumerate(data.dtypes) if dtype in (pl.Float32, pl.Float64)]
+    rows = [tuple(str(v) if i in floats and v is not None else v for i, v in enumerate(row)) for row in data.rows()]
+    cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join(['%s'] * len(data.columns))})", rows)
+    cursor.execute(f"CREATE INDEX {table}_index ON {table} ({index})")
