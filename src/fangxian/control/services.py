@@ -29,6 +29,7 @@ from fangxian.control.models import (
     ProtocolRule,
     ScheduledTest,
 )
+from fangxian.control.placement import places
 from fangxian.core.audit import plain_values, record_change, require_actor, snapshot
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import ChangeKind, UnitLevel
@@ -411,17 +412,7 @@ def record_test(
 
 def floor_mates(measure: Measure) -> list:
     """Open stays on the positive person's floor and the floors above and below, in the same site."""
-    from fangxian.sites.models import Stay
-
-    stay = Stay.objects.filter(person=measure.person).select_related("room").order_by("-checked_in_at").first()
-    if stay is None:
-        return []
-    floors = [stay.room.floor - 1, stay.room.floor, stay.room.floor + 1]
-    return list(
-        Stay.objects.filter(site=stay.site, room__floor__in=floors, checked_out_at__isnull=True)
-        .exclude(person=measure.person)
-        .select_related("person", "room", "measure")
-    )
+    return places().neighbours(measure)
 
 
 def restart_floor(*, actor: User, positive: Measure, day: datetime.date) -> list[Measure]:

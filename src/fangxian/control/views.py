@@ -16,6 +16,7 @@ from fangxian.control import services
 from fangxian.control.choices import MeasureStatus, PhaseKind
 from fangxian.control.forms import EndForm, ExtendForm, FollowUpForm, PlaceForm, ResultForm
 from fangxian.control.models import HealthCheck, Measure, ScheduledTest
+from fangxian.control.placement import places
 from fangxian.control.services import CheckEntry
 from fangxian.control.tables import measure_columns
 from fangxian.core.audit import record_access
@@ -36,9 +37,6 @@ from fangxian.core.views import (
 )
 from fangxian.leads.choices import Outcome
 from fangxian.leads.models import Lead
-from fangxian.sites import services as site_services
-from fangxian.sites.choices import SiteStatus
-from fangxian.sites.models import Site
 
 
 class MeasureListView(ExportMixin, ScopedListView):
@@ -104,9 +102,7 @@ class MeasureDetailView(ScopedDetailView):
         )
         if context["can_change"] and context["stay"] is None:
             # Home → site (转集中隔离): the active sites this user may check people into.
-            context["sites"] = Site.objects.restrict(self.request.user, Capability.SITES_OPERATE).filter(
-                status=SiteStatus.ACTIVE
-            )
+            context["sites"] = places().open_to(self.request.user, Capability.SITES_OPERATE)
         context.update(
             result_form=ResultForm(), end_form=EndForm(), extend_form=ExtendForm(), follow_up_form=FollowUpForm()
         )
@@ -210,12 +206,8 @@ class MeasureActionView(ObjectOperationView):
         return _("已处置")
 
     def op_to_site(self, request, measure):
-        site = object_or_404(
-            Site.objects.restrict(request.user, Capability.SITES_OPERATE).filter(status=SiteStatus.ACTIVE),
-            uuid=request.POST.get("site", ""),
-        )
-        stay = site_services.check_in(actor=request.user, site=site, person=measure.person, measure=measure)
-        return _("已转集中隔离：%(site)s %(room)s") % {"site": site.name, "room": stay.room.number}
+        where = places().place(actor=request.user, key=request.POST.get("site", ""), measure=measure)
+        return _("已转集中隔离：%(where)s") % {"where": where}
 
     def op_extend(self, request, measure):
         extension = valid_form(ExtendForm(request.POST), _("请填写延长天数和原因"))
@@ -228,9 +220,9 @@ class SitePlaceFilter:
     staff make, floor by floor. The site must be one the user sees."""
 
     def sites(self):
-        return Site.objects.restrict(self.request.user).filter(status=SiteStatus.ACTIVE).order_by("name")
+        return places().open_to(self.request.user, Capability.SITES_VIEW)
 
-    def chosen_site(self) -> Site | None:
+    def chosen_site(self):
         key = self.request.GET.get("site", "")
         try:
             return self.sites().filter(uuid=UUID(key)).first() if key else None
