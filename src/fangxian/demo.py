@@ -351,7 +351,10 @@ def _alerts(officer: User) -> None:
     if home:
         control_services.set_door_sensor(actor=officer, measure=home[0], device="MC-0001")
         control_services.door_alert(
-            measures=Measure.objects.all(), device="MC-0001", at=timezone.now() - datetime.timedelta(hours=1)
+            actor=officer,
+            measures=Measure.objects.all(),
+            device="MC-0001",
+            at=timezone.now() - datetime.timedelta(hours=1),
         )
 
 

@@ -117,6 +117,9 @@ TESTING_RETENTION_DAYS = read_int("FANGXIAN_TESTING_RETENTION_DAYS", 30)
 MAX_UPLOAD_MB = read_int("FANGXIAN_MAX_UPLOAD_MB", 200)
 # Errors of an upload shown on its page; all of them are in the file offered for download.
 PAGE_ERROR_LIMIT = 100
+# Problems an upload keeps row by row for its downloadable file (the rest are counted): an xlsx sheet holds
+# about 10⁶ rows, and a file of millions of bad rows must not cost gigabytes to describe.
+PROBLEM_ROWS_KEPT = read_int("FANGXIAN_PROBLEM_ROWS_KEPT", 100_000)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

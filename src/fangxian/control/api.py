@@ -26,6 +26,7 @@ class DoorEventView(APIView):
         event.is_valid(raise_exception=True)
         measures = Measure.objects.restrict(request.user, Action.CHANGE)
         measure = services.door_alert(
+            actor=request.user,
             measures=measures,
             device=event.validated_data["device"],
             at=event.validated_data.get("at") or timezone.now(),

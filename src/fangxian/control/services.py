@@ -285,15 +285,17 @@ def set_door_sensor(*, actor: User, measure: Measure, device: str) -> Measure:
     return measure
 
 
-def door_alert(*, measures, device: str, at: datetime.datetime) -> Measure | None:
+def door_alert(*, actor: User, measures, device: str, at: datetime.datetime) -> Measure | None:
     """A door sensor (门磁) opened: alert the community of the person behind that door, once a minute at most.
-    `measures` is what the reporting gateway may see (its scope)."""
+    `measures` is what the reporting gateway (`actor`) may see (its scope)."""
+    require_actor(actor)
     measure = measures.filter(door_sensor=device, status=MeasureStatus.ACTIVE).select_related("person", "unit").first()
     if measure is None:
         return None
     local = timezone.localtime(at)
     _raise_alert(
         measure,
+        actor=actor,
         kind=FollowUpKind.DOOR,
         key=f"door:{device}:{local:%Y%m%d%H%M}",
         title=f"门磁报警：{measure.person.name} {local:%H:%M} 开门",
@@ -312,10 +314,19 @@ FOLLOW_UP_WITHIN: dict[str, datetime.timedelta] = {
 
 
 def _raise_alert(
-    measure: Measure, *, kind: str, key: str, title: str, detail: str, advice: str, now: datetime.datetime
+    measure: Measure,
+    *,
+    actor: User,
+    kind: str,
+    key: str,
+    title: str,
+    detail: str,
+    advice: str,
+    now: datetime.datetime,
 ) -> FollowUp:
-    """Notify the responsible community and open the follow-up task it must close. The same alert twice (a
-    re-entered check, a sensor repeating itself within the minute) is one task and one notice."""
+    """Notify the responsible community and open the follow-up task it must close (recorded as the reporter's
+    change). The same alert twice (a re-entered check, a sensor repeating itself within the minute) is one task
+    and one notice."""
     unit = _alert_unit(measure.unit)
     follow_up, created = FollowUp.objects.get_or_create(
         key=key,
@@ -329,6 +340,14 @@ def _raise_alert(
         },
     )
     if created:
+        record_change(
+            actor=actor,
+            kind=ChangeKind.CREATE,
+            instance=follow_up,
+            unit=unit,
+            after={"kind": kind, "detail": follow_up.detail, "due_at": follow_up.due_at.isoformat()},
+            reason=title,
+        )
         notify(
             unit=unit,
             key=key,
@@ -631,6 +650,7 @@ def record_checks(
         if temperature >= FEVER or check.symptoms:
             _raise_alert(
                 measure,
+                actor=actor,
                 kind=FollowUpKind.FEVER,
                 key=f"fever:{measure.pk}:{day.isoformat()}:{slot}",
                 title=f"体温异常：{measure.person.name} {temperature}℃",

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
 from fangxian.control import services
@@ -46,9 +47,14 @@ class MeasureListView(ExportMixin, ScopedListView):
     audited_model = "control.measure"
     template_name = "control/measure_list.html"
     export_key, export_title, export_model = "measures", "管控人员", "control.measure"
+    table_empty = _lazy("没有管控人员")
+    table_testid = "measure-table"
+
+    def list_columns(self):
+        return measure_columns(timezone.localdate())
 
     def filter_queryset(self, queryset):
-        queryset = queryset.select_related("person", "unit", "protocol")
+        queryset = queryset.select_related("person", "unit__parent", "protocol")
         status = self.params.get("status", MeasureStatus.ACTIVE)
         if status in MeasureStatus.values:
             queryset = queryset.filter(status=status)
@@ -57,16 +63,8 @@ class MeasureListView(ExportMixin, ScopedListView):
             queryset = queryset.filter(subject=subject)
         return queryset
 
-    def export_columns(self):
-        return measure_columns(timezone.localdate())
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        labels = dict(PhaseKind.choices)
-        for measure in context["object_list"]:
-            phase = measure.phase_on(today)
-            measure.phase_label = labels[phase["kind"]] if phase else _("期满待解除")
         context["status"] = self.params.get("status", MeasureStatus.ACTIVE)
         context["statuses"] = MeasureStatus.choices
         return context

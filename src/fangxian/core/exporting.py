@@ -49,7 +49,11 @@ class ExportMixin:
             EXPORTABLE[cls.export_key] = cls
 
     def export_columns(self) -> list[Column]:
-        raise NotImplementedError
+        """The list's own column spec (the page's table), unless the export needs other columns."""
+        columns = self.list_columns()
+        if columns is None:
+            raise NotImplementedError(f"{type(self).__name__} names no columns")
+        return columns
 
     def export_rows(self):
         return self.get_queryset()

@@ -14,9 +14,21 @@ _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a list, for its page table and its xlsx export alike (core.tables.Table renders the page).
+
+    `value` is the plain text or number (the export's cell, and the page's unless `cell` gives markup: a
+    link, a badge). `page`/`export` leave a column out of one of them (a checkbox, a code only the file
+    needs); `css` is the page cell's class; `heading` marks the column a phone shows as a card's title."""
+
     title: str
     value: Callable[[object], object]
     width: int = 14
+    cell: Callable[[object], object] | None = None
+    page: bool = True
+    export: bool = True
+    css: str = ""
+    heading: bool = False
+    testid: str = ""  # the page cell's data-testid (browser tests find cells by it)
 
 
 def safe_cell(value):
@@ -39,7 +51,8 @@ def xlsx_sheets(sheets: list[tuple[str, list[Column], Iterable[object]]]) -> tup
     workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False, "strings_to_formulas": False})
     header = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     counts = []
-    for title, columns, rows in sheets:
+    for title, all_columns, rows in sheets:
+        columns = [column for column in all_columns if column.export]
         sheet = workbook.add_worksheet(title[:31])
         for index, column in enumerate(columns):
             sheet.set_column(index, index, column.width)

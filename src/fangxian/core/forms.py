@@ -17,6 +17,8 @@ def style_form(form):
         css = "form-select" if isinstance(widget, forms.Select) else "form-control"
         if isinstance(widget, forms.CheckboxInput):
             css = "form-check-input"
+        elif isinstance(widget, forms.RadioSelect):  # and CheckboxSelectMultiple: _form.html draws tap boxes
+            css = "form-selectgroup-input"
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
     return form
 

@@ -53,3 +53,24 @@ class ListArgs:
             url_kwargs=dict(arguments.get("url_kwargs") or {}),
             focus=arguments.get("focus", "") or "",
         )
+
+
+class Table:
+    """A list page's table, from the list's column spec (core.exports.Column): the very columns its export
+    writes, less those marked off the page. Rendered by _table.html: a table on a desktop, a card per row on
+    a phone (each cell labelled with its column)."""
+
+    def __init__(self, columns, rows, *, empty: str = "", testid: str = "", row_testid: str = ""):
+        self.columns = [column for column in columns if column.page]
+        self.rows, self.empty, self.testid, self.row_testid = rows, empty, testid, row_testid
+
+    def __iter__(self):
+        for row in self.rows:
+            yield [(column, _page_cell(column, row)) for column in self.columns]
+
+
+def _page_cell(column, row):
+    if column.cell is not None:
+        return column.cell(row)
+    value = column.value(row)
+    return "" if value is None else value

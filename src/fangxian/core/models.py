@@ -96,6 +96,15 @@ class Unit(models.Model):
     def full_name(self) -> str:
         return "".join(unit.name for unit in [*self.ancestors(), self])
 
+    @property
+    def label(self) -> str:
+        """The name a list shows: a community with its township, a grid with its community (names such as
+        天河社区 or 第1网格 repeat across the district). Lists load `parent` with the unit."""
+        parent = self.parent if self.parent_id else None
+        if self.level in (UnitLevel.COMMUNITY, UnitLevel.GRID) and parent is not None:
+            return f"{parent.name}·{self.name}"
+        return self.name
+
 
 class TeamTemplate(models.Model):
     """The composition of a grid team, e.g. 三人小组 (cadre + police + doctor) or 五包一."""

@@ -6,13 +6,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import Count, Model, Q
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import DetailView, FormView, ListView, View
 
 from fangxian.core import services, tables
@@ -33,7 +34,7 @@ from fangxian.core.forms import (
     style_form,
 )
 from fangxian.core.jobs import read_progress
-from fangxian.core.listing import FOCUS_SESSION_KEY, ListArgs
+from fangxian.core.listing import FOCUS_SESSION_KEY, ListArgs, Table
 from fangxian.core.models import (
     AccessRecord,
     ChangeRecord,
@@ -127,10 +128,18 @@ class ScopedListView(ScopedMixin, ListView):
     filterset_class = None
     follows_focus = True
     audited_model = ""
+    table_empty = ""  # what the table says when no row matches
+    table_testid = ""
+    table_row_testid = ""
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         self.list_args = ListArgs.of_request(request, kwargs)
+
+    def list_columns(self) -> list | None:
+        """The list's one column spec (core.exports.Column), for the page's table and the export alike; None
+        for a page that draws its own table."""
+        return None
 
     @classmethod
     def from_args(cls, list_args: ListArgs):
@@ -197,6 +206,16 @@ class ScopedListView(ScopedMixin, ListView):
         query = self.params.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
+        context["active_filters"] = sum(1 for key, value in query.items() if value and key != "export")
+        columns = self.list_columns()
+        if columns is not None:
+            context["table"] = Table(
+                columns,
+                context["object_list"],
+                empty=self.table_empty or _("没有符合条件的记录"),
+                testid=self.table_testid,
+                row_testid=self.table_row_testid,
+            )
         if self.audited_model:
             self.record_list(context)
         return context
@@ -216,25 +235,26 @@ class ScopedObjectMixin(ScopedMixin):
         return get_object_or_404(self.get_queryset(), **{self.lookup_field: self.kwargs[self.lookup_url_kwarg]})
 
 
-class ObjectOperationView(ScopedObjectMixin, View):
-    """POST …/<object>/<operation>/: one small method per operation (`op_<operation>`, returning the success
-    message), listed in `operations`. The base owns the rest, so no operation can skip it: the object is looked
-    up in scope, then read again FOR UPDATE inside one transaction (the state an operation checks is the state
-    under the lock: of two people acting on one row at once, the second sees the first's outcome), a refusal
-    by a service becomes the page's message and rolls everything back, and any other operation is a 404."""
+class ObjectActionView(ScopedObjectMixin, View):
+    """POST on one object, one operation (`perform`, returning the success message). The base owns the rest, so
+    no operation can skip it: the object is looked up in scope, then read again FOR UPDATE inside one
+    transaction (the state an operation checks is the state under the lock: of two people acting on one row at
+    once, the second sees the first's outcome); afterwards the object must still be visible to its author at
+    `verify_action` (save-then-verify; None for an operation that removes it); a refusal by a service becomes
+    the page's message and rolls everything back; side effects leave after the commit (core.notify)."""
 
     http_method_names = ["post"]
-    operations: frozenset[str] = frozenset()
+    verify_action: str | None = Action.VIEW
 
-    def post(self, request, operation, **kwargs):
-        handler = getattr(self, f"op_{operation}", None) if operation in self.operations else None
-        if handler is None:
-            raise Http404
+    def post(self, request, **kwargs):
+        handler = self.handler(kwargs)
         instance = self.get_object()
         try:
             with transaction.atomic():
                 locked = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
                 done = handler(request, locked)
+                if self.verify_action is not None:
+                    save_then_verify(user=request.user, instance=locked, action=self.verify_action)
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, error_text(error))
         else:
@@ -242,11 +262,69 @@ class ObjectOperationView(ScopedObjectMixin, View):
                 messages.success(request, done)
         return HttpResponseRedirect(self.done_url(instance))
 
+    def handler(self, kwargs):
+        return self.perform
+
+    def perform(self, request, instance) -> str | None:
+        raise NotImplementedError
+
     def done_url(self, instance) -> str:
         raise NotImplementedError
 
 
+class ObjectOperationView(ObjectActionView):
+    """POST …/<object>/<operation>/: one small method per operation (`op_<operation>`, returning the success
+    message), listed in `operations`; any other operation is a 404. Lock, verify and refusals as in
+    ObjectActionView."""
+
+    operations: frozenset[str] = frozenset()
+
+    def handler(self, kwargs):
+        operation = kwargs.get("operation")
+        handler = getattr(self, f"op_{operation}", None) if operation in self.operations else None
+        if handler is None:
+            raise Http404
+        return handler
+
+
 form_errors_message = None  # valid_form(): refuse with the form's own error messages
+
+
+class ServiceFormView(FormView):
+    """A form whose cleaned data goes to one service (`perform`). The base owns what no such view may forget:
+    one transaction around the service call and save-then-verify (the saved object must still be visible to its
+    author at `verify_action`, or everything rolls back), a service's refusal shown on the form with status 400
+    and nothing written, and the message and redirect only after the commit (`succeeded`)."""
+
+    verify_action = Action.VIEW
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), **self.form_arguments()}
+
+    def form_arguments(self) -> dict:
+        """Extra keyword arguments of the form (most take the user, whose units are its choices)."""
+        return {"user": self.request.user}
+
+    def perform(self, data: dict):
+        """Call the service; return what it saved (verified when a model instance) or any result."""
+        raise NotImplementedError
+
+    def succeeded(self, result) -> HttpResponse:
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                result = self.perform(form.cleaned_data)
+                if isinstance(result, Model):
+                    save_then_verify(user=self.request.user, instance=result, action=self.verify_action)
+        except (ValidationError, PermissionDenied) as error:
+            _add_errors(form, error if isinstance(error, ValidationError) else ValidationError(error_text(error)))
+            return self.form_invalid(form)
+        return self.succeeded(result)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 def valid_form(form, message: str | None):
@@ -402,29 +480,23 @@ class TeamListView(ExportMixin, ScopedListView):
     template_name = "core/team_list.html"
     export_key, export_title, export_model = "teams", "包保小组", "core.gridteam"
 
-    def export_columns(self):
+    table_empty = _lazy("暂无包保小组")
+
+    def list_columns(self):
         return tables.team_columns()
 
     def filter_queryset(self, queryset):
         unit = self.params.get("unit", "").strip()
         if unit:
             queryset = queryset.filter(unit__path__contains=f"/{unit}/")
-        return queryset.select_related("unit", "template").prefetch_related("members__slot", "template__slots")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        for team in context["object_list"]:
-            team.complete = services.team_is_complete(team)
-        return context
+        return queryset.select_related("unit__parent", "template").prefetch_related("members__slot", "template__slots")
 
 
-class TeamCreateView(CapabilityRequiredMixin, FormView):
+class TeamCreateView(CapabilityRequiredMixin, ServiceFormView):
     template_name = "core/team_form.html"
     form_class = TeamForm
     required_capability = Capability.TEAMS_MANAGE
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
+    verify_action = Action.CHANGE
 
     def get_initial(self):
         unit = (
@@ -434,17 +506,12 @@ class TeamCreateView(CapabilityRequiredMixin, FormView):
         )
         return {"unit": unit, "name": f"{unit.name}三人小组" if unit else ""}
 
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                team = services.create_team(
-                    actor=self.request.user, unit=data["unit"], template=data["template"], name=data["name"]
-                )
-                save_then_verify(user=self.request.user, instance=team, action=Action.CHANGE)
-        except ValidationError as error:
-            _add_errors(form, error)
-            return self.form_invalid(form)
+    def perform(self, data):
+        return services.create_team(
+            actor=self.request.user, unit=data["unit"], template=data["template"], name=data["name"]
+        )
+
+    def succeeded(self, team):
         messages.success(self.request, _("已建立 %(name)s，请补充成员") % {"name": team.name})
         return HttpResponseRedirect(reverse("core:team_detail", kwargs={"pk": team.pk}))
 
@@ -525,12 +592,14 @@ class UserListView(ExportMixin, ScopedListView):
     template_name = "core/user_list.html"
     export_key, export_title, export_model = "users", "用户", "core.user"
 
-    def export_columns(self):
+    table_empty = _lazy("没有用户")
+
+    def list_columns(self):
         return tables.user_columns()
 
     def filter_queryset(self, queryset):
         queryset = queryset.filter(pk__in=services.manageable_users(self.user).values("pk"))
-        queryset = queryset.select_related("unit").prefetch_related("grants__unit")
+        queryset = queryset.select_related("unit__parent").prefetch_related("grants__unit")
         text = self.params.get("q", "").strip()
         if text:
             queryset = queryset.filter(Q(username__icontains=text) | Q(display_name__icontains=text))
@@ -557,33 +626,24 @@ class UserDetailView(ManagedAccountsMixin, ScopedDetailView):
         return context
 
 
-class UserCreateView(CapabilityRequiredMixin, FormView):
+class UserCreateView(CapabilityRequiredMixin, ServiceFormView):
     template_name = "core/user_form.html"
     form_class = UserCreateForm
     required_capability = Capability.USERS_MANAGE
 
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        return kwargs
+    def perform(self, data):
+        account = services.create_user(
+            actor=self.request.user,
+            username=data["username"],
+            display_name=data["display_name"],
+            unit=data["unit"],
+            password=data["password"],
+            phone=data["phone"],
+        )
+        services.grant_role(actor=self.request.user, user=account, role=data["role"], unit=data["unit"])
+        return account
 
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                account = services.create_user(
-                    actor=self.request.user,
-                    username=data["username"],
-                    display_name=data["display_name"],
-                    unit=data["unit"],
-                    password=data["password"],
-                    phone=data["phone"],
-                )
-                services.grant_role(actor=self.request.user, user=account, role=data["role"], unit=data["unit"])
-                save_then_verify(user=self.request.user, instance=account)
-        except ValidationError as error:
-            _add_errors(form, error)
-            return self.form_invalid(form)
+    def succeeded(self, account):
         messages.success(self.request, _("已创建用户 %(username)s") % {"username": account.username})
         return HttpResponseRedirect(reverse("core:user_detail", kwargs={"pk": account.pk}))
 
@@ -640,7 +700,9 @@ class JobListView(ExportMixin, ScopedListView):
     template_name = "core/job_list.html"
     export_key, export_title, export_model = "jobs", "后台任务", "core.job"
 
-    def export_columns(self):
+    table_empty = _lazy("暂无后台任务")
+
+    def list_columns(self):
         return tables.job_columns()
 
     def filter_queryset(self, queryset):
@@ -677,7 +739,9 @@ class ChangeRecordListView(ExportMixin, ScopedListView):
     template_name = "core/change_list.html"
     export_key, export_title, export_model = "changes", "变更记录", "core.changerecord"
 
-    def export_columns(self):
+    table_empty = _lazy("暂无记录")
+
+    def list_columns(self):
         return tables.change_columns()
 
     def filter_queryset(self, queryset):
@@ -691,7 +755,10 @@ class AccessRecordListView(ExportMixin, ScopedListView):
     template_name = "core/access_list.html"
     export_key, export_title, export_model = "accesses", "访问记录", "core.accessrecord"
 
-    def export_columns(self):
+    table_empty = _lazy("暂无记录")
+    table_row_testid = "access-row"
+
+    def list_columns(self):
         return tables.access_columns()
 
     def filter_queryset(self, queryset):

@@ -1,19 +1,18 @@
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.generic import TemplateView, View
+from django.views.generic import TemplateView
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
@@ -29,9 +28,9 @@ from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.models import Unit, scope_root_units
 from fangxian.core.scoping import holds
 from fangxian.core.views import (
+    ObjectActionView,
     ScopedListView,
     ScopedMixin,
-    ScopedObjectMixin,
     error_text,
     object_or_404,
 )
@@ -132,15 +131,16 @@ class DisplayListView(ScopedListView):
         return self.render_to_response(self.get_context_data(new_link=link, new_display=display))
 
 
-class DisplayCloseView(ScopedObjectMixin, View):
+class DisplayCloseView(ObjectActionView):
     model = Display
     action = Capability.DISPLAYS_MANAGE
 
-    def post(self, request, pk):
-        display = self.get_object()
+    def perform(self, request, display):
         services.close_display(actor=request.user, display=display)
-        messages.success(request, _("已收回投放链接“%(label)s”") % {"label": display.label})
-        return HttpResponseRedirect(reverse("dashboard:displays"))
+        return _("已收回投放链接“%(label)s”") % {"label": display.label}
+
+    def done_url(self, display):
+        return reverse("dashboard:displays")
 
 
 class ScreenView(TemplateView):

@@ -1,7 +1,6 @@
 import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.widgets import BooleanWidget
 
 from fangxian.core.choices import Action
 from fangxian.core.filtersets import ScopedFilterSet
@@ -25,7 +24,9 @@ class LeadFilterSet(NumberSearchMixin, ScopedFilterSet):
     category = django_filters.ChoiceFilter(label=_("人员类别"), choices=LeadCategory.choices, empty_label=_("全部"))
     status = django_filters.ChoiceFilter(label=_("状态"), choices=LeadStatus.choices, empty_label=_("全部"))
     outcome = django_filters.ChoiceFilter(label=_("核查结果"), choices=Outcome.choices, empty_label=_("全部"))
-    overdue = django_filters.BooleanFilter(label=_("仅超时"), method="filter_overdue", widget=BooleanWidget())
+    overdue = django_filters.ChoiceFilter(
+        label=_("时限"), choices=[("1", _("仅超时"))], empty_label=_("全部"), method="filter_overdue"
+    )
 
     class Meta:
         model = Lead
@@ -35,6 +36,6 @@ class LeadFilterSet(NumberSearchMixin, ScopedFilterSet):
         return queryset.filter(unit__path__startswith=unit.path) if unit else queryset
 
     def filter_overdue(self, queryset, name, value):
-        if value:
+        if value == "1":
             return queryset.filter(Lead.overdue_q(timezone.now()))
         return queryset

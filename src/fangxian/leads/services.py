@@ -32,7 +32,7 @@ from fangxian.leads.choices import (
     LeadStatus,
     Outcome,
 )
-from fangxian.leads.models import Handover, ImportBatch, Lead, SourceMapping
+from fangxian.leads.models import Handover, ImportBatch, Lead, RiskArea, SourceMapping
 from fangxian.leads.routing import Router
 
 IMPORT_DIR_NAME = "imports"
@@ -113,6 +113,14 @@ def stage_batch(
         errors=[error.__dict__ for error in plan.errors[:STORED_ERRORS]],
     )
     _stage(batch, plan)
+    record_change(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        instance=batch,
+        unit=district,
+        after={"file_name": batch.file_name, "pusher": pusher, "source": source, "rows": len(rows)},
+        reason="上传推送名单（待导入）",
+    )
     return batch, plan
 
 
@@ -140,10 +148,20 @@ def remap_batch(*, actor: User, batch: ImportBatch, header_row: int, columns: di
         raise ValidationError("表头行超出文件范围")
     mapped = intake.ColumnMap(header_row, columns, [cell_text(cell) for cell in rows[header_row]])
     plan = plan_rows(rows, default_category=batch.default_category, columns=mapped)
+    before = {"header_row": batch.header_row, "mapping": batch.mapping}
     batch.header_row, batch.mapping = header_row, mapped.as_json()
     batch.errors = [error.__dict__ for error in plan.errors[:STORED_ERRORS]]
     batch.save(update_fields=["header_row", "mapping", "errors"])
     _stage(batch, plan)
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=batch,
+        unit=batch.district,
+        before=before,
+        after={"header_row": batch.header_row, "mapping": batch.mapping},
+        reason="修改列对应",
+    )
     return plan
 
 
@@ -418,6 +436,41 @@ def escalate_overdue(*, actor: User, now: datetime.datetime | None = None) -> in
 
 
 # ---------------------------------------------------------------- risk areas
+
+
+def create_risk_area(
+    *,
+    actor: User,
+    district: Unit,
+    name: str,
+    level: str,
+    declared_at: datetime.datetime,
+    region_code: str = "",
+    lifted_at: datetime.datetime | None = None,
+) -> RiskArea:
+    """Declare a risk area (风险区) for the district: the people whose travel touches its window are then listed."""
+    require_actor(actor)
+    require(actor, Capability.RISK_AREAS_MANAGE, district)
+    if lifted_at is not None and lifted_at < declared_at:
+        raise ValidationError({"lifted_at": "解除时间不能早于划定时间"})
+    area = RiskArea.objects.create(
+        district=district,
+        name=name.strip()[:200],
+        level=level,
+        region_code=region_code,
+        declared_at=declared_at,
+        lifted_at=lifted_at,
+        created_by=actor,
+    )
+    record_change(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        instance=area,
+        unit=district,
+        after=snapshot(area, ["name", "level", "region_code", "declared_at", "lifted_at"]),
+        reason="登记风险区",
+    )
+    return area
 
 
 def risk_window(area) -> tuple[datetime.datetime, datetime.datetime]:

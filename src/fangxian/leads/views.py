@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.views.generic import FormView, View
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.generic import View
 
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability, required_for
@@ -22,7 +23,17 @@ from fangxian.core.masking import mask_numbers_in_text
 from fangxian.core.models import Job
 from fangxian.core.scoping import scope_unit_ids, user_can
 from fangxian.core.tabular import TableReadError, cell_text, read_rows, spool_upload
-from fangxian.core.views import CapabilityRequiredMixin, ScopedDetailView, ScopedListView, ScopedObjectMixin, safe_next
+from fangxian.core.views import (
+    CapabilityRequiredMixin,
+    ObjectActionView,
+    ScopedDetailView,
+    ScopedListView,
+    ScopedObjectMixin,
+    ServiceFormView,
+    form_errors_message,
+    safe_next,
+    valid_form,
+)
 from fangxian.leads import intake, services
 from fangxian.leads.choices import BatchStatus, LeadStatus, Outcome
 from fangxian.leads.filtersets import LeadFilterSet
@@ -40,12 +51,14 @@ class LeadListView(ExportMixin, ScopedListView):
     template_name = "leads/lead_list.html"
     audited_model = "leads.lead"
     export_key, export_title, export_model = "leads", "协查任务", "leads.lead"
+    table_empty = _lazy("没有符合条件的协查任务")
+    table_testid = "lead-table"
 
-    def export_columns(self):
-        return lead_columns()
+    def list_columns(self):
+        return lead_columns(timezone.now())
 
     def filter_queryset(self, queryset):
-        return super().filter_queryset(queryset.select_related("person", "unit"))
+        return super().filter_queryset(queryset.select_related("person", "unit__parent", "escalated_to"))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -121,30 +134,24 @@ class LeadDetailView(ScopedDetailView):
         return context
 
 
-class LeadVerifyView(ScopedObjectMixin, View):
+class LeadVerifyView(ObjectActionView):
     model = Lead
     action = Action.CHANGE
     lookup_field = lookup_url_kwarg = "uuid"
-    http_method_names = ["post"]
 
-    def post(self, request, uuid):
-        lead = self.get_object()
-        form = VerifyForm(request.POST)
-        try:
-            if not form.is_valid():
-                raise ValidationError([m for errors in form.errors.values() for m in errors])
-            with transaction.atomic():
-                services.verify_lead(
-                    actor=request.user,
-                    lead=lead,
-                    outcome=form.cleaned_data["outcome"],
-                    note=form.cleaned_data["outcome_note"],
-                    current_address=form.cleaned_data["current_address"],
-                )
-            messages.success(request, _("核查结果已保存，任务已办结"))
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-        return HttpResponseRedirect(reverse("leads:detail", kwargs={"uuid": lead.uuid}))
+    def perform(self, request, lead):
+        data = valid_form(VerifyForm(request.POST), form_errors_message)
+        services.verify_lead(
+            actor=request.user,
+            lead=lead,
+            outcome=data["outcome"],
+            note=data["outcome_note"],
+            current_address=data["current_address"],
+        )
+        return _("核查结果已保存，任务已办结")
+
+    def done_url(self, lead):
+        return reverse("leads:detail", kwargs={"uuid": lead.uuid})
 
 
 class LeadHandoverView(CapabilityRequiredMixin, View):
@@ -190,28 +197,25 @@ class BatchListView(ExportMixin, ScopedListView):
     model = ImportBatch
     template_name = "leads/batch_list.html"
     export_key, export_title, export_model = "batches", "推送名单", "leads.importbatch"
+    table_empty = _lazy("还没有导入过推送名单")
 
-    def export_columns(self):
+    def list_columns(self):
         return batch_columns()
 
     def filter_queryset(self, queryset):
         return queryset.select_related("uploaded_by", "district")
 
 
-class BatchUploadView(CapabilityRequiredMixin, FormView):
+class BatchUploadView(CapabilityRequiredMixin, ServiceFormView):
     required_capability = Capability.LEADS_IMPORT
 
     template_name = "leads/batch_upload.html"
     form_class = UploadForm
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
-
-    def form_valid(self, form):
-        data = form.cleaned_data
+    def perform(self, data):
         upload = data["file"]
         try:
-            with spool_upload(upload) as path, transaction.atomic():
+            with spool_upload(upload) as path:
                 batch, _plan = services.stage_batch(
                     actor=self.request.user,
                     district=data["district"],
@@ -222,8 +226,10 @@ class BatchUploadView(CapabilityRequiredMixin, FormView):
                     default_category=data["default_category"],
                 )
         except TableReadError as error:
-            form.add_error("file", str(error))
-            return self.form_invalid(form)
+            raise ValidationError({"file": str(error)}) from error
+        return batch
+
+    def succeeded(self, batch):
         return HttpResponseRedirect(reverse("leads:batch", kwargs={"uuid": batch.uuid}))
 
 
@@ -262,7 +268,7 @@ class BatchDetailView(ScopedDetailView):
         return context
 
 
-class BatchMappingView(ScopedObjectMixin, FormView):
+class BatchMappingView(ScopedObjectMixin, ServiceFormView):
     """Correct the header row and the column of each field, then check the whole file again."""
 
     model = ImportBatch
@@ -289,10 +295,6 @@ class BatchMappingView(ScopedObjectMixin, FormView):
         except (TypeError, ValueError):
             return self.batch.header_row
 
-    def get_form_kwargs(self):
-        headers = [cell_text(cell) for cell in self.rows[self.header_index()]] if self.rows else []
-        return {**super().get_form_kwargs(), "headers": headers}
-
     def get_initial(self):
         columns = self.batch.mapping.get("columns", {}) if self.batch.mapping else {}
         return {"header_row": self.batch.header_row + 1, **{name: str(index) for name, index in columns.items()}}
@@ -300,47 +302,51 @@ class BatchMappingView(ScopedObjectMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(batch=self.batch, preview=self.rows[:12], **kwargs)
 
+    def form_arguments(self):
+        return {"headers": [cell_text(cell) for cell in self.rows[self.header_index()]] if self.rows else []}
+
     def form_valid(self, form):
+        self.mapping = form.mapping()
+        return super().form_valid(form)
+
+    def perform(self, data):
         try:
-            with transaction.atomic():
-                services.remap_batch(
-                    actor=self.request.user,
-                    batch=self.batch,
-                    header_row=form.cleaned_data["header_row"] - 1,
-                    columns=form.mapping(),
-                )
-        except (ValidationError, TableReadError) as error:
-            form.add_error(None, "；".join(getattr(error, "messages", [str(error)])))
-            return self.form_invalid(form)
+            services.remap_batch(
+                actor=self.request.user, batch=self.batch, header_row=data["header_row"] - 1, columns=self.mapping
+            )
+        except TableReadError as error:
+            raise ValidationError(str(error)) from error
+        return self.batch
+
+    def succeeded(self, batch):
         messages.success(self.request, _("已按新的列对应重新校验"))
-        return HttpResponseRedirect(reverse("leads:batch", kwargs={"uuid": self.batch.uuid}))
+        return HttpResponseRedirect(reverse("leads:batch", kwargs={"uuid": batch.uuid}))
 
 
-class BatchCommitView(ScopedObjectMixin, View):
+class BatchCommitView(ObjectActionView):
     """Starts phase two as a background job; the batch page follows its progress."""
 
     model = ImportBatch
     action = Action.CHANGE
     lookup_field = lookup_url_kwarg = "uuid"
-    http_method_names = ["post"]
 
-    def post(self, request, uuid):
-        batch = self.get_object()
-        url = reverse("leads:batch", kwargs={"uuid": batch.uuid})
+    def perform(self, request, batch):
         if batch.status != BatchStatus.VALIDATED or import_job_of(batch, active=True) is not None:
             messages.info(request, _("该名单已导入或正在导入"))
-            return HttpResponseRedirect(url)
-        with transaction.atomic():
-            start_job(
-                actor=request.user,
-                kind=IMPORT_JOB,
-                title=_("导入推送名单：%(name)s") % {"name": batch.file_name},
-                unit=batch.district,
-                result_url=url,
-                arguments={"batch": batch.pk, "valid_only": request.POST.get("valid_only") == "1"},
-            )
+            return None
+        start_job(
+            actor=request.user,
+            kind=IMPORT_JOB,
+            title=_("导入推送名单：%(name)s") % {"name": batch.file_name},
+            unit=batch.district,
+            result_url=self.done_url(batch),
+            arguments={"batch": batch.pk, "valid_only": request.POST.get("valid_only") == "1"},
+        )
         messages.info(request, _("已开始导入，可离开本页，稍后在“后台任务”中查看"))
-        return HttpResponseRedirect(url)
+        return None
+
+    def done_url(self, batch):
+        return reverse("leads:batch", kwargs={"uuid": batch.uuid})
 
 
 def import_job_of(batch: ImportBatch, *, active: bool = False):
@@ -417,31 +423,22 @@ class RiskAreaListView(ExportMixin, ScopedListView):
     model = RiskArea
     template_name = "leads/riskarea_list.html"
     export_key, export_title, export_model = "riskareas", "风险区", "leads.riskarea"
+    table_empty = _lazy("尚未登记风险区")
 
-    def export_columns(self):
+    def list_columns(self):
         return riskarea_columns()
 
 
-class RiskAreaCreateView(CapabilityRequiredMixin, FormView):
+class RiskAreaCreateView(CapabilityRequiredMixin, ServiceFormView):
     required_capability = Capability.RISK_AREAS_MANAGE
 
     template_name = "leads/riskarea_form.html"
     form_class = RiskAreaForm
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
+    def perform(self, data):
+        return services.create_risk_area(actor=self.request.user, **data)
 
-    def form_valid(self, form):
-        data = form.cleaned_data
-        area = RiskArea.objects.create(
-            district=data["district"],
-            name=data["name"].strip(),
-            level=data["level"],
-            region_code=data["region_code"],
-            declared_at=data["declared_at"],
-            lifted_at=data["lifted_at"],
-            created_by=self.request.user,
-        )
+    def succeeded(self, area):
         messages.success(self.request, _("已登记风险区，下方列出行程与其相交的人员"))
         return HttpResponseRedirect(reverse("leads:riskarea", kwargs={"uuid": area.uuid}))
 
@@ -464,15 +461,14 @@ class RiskAreaDetailView(ScopedDetailView):
         return context
 
 
-class RiskAreaLeadsView(ScopedObjectMixin, View):
+class RiskAreaLeadsView(ObjectActionView):
     model = RiskArea
     action = Action.CHANGE
     lookup_field = lookup_url_kwarg = "uuid"
-    http_method_names = ["post"]
 
-    def post(self, request, uuid):
-        area = self.get_object()
-        with transaction.atomic():
-            created = services.create_leads_for_area(actor=request.user, area=area)
-        messages.success(request, _("已为 %(count)s 人生成协查任务") % {"count": created})
-        return HttpResponseRedirect(reverse("leads:riskarea", kwargs={"uuid": area.uuid}))
+    def perform(self, request, area):
+        created = services.create_leads_for_area(actor=request.user, area=area)
+        return _("已为 %(count)s 人生成协查任务") % {"count": created}
+
+    def done_url(self, area):
+        return reverse("leads:riskarea", kwargs={"uuid": area.uuid})

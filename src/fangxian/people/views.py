@@ -1,13 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.views.generic import FormView, View
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.generic import View
 
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
@@ -17,11 +17,12 @@ from fangxian.core.models import AccessRecord, ChangeRecord
 from fangxian.core.scoping import user_can
 from fangxian.core.views import (
     CapabilityRequiredMixin,
+    ObjectActionView,
     ScopedDetailView,
     ScopedListView,
     ScopedObjectMixin,
-    _add_errors,
-    save_then_verify,
+    ServiceFormView,
+    valid_form,
 )
 from fangxian.people import services
 from fangxian.people.filtersets import PersonFilterSet
@@ -37,9 +38,14 @@ class PersonListView(ScopedListView):
     filterset_class = PersonFilterSet
     template_name = "people/person_list.html"
     audited_model = "people.person"
+    table_empty = _lazy("没有符合条件的人员。可调整筛选条件，或点击“登记人员”。")
+    table_testid = "person-table"
+
+    def list_columns(self):
+        return person_columns(full=False)
 
     def filter_queryset(self, queryset):
-        return super().filter_queryset(queryset.select_related("unit"))
+        return super().filter_queryset(queryset.select_related("unit__parent"))
 
 
 class PersonExportView(ExportMixin, ScopedListView):
@@ -56,7 +62,7 @@ class PersonExportView(ExportMixin, ScopedListView):
         return self.params.get("full") == "1"
 
     def export_rows(self):
-        queryset = self.get_queryset().select_related("unit")
+        queryset = self.get_queryset().select_related("unit__parent")
         if self.full():
             queryset = queryset & Person.objects.restrict(self.user, Action.REVEAL)
         return queryset.order_by("unit__path", "name", "id")
@@ -115,41 +121,32 @@ class PersonRevealView(ScopedObjectMixin, View):
 class PersonFormMixin(LoginRequiredMixin):
     template_name = "people/person_form.html"
     form_class = PersonForm
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        return kwargs
+    verify_action = Action.CHANGE
 
 
-class PersonCreateView(CapabilityRequiredMixin, PersonFormMixin, FormView):
+class PersonCreateView(CapabilityRequiredMixin, PersonFormMixin, ServiceFormView):
     required_capability = Capability.PERSONS_CHANGE
 
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                person = services.register_person(
-                    actor=self.request.user,
-                    unit=data["unit"],
-                    name=data["name"],
-                    doc_type=data["doc_type"],
-                    doc_number=data["doc_number"],
-                    phone=data["phone"],
-                    address=data["address"],
-                    category=data["category"],
-                    note=data["note"],
-                    reason=data["reason"] or "手工登记",
-                )
-                save_then_verify(user=self.request.user, instance=person, action=Action.CHANGE)
-        except ValidationError as error:
-            _add_errors(form, error)
-            return self.form_invalid(form)
+    def perform(self, data):
+        return services.register_person(
+            actor=self.request.user,
+            unit=data["unit"],
+            name=data["name"],
+            doc_type=data["doc_type"],
+            doc_number=data["doc_number"],
+            phone=data["phone"],
+            address=data["address"],
+            category=data["category"],
+            note=data["note"],
+            reason=data["reason"] or "手工登记",
+        )
+
+    def succeeded(self, person):
         messages.success(self.request, _("已登记 %(name)s") % {"name": person.name})
         return HttpResponseRedirect(person.get_absolute_url())
 
 
-class PersonUpdateView(PersonFormMixin, ScopedObjectMixin, FormView):
+class PersonUpdateView(PersonFormMixin, ScopedObjectMixin, ServiceFormView):
     model = Person
     action = Action.CHANGE
     lookup_field = lookup_url_kwarg = "uuid"
@@ -187,37 +184,32 @@ class PersonUpdateView(PersonFormMixin, ScopedObjectMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(person=self.person, **kwargs)
 
-    def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        reason = data.pop("reason") or "手工修改"
-        try:
-            with transaction.atomic():
-                services.update_person(actor=self.request.user, person=self.person, changes=data, reason=reason)
-                save_then_verify(user=self.request.user, instance=self.person, action=Action.CHANGE)
-        except ValidationError as error:
-            _add_errors(form, error)
-            return self.form_invalid(form)
+    def perform(self, data):
+        changes = dict(data)
+        reason = changes.pop("reason") or "手工修改"
+        services.update_person(actor=self.request.user, person=self.person, changes=changes, reason=reason)
+        return self.person
+
+    def succeeded(self, person):
         messages.success(self.request, _("已保存"))
-        return HttpResponseRedirect(self.person.get_absolute_url())
+        return HttpResponseRedirect(person.get_absolute_url())
 
 
-class PersonDeleteView(ScopedObjectMixin, View):
+class PersonDeleteView(ObjectActionView):
     model = Person
     action = Action.DELETE
     lookup_field = lookup_url_kwarg = "uuid"
-    http_method_names = ["post"]
+    verify_action = None  # the person is gone
 
-    def post(self, request, uuid):
-        person = self.get_object()
-        form = DeleteForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("删除人员必须填写原因"))
-            return HttpResponseRedirect(person.get_absolute_url())
-        try:
-            with transaction.atomic():
-                services.delete_person(actor=request.user, person=person, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-            return HttpResponseRedirect(person.get_absolute_url())
-        messages.success(request, _("已删除 %(name)s") % {"name": person.name})
-        return HttpResponseRedirect(reverse("people:list"))
+    def post(self, request, **kwargs):
+        self.deleted = False
+        return super().post(request, **kwargs)
+
+    def perform(self, request, person):
+        reason = valid_form(DeleteForm(request.POST), _("删除人员必须填写原因"))["reason"]
+        services.delete_person(actor=request.user, person=person, reason=reason)
+        self.deleted = True
+        return _("已删除 %(name)s") % {"name": person.name}
+
+    def done_url(self, person):
+        return reverse("people:list") if self.deleted else person.get_absolute_url()

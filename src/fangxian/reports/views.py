@@ -21,6 +21,7 @@ from fangxian.core.models import Unit
 from fangxian.core.scoping import user_can
 from fangxian.core.views import (
     CapabilityRequiredMixin,
+    ObjectOperationView,
     ScopedDetailView,
     ScopedListView,
     ScopedObjectMixin,
@@ -365,30 +366,25 @@ class BriefingDetailView(ScopedDetailView):
         return context
 
 
-class BriefingActionView(ScopedObjectMixin, View):
+class BriefingActionView(ObjectOperationView):
     """Save the edited texts, or issue the briefing (then it is kept as sent)."""
 
     model = Briefing
     action = Action.CHANGE
     lookup_field = lookup_url_kwarg = "uuid"
-    http_method_names = ["post"]
+    operations = frozenset({"edit", "issue"})
 
-    def post(self, request, uuid, operation):
-        briefing = self.get_object()
-        try:
-            with transaction.atomic():
-                if operation == "edit":
-                    texts = {key: request.POST.get(key, "") for key in BRIEFING_TEXTS}
-                    briefings.edit_briefing(actor=request.user, briefing=briefing, texts=texts)
-                    messages.success(request, _("已保存"))
-                elif operation == "issue":
-                    briefings.issue_briefing(actor=request.user, briefing=briefing)
-                    messages.success(request, _("已印发，可下载 Word 与 Excel"))
-                else:
-                    raise Http404
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-        return HttpResponseRedirect(reverse("reports:briefing", kwargs={"uuid": briefing.uuid}))
+    def op_edit(self, request, briefing):
+        texts = {key: request.POST.get(key, "") for key in BRIEFING_TEXTS}
+        briefings.edit_briefing(actor=request.user, briefing=briefing, texts=texts)
+        return _("已保存")
+
+    def op_issue(self, request, briefing):
+        briefings.issue_briefing(actor=request.user, briefing=briefing)
+        return _("已印发，可下载 Word 与 Excel")
+
+    def done_url(self, briefing):
+        return reverse("reports:briefing", kwargs={"uuid": briefing.uuid})
 
 
 class BriefingFileView(ScopedObjectMixin, View):

@@ -1,6 +1,8 @@
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from fangxian.control.choices import MeasureStatus, PhaseKind
 from fangxian.control.models import Measure
@@ -10,7 +12,7 @@ from fangxian.core.exports import Column
 from fangxian.core.scoping import can_row
 from fangxian.core.views import ObjectOperationView, ScopedDetailView, ScopedListView, object_or_404
 from fangxian.sites import services
-from fangxian.sites.choices import ZONE_CHECKLIST
+from fangxian.sites.choices import ZONE_CHECKLIST, SiteStatus
 from fangxian.sites.models import Room, Site, Stay
 
 
@@ -21,24 +23,41 @@ class SiteListView(ExportMixin, ScopedListView):
     template_name = "sites/site_list.html"
     export_key, export_title, export_model = "sites", "集中隔离点", "sites.site"
 
-    def filter_queryset(self, queryset):
-        return queryset.select_related("unit")
+    table_empty = _lazy("没有隔离点")
 
-    def export_columns(self):
+    def filter_queryset(self, queryset):
+        return queryset.select_related("unit__parent")
+
+    def list_columns(self):
+        def name(site):
+            url = reverse("sites:detail", kwargs={"uuid": site.uuid})
+            return format_html(
+                '<a href="{}">{}</a><div class="small text-secondary">{}</div>', url, site.name, site.address
+            )
+
+        def occupancy(site):
+            # Counted once per row and kept: the page and the export read three figures of it.
+            if not hasattr(site, "_occupancy"):
+                site._occupancy = services.occupancy([site])
+            return site._occupancy
+
+        def rooms(site) -> int:
+            figures = occupancy(site)
+            return figures.reserve_rooms if site.status == SiteStatus.RESERVE else figures.rooms
+
         return [
-            Column("名称", lambda site: site.name, 24),
-            Column("地址", lambda site: site.address, 30),
-            Column("所属单位", lambda site: site.unit.name, 16),
+            Column("名称", lambda site: site.name, 24, cell=name, heading=True),
+            Column("地址", lambda site: site.address, 30, page=False),
+            Column("所属单位", lambda site: site.unit.label, 18),
             Column("状态", lambda site: site.get_status_display(), 8),
-            Column("房间", lambda site: site.rooms.count(), 8),
-            Column("空闲", lambda site: services.occupancy([site]).available, 8),
+            Column("房间", rooms, 8, css="text-end"),
+            Column("入住", lambda site: occupancy(site).occupied, 8, css="text-end"),
+            Column("空闲", lambda site: occupancy(site).available, 8, css="text-end"),
         ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["total"] = services.occupancy(self.get_queryset())
-        for site in context["object_list"]:
-            site.occupancy = services.occupancy([site])
         return context
 
 

@@ -126,7 +126,9 @@ class IngestSerializer(serializers.Serializer):
     recalled_people = serializers.IntegerField()
     released = serializers.IntegerField()
     retest_positive = serializers.IntegerField()
-    problems = ResultProblemSerializer(many=True)
+    problems = ResultProblemSerializer(many=True, help_text="前 FANGXIAN_PROBLEM_ROWS_KEPT 个问题行")
+    problems_not_kept = serializers.IntegerField(help_text="超出上限、只计数的问题行")
+    problem_count = serializers.IntegerField()
 
 
 class ResultBatchView(APIView):
@@ -143,10 +145,11 @@ class ResultBatchView(APIView):
         batch.is_valid(raise_exception=True)
         data = batch.validated_data
         unreadable: list[services.ResultProblem] = []
+        unreadable_more = 0
         if data.get("file") is not None:
             try:
                 with spool_upload(data["file"]) as path:
-                    rows, unreadable = files.read_result_file(path)
+                    rows, unreadable, unreadable_more = files.read_result_file(path)
             except TableReadError as error:
                 raise ValidationError({"file": [str(error)]}) from None
         elif data.get("results"):
@@ -154,14 +157,14 @@ class ResultBatchView(APIView):
         else:
             raise ValidationError({"results": ["请提供 results 或上传结果文件 file"]})
         if unreadable and data["all_or_nothing"]:
-            summary = services.Ingest(problems=unreadable)
+            summary = services.Ingest(problems=unreadable, problems_not_kept=unreadable_more)
         else:
             with transaction.atomic():
                 summary = services.ingest_results(
                     actor=request.user, lab=data.get("lab", ""), rows=rows, valid_only=not data["all_or_nothing"]
                 )
-            summary.problems = unreadable + summary.problems
-        return Response(dataclasses.asdict(summary))
+            summary.prepend_problems(unreadable, unreadable_more)
+        return Response({**dataclasses.asdict(summary), "problem_count": summary.problem_count})
 
 
 class LatestNegativeQuery(serializers.Serializer):

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import polars as pl
+from django.conf import settings
 
 from fangxian.core.tabular import SPREADSHEET_SUFFIXES, TEXT_ENCODINGS, TableReadError, match_headers, read_rows
 from fangxian.testing.services import RESULT_COLUMNS, ResultProblem
@@ -35,10 +36,11 @@ def _decoded_lines(data: bytes) -> tuple[list[str | None], int]:
     return lines, undecodable
 
 
-def read_result_file(path: Path) -> tuple[pl.DataFrame, list[ResultProblem]]:
+def read_result_file(path: Path) -> tuple[pl.DataFrame, list[ResultProblem], int]:
     """Rows as ingest_results takes them (row numbers as in the file, the header being row 1) and the rows
-    that could not be read at all."""
+    that could not be read at all: the first settings.PROBLEM_ROWS_KEPT of them, and how many more."""
     problems: list[ResultProblem] = []
+    not_kept = 0
     if path.suffix.lower() == ".csv":
         lines, _ = _decoded_lines(path.read_bytes())
         rows: list[list[str] | None] = []
@@ -58,7 +60,10 @@ def read_result_file(path: Path) -> tuple[pl.DataFrame, list[ResultProblem]]:
     data["row"] = []
     for number, row in enumerate(rows[1:], start=2):
         if row is None:
-            problems.append(ResultProblem(number, "", "该行编码无法识别（既不是 UTF-8 也不是 GBK）"))
+            if len(problems) < settings.PROBLEM_ROWS_KEPT:
+                problems.append(ResultProblem(number, "", "该行编码无法识别（既不是 UTF-8 也不是 GBK）"))
+            else:
+                not_kept += 1
             continue
         if not any(cell.strip() for cell in row):
             continue
@@ -67,4 +72,4 @@ def read_result_file(path: Path) -> tuple[pl.DataFrame, list[ResultProblem]]:
             data[name].append(row[position] if position is not None and position < len(row) else None)
         data["row"].append(number)
     frame = pl.DataFrame(data, schema={**RESULT_COLUMNS, "row": pl.Int64})
-    return frame, problems
+    return frame, problems, not_kept

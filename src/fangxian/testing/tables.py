@@ -1,18 +1,23 @@
 """Columns of the testing lists, shared by the pages and the xlsx exports (numbers masked)."""
 
+from django.utils.html import format_html
+
 from fangxian.core.exports import Column
 
 
 def recall_columns() -> list[Column]:
+    def tube(recall):
+        return format_html('{}<div class="small text-secondary">{}</div>', recall.tube.code, recall.tube.point.name)
+
     return [
-        Column("姓名", lambda r: r.name, 10),
-        Column("证件号码", lambda r: r.masked_doc_number, 22),
-        Column("责任单位", lambda r: r.unit.name, 16),
+        Column("姓名", lambda r: r.name, 10, heading=True),
+        Column("证件号码", lambda r: r.masked_doc_number, 22, css="masked"),
+        Column("责任单位", lambda r: r.unit.label, 18),
         Column("现住址", lambda r: r.person.address if r.person else "", 36),
-        Column("管码", lambda r: r.tube.code, 14),
-        Column("采样点", lambda r: r.tube.point.name, 18),
-        Column("状态", lambda r: r.get_status_display(), 16),
-        Column("管控时间", lambda r: r.raised_at.strftime("%m-%d %H:%M"), 12),
+        Column("管码", lambda r: r.tube.code, 14, cell=tube),
+        Column("采样点", lambda r: r.tube.point.name, 18, page=False),
+        Column("状态", lambda r: r.get_status_display(), 16, page=False),
+        Column("管控时间", lambda r: _at(r.raised_at), 12, css="text-nowrap"),
     ]
 
 
@@ -32,20 +37,43 @@ def _at(moment) -> str:
     return timezone.localtime(moment).strftime("%m-%d %H:%M") if moment else ""
 
 
+_STATUS_BADGE = {"done": "bg-green-lt", "shipped": "bg-blue-lt", "closed": "bg-yellow-lt"}
+
+
 def tube_columns() -> list[Column]:
+    def status(tube):
+        badge = _STATUS_BADGE.get(tube.status, "bg-secondary-lt")
+        return format_html('<span class="badge {}">{}</span>', badge, tube.get_status_display())
+
+    def shipped(tube):
+        if not tube.shipped_at:
+            return "—"
+        return format_html('{}<div class="small text-secondary">{}</div>', _at(tube.shipped_at), tube.box)
+
+    def result(tube):
+        if not tube.result:
+            return "—"
+        colour = "text-green" if tube.result == "negative" else "text-red fw-bold"
+        return format_html(
+            '<span class="{}">{}</span> <span class="small text-secondary">{}</span>',
+            colour,
+            tube.get_result_display(),
+            _at(tube.result_at),
+        )
+
     return [
-        Column("管码", lambda t: t.code, 14),
+        Column("管码", lambda t: t.code, 14, css="text-nowrap", heading=True),
         Column("采样点", lambda t: t.point.name, 18),
         Column("采样方式", lambda t: t.get_mode_display(), 10),
-        Column("人数", lambda t: t.member_count, 6),
-        Column("状态", lambda t: t.get_status_display(), 8),
-        Column("采样时间", lambda t: _at(t.sampled_at), 12),
-        Column("封管时间", lambda t: _at(t.closed_at), 12),
-        Column("转运箱", lambda t: t.box, 12),
-        Column("送检时间", lambda t: _at(t.shipped_at), 12),
-        Column("结果", lambda t: t.get_result_display(), 8),
-        Column("出结果时间", lambda t: _at(t.result_at), 12),
-        Column("检测机构", lambda t: t.lab, 18),
+        Column("人数", lambda t: t.member_count, 6, cell=lambda t: f"{t.member_count} / {t.pool_size}"),
+        Column("状态", lambda t: t.get_status_display(), 8, cell=status),
+        Column("采样时间", lambda t: _at(t.sampled_at), 12, css="text-nowrap"),
+        Column("封管时间", lambda t: _at(t.closed_at), 12, css="text-nowrap", cell=lambda t: _at(t.closed_at) or "—"),
+        Column("转运箱", lambda t: t.box, 12, page=False),
+        Column("送检时间", lambda t: _at(t.shipped_at), 12, css="text-nowrap", cell=shipped),
+        Column("结果", lambda t: t.get_result_display(), 8, cell=result, css="text-nowrap"),
+        Column("出结果时间", lambda t: _at(t.result_at), 12, page=False),
+        Column("检测机构", lambda t: t.lab, 18, page=False),
     ]
 
 

@@ -9,7 +9,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.generic import FormView, TemplateView
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.generic import TemplateView
 
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
@@ -23,6 +24,7 @@ from fangxian.core.views import (
     CapabilityRequiredMixin,
     ScopedDetailView,
     ScopedListView,
+    ServiceFormView,
     access_unit,
     error_text,
     object_or_404,
@@ -56,40 +58,30 @@ class CampaignListView(ScopedListView):
     template_name = "testing/campaign_list.html"
 
 
-class CampaignCreateView(CapabilityRequiredMixin, FormView):
-    required_capability = Capability.CAMPAIGNS_MANAGE
-
+class CampaignCreateView(CapabilityRequiredMixin, ServiceFormView):
     """组织全员核酸: the district office names the round, its time and its units."""
 
+    required_capability = Capability.CAMPAIGNS_MANAGE
     template_name = "testing/campaign_form.html"
+    form_class = CampaignForm
 
-    def get_form(self, form_class=None):
-        return CampaignForm(self.request.POST or None, user=self.request.user)
-
-    def form_valid(self, form):
-        data = form.cleaned_data
+    def perform(self, data):
         zones = list(data["zones"])
         district = Unit.objects.get(path=district_path_of(zones[0].path))
-        try:
-            with transaction.atomic():
-                campaign = services.create_campaign(
-                    actor=self.request.user,
-                    district=district,
-                    name=data["name"],
-                    starts_at=data["starts_at"],
-                    ends_at=data["ends_at"],
-                    zones=[(unit, data["mode"], None) for unit in zones],
-                    exclude_under_2=data["exclude_under_2"],
-                    exclude_isolated=data["exclude_isolated"],
-                    exclude_key_groups=data["exclude_key_groups"],
-                )
-        except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, error_text(error))
-            return self.render_to_response(self.get_context_data(form=form), status=400)
-        return HttpResponseRedirect(reverse("testing:campaign", kwargs={"uuid": campaign.uuid}))
+        return services.create_campaign(
+            actor=self.request.user,
+            district=district,
+            name=data["name"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            zones=[(unit, data["mode"], None) for unit in zones],
+            exclude_under_2=data["exclude_under_2"],
+            exclude_isolated=data["exclude_isolated"],
+            exclude_key_groups=data["exclude_key_groups"],
+        )
 
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def succeeded(self, campaign):
+        return HttpResponseRedirect(reverse("testing:campaign", kwargs={"uuid": campaign.uuid}))
 
 
 class CampaignDetailView(ScopedDetailView):
@@ -185,10 +177,13 @@ class NotSampledView(ExportMixin, ScopedListView):
 
     def filter_queryset(self, queryset):
         unit = self.unit()
-        people = queryset.filter(unit__path__startswith=unit.path).select_related("unit")
+        people = queryset.filter(unit__path__startswith=unit.path).select_related("unit__parent")
         return services.not_sampled(self.campaign(), people).order_by("unit__code", "name")
 
-    def export_columns(self):
+    table_empty = _lazy("应检尽检：均已采样")
+    table_testid = "not-sampled"
+
+    def list_columns(self):
         return person_columns(full=False)
 
     def get_context_data(self, **kwargs):
@@ -285,12 +280,17 @@ def problem_pages(request, summary) -> dict:
         return {}
     job = keep_problems(
         actor=request.user,
-        title=_("检测结果上传问题（%(count)s 条）") % {"count": len(problems)},
+        title=_("检测结果上传问题（%(count)s 条）") % {"count": summary.problem_count},
         columns=result_problem_columns(),
         rows=problems,
     )
     limit = settings.PAGE_ERROR_LIMIT
-    return {"shown_problems": problems[:limit], "more_problems": max(0, len(problems) - limit), "problem_file": job}
+    return {
+        "shown_problems": problems[:limit],
+        "more_problems": max(0, summary.problem_count - limit),
+        "not_in_file": summary.problems_not_kept,
+        "problem_file": job,
+    }
 
 
 class ResultUploadView(CapabilityRequiredMixin, TemplateView):
@@ -311,20 +311,20 @@ class ResultUploadView(CapabilityRequiredMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form), status=400)
         try:
             with spool_upload(form.cleaned_data["file"]) as path:
-                rows, unreadable = files.read_result_file(path)
+                rows, unreadable, unreadable_more = files.read_result_file(path)
         except TableReadError as error:
             form.add_error("file", str(error))
             return self.render_to_response(self.get_context_data(form=form), status=400)
         strict = form.cleaned_data["all_or_nothing"]
         if unreadable and strict:
-            summary = services.Ingest(problems=unreadable)
+            summary = services.Ingest(problems=unreadable, problems_not_kept=unreadable_more)
         else:
             with transaction.atomic():
                 summary = services.ingest_results(
                     actor=request.user, lab=form.cleaned_data["lab"], rows=rows, valid_only=not strict
                 )
-            summary.problems = unreadable + summary.problems
-        status = 400 if summary.problems and strict else 200
+            summary.prepend_problems(unreadable, unreadable_more)
+        status = 400 if summary.problem_count and strict else 200
         context = self.get_context_data(form=ResultFileForm(), summary=summary, **problem_pages(request, summary))
         return self.render_to_response(context, status=status)
 
@@ -342,7 +342,10 @@ class TubeListView(ExportMixin, ScopedListView):
         # day at once, where ordering by sampling time sorts them all (≈0.14 s at 3·10⁵ tubes).
         return super().filter_queryset(queryset).select_related("point").order_by("-id")
 
-    def export_columns(self):
+    table_empty = _lazy("这一天没有采样管")
+    table_testid = "tubes"
+
+    def list_columns(self):
         return tube_columns()
 
 
@@ -358,9 +361,14 @@ class RecallListView(ExportMixin, ScopedListView):
         status = self.params.get("status", RecallStatus.HELD)
         if status in RecallStatus.values:
             queryset = queryset.filter(status=status)
-        return queryset.select_related("unit", "tube__point", "person").order_by("-raised_at", "unit__code", "name")
+        return queryset.select_related("unit__parent", "tube__point", "person").order_by(
+            "-raised_at", "unit__code", "name"
+        )
 
-    def export_columns(self):
+    table_empty = _lazy("没有人员")
+    table_testid = "recalls"
+
+    def list_columns(self):
         return recall_columns()
 
     def get_context_data(self, **kwargs):

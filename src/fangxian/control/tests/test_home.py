@@ -45,7 +45,7 @@ def test_a_door_alert_opens_a_half_hour_follow_up_task(world):
     measure = place_at_home(world)
     services.set_door_sensor(actor=world["township_a"], measure=measure, device="DOOR-7")
     now = timezone.now()
-    services.door_alert(measures=Measure.objects.all(), device="DOOR-7", at=now)
+    services.door_alert(actor=world["township_a"], measures=Measure.objects.all(), device="DOOR-7", at=now)
     task = FollowUp.objects.get(measure=measure)
     assert task.kind == "door" and task.due_at == now + datetime.timedelta(minutes=30) and "DOOR-7" in task.detail
 

@@ -137,7 +137,7 @@ def test_the_home_page_counts_people_under_measures_free_rooms_and_overdue_items
     assert figure(page, "free-rooms") == "1"
     before = int(figure(page, "overdue-items"))
     an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
-    services.door_alert(measures=Measure.objects.all(), device="XC-DOOR-1", at=an_hour_ago)
+    services.door_alert(actor=world["district"], measures=Measure.objects.all(), device="XC-DOOR-1", at=an_hour_ago)
     assert int(figure(client.get("/").content.decode(), "overdue-items")) == before + 1
     elsewhere = client_for("township_b").get("/").content.decode()
     assert figure(elsewhere, "under-measures") == "0 · 0 · 0" and figure(elsewhere, "free-rooms") == "0"

@@ -165,7 +165,7 @@ def test_a_team_cannot_be_formed_in_another_township(world, client_for):
     response = client_for("township_b").post(
         reverse("core:team_create"), {"unit": world["xc_grid"].pk, "template": template.pk, "name": "越权小组"}
     )
-    assert response.status_code == 200 and not GridTeam.objects.filter(name="越权小组").exists()
+    assert response.status_code == 400 and not GridTeam.objects.filter(name="越权小组").exists()
 
 
 def test_a_seat_from_another_template_is_refused(world):

@@ -35,7 +35,7 @@ def test_a_township_officer_cannot_create_users_in_another_township(world, clien
             "password": "long-enough-passphrase-1",
         },
     )
-    assert response.status_code == 200 and not User.objects.filter(username="intruder").exists()
+    assert response.status_code == 400 and not User.objects.filter(username="intruder").exists()
 
 
 def test_a_township_officer_cannot_grant_district_command(world):

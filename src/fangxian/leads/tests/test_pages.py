@@ -79,7 +79,7 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_with_a_message(world, clien
             "file": SimpleUploadedFile("名单.xlsx", b"PK\x03\x04 broken"),
         },
     )
-    assert response.status_code == 200 and "无法读取" in response.content.decode()
+    assert response.status_code == 400 and "无法读取" in response.content.decode()
     response = client_for("district").post(
         reverse("leads:upload"),
         {

@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass, field
 
 import polars as pl
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone
@@ -65,10 +66,21 @@ class Ingest:
     conflicts: int = 0
     unknown: int = 0
     problems: list[ResultProblem] = field(default_factory=list)
+    problems_not_kept: int = 0  # beyond settings.PROBLEM_ROWS_KEPT: counted, not listed
     recalled_tubes: int = 0
     recalled_people: int = 0
     released: int = 0
     retest_positive: int = 0
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + self.problems_not_kept
+
+    def prepend_problems(self, problems: list[ResultProblem], not_kept: int = 0) -> None:
+        """Rows found bad before the ingest (unreadable lines) go first; what is kept stays within the cap."""
+        merged = problems + self.problems
+        kept = settings.PROBLEM_ROWS_KEPT
+        self.problems, self.problems_not_kept = merged[:kept], self.problems_not_kept + not_kept + len(merged[kept:])
 
 
 def result_frame(rows: list[dict] | pl.DataFrame) -> pl.DataFrame:
@@ -86,7 +98,8 @@ def result_frame(rows: list[dict] | pl.DataFrame) -> pl.DataFrame:
     return data.select("row", *RESULT_COLUMNS).with_columns(pl.col("row").cast(pl.Int64))
 
 
-def _check_results(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[ResultProblem]]:
+def _check_results(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[ResultProblem], int]:
+    """The good rows, the bad ones kept as problems (up to settings.PROBLEM_ROWS_KEPT) and how many more."""
     words = pl.col("result").str.strip_chars().str.to_lowercase()
     ct = {
         name: pl.col(name).str.strip_chars().replace("", None).cast(pl.Float64, strict=False)
@@ -107,7 +120,8 @@ def _check_results(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[ResultProblem
         for name in ("ct_orf", "ct_n")
     )
     problems = []
-    for row in data.filter(bad_code | bad_result | bad_ct).iter_rows(named=True):
+    bad = data.filter(bad_code | bad_result | bad_ct)
+    for row in bad.head(settings.PROBLEM_ROWS_KEPT).iter_rows(named=True):
         code = row["tube_code"] or ""
         if not TUBE_CODE.match(code):
             message = "管码应为 4–32 位字母、数字或连字符"
@@ -119,7 +133,7 @@ def _check_results(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[ResultProblem
     good = data.filter(~(bad_code | bad_result | bad_ct)).select(
         pl.col("row").cast(pl.Int64).alias("seq"), "tube_code", "result", "ct_orf", "ct_n"
     )
-    return good, problems
+    return good, problems, bad.height - len(problems)
 
 
 def ingest_results(
@@ -138,8 +152,8 @@ def ingest_results(
         raise PermissionDenied("无权上报核酸检测结果（限检测机构与区防控指挥部）")
     now = now or timezone.now()
     lab = (lab or "").strip()[:100] or str(actor)
-    good, problems = _check_results(result_frame(rows))
-    summary = Ingest(problems=problems)
+    good, problems, not_kept = _check_results(result_frame(rows))
+    summary = Ingest(problems=problems, problems_not_kept=not_kept)
     if problems and not valid_only:
         return summary
     if good.height == 0:
@@ -193,11 +207,16 @@ def ingest_results(
         )
         cursor.execute("SELECT outcome, COUNT(*) FROM judged_result GROUP BY outcome")
         counts = dict(cursor.fetchall())
+        # Every unknown code is a problem with its row (the sender's row number), up to what is kept.
+        room = max(settings.PROBLEM_ROWS_KEPT - len(summary.problems), 0)
         cursor.execute(
-            "SELECT tube_code FROM judged_result WHERE outcome = %s ORDER BY seq LIMIT 100", ["unknown_tube"]
+            "SELECT seq, tube_code FROM judged_result WHERE outcome = %s ORDER BY seq LIMIT %s",
+            [SubmissionOutcome.UNKNOWN_TUBE, room],
         )
-        for (code,) in cursor.fetchall():
-            summary.problems.append(ResultProblem(0, code, "管码未登记（结果已保存，登记后可补查）"))
+        listed = 0
+        for seq, code in cursor.fetchall():
+            summary.problems.append(ResultProblem(seq, code, "管码未登记（结果已保存，登记后可补查）"))
+            listed += 1
         # An accepted row's result is the one now standing on its tube: no second visit to the tube table.
         cursor.execute(
             "SELECT tube_id, sampled_on, pool_size, result FROM judged_result "
@@ -211,6 +230,7 @@ def ingest_results(
     summary.repeated = counts.get(SubmissionOutcome.REPEATED, 0)
     summary.conflicts = counts.get(SubmissionOutcome.CONFLICT, 0)
     summary.unknown = counts.get(SubmissionOutcome.UNKNOWN_TUBE, 0)
+    summary.problems_not_kept += summary.unknown - listed
     singles = [(pk, on, result) for pk, on, size, result in standing if size == 1]
     summary.released, summary.retest_positive = settle_retests(singles, now=now)
     pools = [(pk, on) for pk, on, size, result in standing if size > 1 and result in RECALLING_RESULTS]

@@ -200,3 +200,23 @@ def test_under_2_counts_calendar_years_not_730_days(world):
     )
     expected = set(services.expected_people(campaign, Person.objects.filter(pk__in=[two.pk, young.pk])))
     assert expected == {two}
+
+
+def test_every_unknown_code_is_a_problem_with_its_row_and_a_flood_of_bad_rows_is_counted_not_kept(
+    register, results, settings
+):
+    register({"T0001": [1]})
+    rows = [{"tube_code": "T0001", "result": "阴性"}]
+    rows += [{"tube_code": f"NOPE-{i:04d}", "result": "阴性"} for i in range(150)]  # registered nowhere
+    summary = results([{**row, "row": number} for number, row in enumerate(rows, start=2)])
+    unknown = [problem for problem in summary.problems if "未登记" in problem.message]
+    assert summary.unknown == 150 and len(unknown) == 150  # all of them, not the first 100
+    assert [problem.row for problem in unknown] == list(range(3, 153))  # each at its row in the file
+
+    settings.PROBLEM_ROWS_KEPT = 40
+    flood = [{"tube_code": "T0001", "result": "阴性"}] + [{"tube_code": "?", "result": "x"} for _ in range(500)]
+    summary = results(flood)
+    assert len(summary.problems) == 40 and summary.problem_count == 500 and summary.problems_not_kept == 460
+    assert summary.repeated == 1  # the good row was still taken
+    summary.prepend_problems([services.ResultProblem(1, "", "该行编码无法识别")] * 5, 7)
+    assert len(summary.problems) == 40 and summary.problem_count == 512
