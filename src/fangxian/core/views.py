@@ -272,6 +272,31 @@ class ObjectActionView(ScopedObjectMixin, View):
         raise NotImplementedError
 
 
+class ActionView(View):
+    """POST an action that names no single object (create a key group …): `perform` returns the success message.
+    The base owns one transaction around it and turns a refusal into the page's message; then back to
+    `done_url`."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, **kwargs):
+        try:
+            with transaction.atomic():
+                done = self.perform(request)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, error_text(error))
+        else:
+            if done:
+                messages.success(request, done)
+        return HttpResponseRedirect(self.done_url())
+
+    def perform(self, request) -> str | None:
+        raise NotImplementedError
+
+    def done_url(self) -> str:
+        raise NotImplementedError
+
+
 class ObjectOperationView(ObjectActionView):
     """POST …/<object>/<operation>/: one small method per operation (`op_<operation>`, returning the success
     message), listed in `operations`; any other operation is a 404. Lock, verify and refusals as in

@@ -14,20 +14,25 @@ from django.views.generic import TemplateView
 
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
-from fangxian.core.choices import AccessKind
+from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin, keep_problems
 from fangxian.core.masking import mask_document, mask_document_text
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import holds, user_can
 from fangxian.core.tabular import TableReadError, spool_upload
 from fangxian.core.views import (
+    ActionView,
     CapabilityRequiredMixin,
+    ObjectActionView,
+    ObjectOperationView,
     ScopedDetailView,
     ScopedListView,
     ServiceFormView,
     access_unit,
     error_text,
+    form_errors_message,
     object_or_404,
+    valid_form,
 )
 from fangxian.people.models import Person
 from fangxian.people.tables import person_columns
@@ -125,8 +130,6 @@ class CampaignDetailView(ScopedDetailView):
     def post(self, request, uuid):
         """A sampling point in one of the round's units, or a zone's mode and head count."""
         self.object = campaign = self.get_object()
-        if request.POST.get("operation") == "zone":
-            return self.update_zone(request, campaign)
         form = PointForm(request.POST, user=request.user)
         if form.is_valid():
             try:
@@ -138,26 +141,22 @@ class CampaignDetailView(ScopedDetailView):
                 form.add_error(None, error_text(error))
         return self.render_to_response(self.get_context_data(point_form=form), status=400)
 
-    def update_zone(self, request, campaign):
-        form = ZoneForm(request.POST)
-        if form.is_valid():
-            zone = object_or_404(
-                campaign.zones.select_related("unit", "campaign__district"), pk=form.cleaned_data["zone"]
-            )
-            try:
-                with transaction.atomic():
-                    services.update_zone(
-                        actor=request.user,
-                        zone=zone,
-                        mode=form.cleaned_data["mode"],
-                        head_count=form.cleaned_data["head_count"],
-                    )
-                messages.success(request, _("已调整：%(name)s") % {"name": zone.unit.name})
-            except (ValidationError, PermissionDenied) as error:
-                messages.error(request, error_text(error))
-        else:
-            messages.error(request, _("请检查采样方式与应检人数"))
-        return HttpResponseRedirect(reverse("testing:campaign", kwargs={"uuid": campaign.uuid}))
+
+class CampaignZoneView(ObjectActionView):
+    """A zone's sampling mode and head count, set by the district office on the round's page."""
+
+    model = Campaign
+    action = Action.CHANGE
+    lookup_field = lookup_url_kwarg = "uuid"
+
+    def perform(self, request, campaign):
+        data = valid_form(ZoneForm(request.POST), _("请检查采样方式与应检人数"))
+        zone = object_or_404(campaign.zones.select_related("unit", "campaign__district"), pk=data["zone"])
+        services.update_zone(actor=request.user, zone=zone, mode=data["mode"], head_count=data["head_count"])
+        return _("已调整：%(name)s") % {"name": zone.unit.name}
+
+    def done_url(self, campaign):
+        return reverse("testing:campaign", kwargs={"uuid": campaign.uuid})
 
 
 class NotSampledView(ExportMixin, ScopedListView):
@@ -214,26 +213,13 @@ class SamplingView(ScopedDetailView):
         return context
 
     def post(self, request, uuid):
+        """Register one tube and its people (closing and shipping are SamplingActionView's)."""
         self.object = point = object_or_404(
             SamplingPoint.objects.restrict(request.user, Capability.TUBES_REGISTER), uuid=uuid
         )
-        operation = request.POST.get("operation", "register")
         try:
             with transaction.atomic():
-                if operation == "close":
-                    tube = object_or_404(Tube.objects.filter(point=point), code=request.POST.get("code", ""))
-                    services.close_tube(actor=request.user, tube=tube)
-                    messages.success(request, _("已封管：%(code)s") % {"code": tube.code})
-                elif operation == "ship":
-                    form = ShipForm(request.POST)
-                    if not form.is_valid():
-                        raise ValidationError(_("请填写转运箱号"))
-                    count = services.ship(
-                        actor=request.user, tubes=Tube.objects.filter(point=point), box=form.cleaned_data["box"]
-                    )
-                    messages.success(request, _("%(count)s 管已装箱送检") % {"count": count})
-                else:
-                    return self.register(request, point)
+                return self.register(request, point)
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, error_text(error))
         return HttpResponseRedirect(reverse("testing:sampling", kwargs={"uuid": point.uuid}))
@@ -263,6 +249,28 @@ class SamplingView(ScopedDetailView):
         people = outcome.members or outcome.added_members
         messages.success(request, _("%(code)s 已登记 %(count)s 人") % {"code": code, "count": people})
         return HttpResponseRedirect(reverse("testing:sampling", kwargs={"uuid": point.uuid}))
+
+
+class SamplingActionView(ObjectOperationView):
+    """At a sampling point: close one open tube, or box every closed tube and ship them."""
+
+    model = SamplingPoint
+    action = Capability.TUBES_REGISTER
+    lookup_field = lookup_url_kwarg = "uuid"
+    operations = frozenset({"close", "ship"})
+
+    def op_close(self, request, point):
+        tube = object_or_404(Tube.objects.filter(point=point), code=request.POST.get("code", ""))
+        services.close_tube(actor=request.user, tube=tube)
+        return _("已封管：%(code)s") % {"code": tube.code}
+
+    def op_ship(self, request, point):
+        box = valid_form(ShipForm(request.POST), _("请填写转运箱号"))["box"]
+        count = services.ship(actor=request.user, tubes=Tube.objects.filter(point=point), box=box)
+        return _("%(count)s 管已装箱送检") % {"count": count}
+
+    def done_url(self, point):
+        return reverse("testing:sampling", kwargs={"uuid": point.uuid})
 
 
 class PointListView(ScopedListView):
@@ -405,8 +413,6 @@ class KeyGroupOverdueView(ExportMixin, ScopedListView):
 
     def post(self, request):
         self.object_list = self.get_queryset()
-        if request.POST.get("operation") == "create_group":
-            return self.create_group(request)
         form = KeyGroupMembersForm(request.POST, user=request.user)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(members_form=form), status=400)
@@ -431,27 +437,31 @@ class KeyGroupOverdueView(ExportMixin, ScopedListView):
             )
         return HttpResponseRedirect(reverse("testing:key_groups"))
 
-    def create_group(self, request):
-        form = KeyGroupForm(request.POST)
+
+class KeyGroupCreateView(CapabilityRequiredMixin, ActionView):
+    """A new key group of the district (medical staff, couriers …) with its testing interval."""
+
+    required_capability = Capability.KEY_GROUPS_MANAGE
+
+    def perform(self, request):
+        data = valid_form(KeyGroupForm(request.POST), form_errors_message)
         district = next(
-            iter(Unit.objects.restrict(request.user, Capability.KEY_GROUPS_MANAGE).filter(level="district")), None
+            iter(Unit.objects.restrict(request.user, Capability.KEY_GROUPS_MANAGE).filter(level=UnitLevel.DISTRICT)),
+            None,
         )
         if district is None:
-            raise PermissionDenied
-        if not form.is_valid():
-            return self.render_to_response(self.get_context_data(group_form=form), status=400)
-        with transaction.atomic():
-            group, created = services.create_key_group(
-                actor=request.user,
-                district=district,
-                name=form.cleaned_data["name"],
-                interval_days=form.cleaned_data["interval_days"],
-                sector=form.cleaned_data.get("sector", ""),
-            )
-        messages.success(
-            request, _("已设重点人群：%(name)s") % {"name": group.name} if created else _("该重点人群已存在")
+            raise PermissionDenied(_("只有区/县指挥部可以设重点人群"))
+        group, created = services.create_key_group(
+            actor=request.user,
+            district=district,
+            name=data["name"],
+            interval_days=data["interval_days"],
+            sector=data.get("sector", ""),
         )
-        return HttpResponseRedirect(reverse("testing:key_groups"))
+        return _("已设重点人群：%(name)s") % {"name": group.name} if created else _("该重点人群已存在")
+
+    def done_url(self):
+        return reverse("testing:key_groups")
 
 
 class LookupView(CapabilityRequiredMixin, TemplateView):

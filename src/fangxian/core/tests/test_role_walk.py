@@ -454,6 +454,15 @@ PAGES = [
         writes=True,
     ),
     Route(
+        "testing:campaign_zone",
+        frozenset({"district", "group"}),
+        method="post",
+        kwargs=lambda w: {"uuid": w["campaign"].uuid},
+        data=lambda w: {"zone": w["campaign"].zones.first().pk, "mode": "single", "head_count": "30"},
+        writes=True,
+        sees=frozenset(),
+    ),
+    Route(
         "testing:not_sampled",
         READERS,
         kwargs=lambda w: {"uuid": w["campaign"].uuid, "code": w["xc_community"].code},
@@ -469,12 +478,30 @@ PAGES = [
         method="post",
         kwargs=lambda w: {"uuid": w["xc_point"].uuid},
         data=lambda w: {
-            "operation": "register",
             "code": "XC000002",
             "mode": "pool_10",
             "members": f"{w['bob'].doc_number} 刘寨乙",
         },
         writes=True,
+    ),
+    Route(
+        "testing:sampling_action",
+        frozenset({"district", "township_a", "lab"}),
+        method="post",
+        kwargs=lambda w: {"uuid": w["xc_point"].uuid},
+        op="close",
+        data=lambda w: {"code": "XC000001"},  # registered closed: refused with its reason, nothing written
+        sees=frozenset(),
+    ),
+    Route(
+        "testing:sampling_action",
+        frozenset({"district", "township_a", "lab"}),
+        method="post",
+        kwargs=lambda w: {"uuid": w["xc_point"].uuid},
+        op="ship",
+        data=lambda w: {"box": "BOX-1"},
+        writes=True,
+        sees=frozenset(),
     ),
     Route("testing:tubes", READERS | {"township_b", "lab", "group"}, sees=frozenset()),
     Route("testing:results", frozenset({"district", "lab"}), sees=frozenset()),
@@ -490,10 +517,10 @@ PAGES = [
     # alice is one of the teachers (教育局's sector): the district, her township's people and the testing group see her.
     Route("testing:key_groups", READERS | {"township_b", "dept", "group"}, sees=READERS | {"dept", "group"}),
     Route(
-        "testing:key_groups",
+        "testing:key_group_create",
         frozenset({"district", "group"}),
         method="post",
-        data=lambda w: {"operation": "create_group", "name": "快递从业人员", "interval_days": "3"},
+        data=lambda w: {"name": "快递从业人员", "interval_days": "3"},
         writes=True,
     ),
     Route(

@@ -55,6 +55,8 @@ OBJECT_ROUTES = {
     "reports:briefing_file": ("get", lambda w: {"uuid": w["briefing"].uuid, "kind": "docx"}),
     "testing:not_sampled": ("get", lambda w: {"uuid": w["campaign"].uuid, "code": w["xc_community"].code}),
     "testing:sampling": ("get", lambda w: {"uuid": w["xc_point"].uuid}),
+    "testing:sampling_action": ("post", lambda w: {"uuid": w["xc_point"].uuid, "operation": "close"}),
+    "testing:campaign_zone": ("post", lambda w: {"uuid": w["campaign"].uuid}),
     "dashboard:display_close": ("post", lambda w: {"pk": w["xc_display"].pk}),
 }
 
@@ -69,6 +71,7 @@ SHARED_OBJECT_ROUTES = {
 BODY_ROUTES = {
     "leads:handover": lambda w: {"lead": [str(w["xc_lead"].uuid)], "to_unit": w["lz_community"].pk},
     "reports:briefing_draft": lambda w: {"district": w["huiji"].code},
+    "testing:key_group_create": lambda w: {"name": "越权人群", "interval_days": 3},
     "api-door-events": lambda w: {"device": "XC-DOOR-1"},
     "api-testing-tubes": lambda w: {
         "point": str(w["xc_point"].uuid),
@@ -281,6 +284,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "ResultUploadView": "tubes matched only among the user's units (CHANGE scope) in ingest_results",
         "LookupView": "answers yes/no and times, no identity; needs a role that sees samples; logged",
         "CampaignCreateView": "zone choices restricted (CHANGE); the service checks CHANGE on the district",
+        "KeyGroupCreateView": "the district through restrict(KEY_GROUPS_MANAGE), else refused; the service checks it",
         "SpectacularAPIView": "schema only",
         "SpectacularSwaggerView": "schema only",
         "APIRootView": "links only",

@@ -42,8 +42,8 @@ def test_the_sampling_table_registers_a_tube_scan_by_scan_then_closes_and_ships_
     assert Tube.objects.get(code="P0001").member_count == 3
     bad = client.post(f"/testing/points/{point.uuid}/", {"code": "P0002", "mode": "pool_5", "members": "12345 错号"})
     assert bad.status_code == 400 and "证件" in bad.content.decode() and not Tube.objects.filter(code="P0002").exists()
-    client.post(f"/testing/points/{point.uuid}/", {"operation": "close", "code": "P0001"})
-    client.post(f"/testing/points/{point.uuid}/", {"operation": "ship", "box": "BOX-7"})
+    client.post(f"/testing/points/{point.uuid}/close/", {"code": "P0001"})
+    client.post(f"/testing/points/{point.uuid}/ship/", {"box": "BOX-7"})
     tube.refresh_from_db()
     assert (tube.status, tube.box) == ("shipped", "BOX-7")
     assert client_for("township_b").get(f"/testing/points/{point.uuid}/").status_code == 404
@@ -134,9 +134,7 @@ def test_the_district_organises_a_round_and_a_township_sets_a_point_in_it(world,
 def test_a_township_puts_its_medical_staff_in_a_key_group_by_document_number(world, client_for):
     from fangxian.testing.models import KeyGroup, KeyGroupMember
 
-    client_for("district").post(
-        "/testing/key-groups/", {"operation": "create_group", "name": "医务人员", "interval_days": 3}
-    )
+    client_for("district").post("/testing/key-groups/new/", {"name": "医务人员", "interval_days": 3})
     group = KeyGroup.objects.get(name="医务人员")
     client = client_for("township_a")
     numbers = f"{world['alice'].doc_number}\n{world['bob'].doc_number}\n{citizen_id(77)}"
@@ -188,16 +186,12 @@ def test_the_district_office_sets_a_zones_mode_and_head_count_and_the_point_samp
     campaign = campaign_with_point(world, point)
     zone = campaign.zones.get()
     refused = client_for("township_a").post(
-        f"/testing/campaigns/{campaign.uuid}/",
-        {"operation": "zone", "zone": zone.pk, "mode": "single", "head_count": 30},
+        f"/testing/campaigns/{campaign.uuid}/zone/", {"zone": zone.pk, "mode": "single", "head_count": 30}
     )
     zone.refresh_from_db()
-    assert refused.status_code == 302 and (zone.mode, zone.head_count) == ("pool_10", 4)
+    assert refused.status_code == 403 and (zone.mode, zone.head_count) == ("pool_10", 4)
     district = client_for("district")
-    district.post(
-        f"/testing/campaigns/{campaign.uuid}/",
-        {"operation": "zone", "zone": zone.pk, "mode": "single", "head_count": 30},
-    )
+    district.post(f"/testing/campaigns/{campaign.uuid}/zone/", {"zone": zone.pk, "mode": "single", "head_count": 30})
     zone.refresh_from_db()
     assert (zone.mode, zone.head_count) == ("single", 30)
     record = ChangeRecord.objects.filter(actor=world["district"], reason__startswith="调整检测单位").get()
@@ -210,7 +204,7 @@ def test_the_district_office_sets_a_zones_mode_and_head_count_and_the_point_samp
     sampling = client_for("township_a").get(f"/testing/points/{point.uuid}/").content.decode()
     assert '<option value="single" selected>' in sampling
     # Blank head count: back to the registry's people less the exclusions.
-    district.post(f"/testing/campaigns/{campaign.uuid}/", {"operation": "zone", "zone": zone.pk, "mode": "single"})
+    district.post(f"/testing/campaigns/{campaign.uuid}/zone/", {"zone": zone.pk, "mode": "single"})
     zone.refresh_from_db()
     assert zone.head_count is None
 
@@ -221,15 +215,15 @@ def test_bad_filters_and_zone_forms_get_clear_answers_not_errors(world, point, c
     for query in ["day=yesterday", "point=not-a-uuid", "status=lost", "code=" + "X" * 300]:
         response = client.get(f"/testing/tubes/?{query}")
         assert response.status_code == 200, query
-    url = f"/testing/campaigns/{campaign.uuid}/"
+    url = f"/testing/campaigns/{campaign.uuid}/zone/"
     zone = campaign.zones.get()
     for data in [
-        {"operation": "zone", "zone": "abc", "mode": "single"},
-        {"operation": "zone", "zone": zone.pk, "mode": "pool_99"},
-        {"operation": "zone", "zone": zone.pk, "mode": "single", "head_count": -5},
+        {"zone": "abc", "mode": "single"},
+        {"zone": zone.pk, "mode": "pool_99"},
+        {"zone": zone.pk, "mode": "single", "head_count": -5},
     ]:
         assert client.post(url, data).status_code == 302
-    assert client.post(url, {"operation": "zone", "zone": zone.pk + 999, "mode": "single"}).status_code == 404
+    assert client.post(url, {"zone": zone.pk + 999, "mode": "single"}).status_code == 404
     zone.refresh_from_db()
     assert (zone.mode, zone.head_count) == ("pool_10", 4)
 
@@ -237,7 +231,7 @@ def test_bad_filters_and_zone_forms_get_clear_answers_not_errors(world, point, c
 def test_a_zone_id_beyond_any_integer_column_is_a_message_not_a_500(world, point, client_for):
     campaign = campaign_with_point(world, point)
     response = client_for("district").post(
-        f"/testing/campaigns/{campaign.uuid}/", {"operation": "zone", "zone": str(10**30), "mode": "single"}
+        f"/testing/campaigns/{campaign.uuid}/zone/", {"zone": str(10**30), "mode": "single"}
     )
     assert response.status_code in (302, 404)
 
