@@ -626,13 +626,23 @@ def fingerprint() -> dict:
     """What a refused request must leave as it was: row counts of every table the routes write, and the
     fields the walked actions change."""
     from django.apps import apps
+    from django.db import connection
 
-    counts = {
-        model._meta.label: model._default_manager.count()
+    models = [
+        model
         for model in apps.get_models()
         if model._meta.app_label in {"core", "people", "leads", "control", "sites", "reports", "testing", "dashboard"}
         and model._meta.label not in {"core.AccessRecord"}
-    }
+    ]
+    # Every table's row count in one statement (a query per table, twice per role and route, was a fifth of
+    # the walk's time).
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {quote(model._meta.db_table)})" for model in models)
+        )
+        row = cursor.fetchone()
+    counts = {model._meta.label: count for model, count in zip(models, row, strict=True)}
     from fangxian.control.models import Measure, ScheduledTest
     from fangxian.core.models import Grant, Notification, User
     from fangxian.dashboard.models import Display
