@@ -7,6 +7,8 @@ immediate export and the background export the worker writes hours later with no
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
+from django.utils.html import conditional_escape, format_html
+from django.utils.translation import gettext
 
 FOCUS_SESSION_KEY = "focus_unit"
 # Query parameters that are about the answer, not the rows.
@@ -57,16 +59,51 @@ class ListArgs:
 
 class Table:
     """A list page's table, from the list's column spec (core.exports.Column): the very columns its export
-    writes, less those marked off the page. Rendered by _table.html: a table on a desktop, a card per row on
-    a phone (each cell labelled with its column)."""
+    writes, less those marked off the page. A table on a desktop, a card per row on a phone (each cell labelled
+    with its column, app.css). Written here rather than by template loops: a page of 50 rows is ~400 cells, and
+    the template engine doubled the list page's time."""
 
     def __init__(self, columns, rows, *, empty: str = "", testid: str = "", row_testid: str = ""):
         self.columns = [column for column in columns if column.page]
         self.rows, self.empty, self.testid, self.row_testid = rows, empty, testid, row_testid
 
-    def __iter__(self):
+    def __html__(self) -> str:
+        titles = [gettext(column.title) if column.title else "" for column in self.columns]
+        openings = [_cell_opening(column, title) for column, title in zip(self.columns, titles, strict=True)]
+        row_opening = format_html('<tr data-testid="{}">', self.row_testid) if self.row_testid else "<tr>"
+        body = []
         for row in self.rows:
-            yield [(column, _page_cell(column, row)) for column in self.columns]
+            cells = "".join(
+                f"{opening}{conditional_escape(_page_cell(column, row))}</td>"
+                for column, opening in zip(self.columns, openings, strict=True)
+            )
+            body.append(f"{row_opening}{cells}</tr>")
+        if not body:
+            body.append(
+                format_html(
+                    '<tr><td colspan="{}" class="text-center text-secondary py-5">{}</td></tr>',
+                    len(self.columns),
+                    self.empty,
+                )
+            )
+        head = "".join(format_html("<th>{}</th>", title) for title in titles)
+        testid = format_html(' data-testid="{}"', self.testid) if self.testid else ""
+        return (
+            f'<div class="table-responsive"><table class="table card-table table-vcenter table-cards"{testid}>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        )
+
+    __str__ = __html__
+
+
+def _cell_opening(column, title: str) -> str:
+    css = " ".join(part for part in (column.css, "cell-heading" if column.heading else "") if part)
+    return format_html(
+        '<td data-label="{}"{}{}>',
+        title,
+        format_html(' class="{}"', css) if css else "",
+        format_html(' data-testid="{}"', column.testid) if column.testid else "",
+    )
 
 
 def _page_cell(column, row):
