@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 FOCUS_SESSION_KEY = "focus_unit"
@@ -67,7 +68,7 @@ class Table:
         self.columns = [column for column in columns if column.page]
         self.rows, self.empty, self.testid, self.row_testid = rows, empty, testid, row_testid
 
-    def __html__(self) -> str:
+    def __html__(self) -> SafeString:
         titles = [gettext(column.title) if column.title else "" for column in self.columns]
         openings = [_cell_opening(column, title) for column, title in zip(self.columns, titles, strict=True)]
         row_opening = format_html('<tr data-testid="{}">', self.row_testid) if self.row_testid else "<tr>"
@@ -88,7 +89,7 @@ class Table:
             )
         head = "".join(format_html("<th>{}</th>", title) for title in titles)
         testid = format_html(' data-testid="{}"', self.testid) if self.testid else ""
-        return (
+        return mark_safe(  # every cell above was escaped or built by format_html
             f'<div class="table-responsive"><table class="table card-table table-vcenter table-cards"{testid}>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )

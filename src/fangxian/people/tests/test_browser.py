@@ -71,7 +71,9 @@ def page(server):  # noqa: ARG001 - the server must be up before the browser ope
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
-        yield context.new_page()
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # the confirmation an irreversible action asks
+        yield page
         browser.close()
 
 
@@ -255,3 +257,50 @@ def test_a_point_scans_a_pool_a_lab_reports_it_positive_and_the_community_sees_i
     expect(recalls).to_contain_text("BRW00001")
     expect(recalls).not_to_contain_text(members[0][0])  # masked
     page.screenshot(path=str(SCREENSHOTS / "recalls.png"), full_page=True)
+
+
+FIELD_PAGES = {
+    "grid": ["/", "/leads/", "/leads/?status=open", "/persons/", "/control/", "/control/checks/", "/control/tests/"],
+    "site": ["/", "/control/", "/control/checks/", "/sites/"],
+    "lab": ["/", "/testing/points/", "/testing/tubes/", "/testing/results/", "/testing/lookup/"],
+}
+
+
+@pytest.mark.parametrize("role", sorted(FIELD_PAGES))
+def test_field_pages_fit_a_390_px_phone(server, role):
+    """The roles that work standing up: no page of theirs scrolls sideways on a 390 px phone, the verification
+    outcome is a tap target that shows the choice, and an irreversible action asks first."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+        page = phone.new_page()
+        page.goto(f"{server['url']}/login/")
+        page.fill("input[name=username]", role)
+        page.fill("input[name=password]", "fangxian-demo")
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/$"))
+        wide = {}
+        for path in FIELD_PAGES[role]:
+            response = page.goto(f"{server['url']}{path}")
+            assert response.status < 400, (role, path, response.status)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 391:
+                wide[path] = width
+        page.goto(f"{server['url']}{FIELD_PAGES[role][1]}")
+        assert "&lt;td" not in page.content()  # the table's markup is drawn, not shown as text
+        page.screenshot(path=str(SCREENSHOTS / f"phone_{role}.png"))
+        if role == "grid":
+            page.goto(f"{server['url']}/leads/?status=open")
+            page.locator("[data-testid=lead-table] tbody tr a").first.click()
+            choices = page.get_by_test_id("choices-outcome")
+            choices.locator("label").first.click()
+            assert choices.locator("input:checked").count() == 1
+            box = choices.locator("label").first.bounding_box()
+            assert box is not None and box["height"] >= 44
+            wide_detail = page.evaluate("document.documentElement.scrollWidth")
+            if wide_detail > 391:
+                wide["lead detail"] = wide_detail
+            page.screenshot(path=str(SCREENSHOTS / "phone_grid_verify.png"), full_page=True)
+        browser.close()
+    assert not wide, f"{role}: pages wider than the phone: {wide}"
