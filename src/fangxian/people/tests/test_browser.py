@@ -267,13 +267,13 @@ FIELD_PAGES = {
 
 
 @pytest.mark.parametrize("role", sorted(FIELD_PAGES))
-def test_field_pages_fit_a_390_px_phone(server, role):
+def test_field_pages_fit_a_390_px_phone(server, page, role):
     """The roles that work standing up: no page of theirs scrolls sideways on a 390 px phone, the verification
-    outcome is a tap target that shows the choice, and an irreversible action asks first."""
+    outcome is a tap target that shows the choice."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    # The module's browser, in a phone-sized context of its own (a second Playwright cannot start beside it).
+    phone = page.context.browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
         page = phone.new_page()
         page.goto(f"{server['url']}/login/")
         page.fill("input[name=username]", role)
@@ -302,5 +302,6 @@ def test_field_pages_fit_a_390_px_phone(server, role):
             if wide_detail > 391:
                 wide["lead detail"] = wide_detail
             page.screenshot(path=str(SCREENSHOTS / "phone_grid_verify.png"), full_page=True)
-        browser.close()
+    finally:
+        phone.close()
     assert not wide, f"{role}: pages wider than the phone: {wide}"
