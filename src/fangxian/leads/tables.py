@@ -24,10 +24,11 @@ def feedback_columns(headers: list[str]) -> list[Column]:
     ]
 
 
-def lead_columns(now=None) -> list[Column]:
-    """The lead list, page and spreadsheet: ID numbers masked in both. `now` dates the deadline badges."""
+def lead_columns(now=None, *, choosable: bool = False) -> list[Column]:
+    """The lead list, page and spreadsheet: ID numbers masked in both. `now` dates the deadline badges;
+    `choosable` adds the hand-over checkbox (only for who may hand leads over)."""
     return [
-        Column("", lambda lead: "", 4, cell=_choice, export=False),
+        Column("", lambda lead: "", 4, cell=_choice, export=False, page=choosable),
         Column("姓名", lambda lead: lead.person.name, 10, cell=_name_link, heading=True),
         Column("证件号码", lambda lead: lead.person.masked_doc_number, 22, css="masked"),
         Column("人员类别", lambda lead: lead.get_category_display(), 14),

@@ -21,7 +21,7 @@ from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
 from fangxian.core.jobs import read_progress, start_job
 from fangxian.core.masking import mask_numbers_in_text
 from fangxian.core.models import Job
-from fangxian.core.scoping import scope_unit_ids, user_can
+from fangxian.core.scoping import holds, scope_unit_ids, user_can
 from fangxian.core.tabular import TableReadError, cell_text, read_rows, spool_upload
 from fangxian.core.views import (
     CapabilityRequiredMixin,
@@ -55,7 +55,7 @@ class LeadListView(ExportMixin, ScopedListView):
     table_testid = "lead-table"
 
     def list_columns(self):
-        return lead_columns(timezone.now())
+        return lead_columns(timezone.now(), choosable=holds(self.user, Capability.LEADS_ASSIGN))
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset.select_related("person", "unit__parent", "escalated_to"))

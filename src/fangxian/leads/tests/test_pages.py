@@ -246,3 +246,11 @@ def test_two_fields_cannot_share_a_column(world, client_for, tmp_path):
         reverse("leads:batch_mapping", kwargs={"uuid": batch.uuid}), {"header_row": 1, "name": "0", "doc_number": "0"}
     )
     assert "同一列不能对应两个字段" in response.content.decode()
+
+
+def test_only_who_may_hand_leads_over_gets_the_choice_boxes(world, client_for):
+    """The list's column spec: the hand-over checkbox is a page-only column, shown where the role may assign."""
+    office = client_for("township_a").get("/leads/").content.decode()
+    grid = client_for("grid").get("/leads/").content.decode()
+    assert 'name="lead"' in office and 'data-testid="lead-table"' in office
+    assert 'name="lead"' not in grid and 'data-testid="lead-table"' in grid and "&lt;td" not in grid
