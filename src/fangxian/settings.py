@@ -142,6 +142,7 @@ STATICFILES_DIRS = [
     ("vendor/tabler", NODE_MODULES / "@tabler" / "core" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    ("vendor/swagger-ui", NODE_MODULES / "swagger-ui-dist"),
     PACKAGE_DIR / "static",  # the project's own (static/fangxian/…)
 ]
 STORAGES = {
@@ -176,6 +177,9 @@ SPECTACULAR_SETTINGS = {
     if PRODUCTION
     else ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # The API browser is served by the project (npm's swagger-ui-dist), not a public CDN an intranet cannot reach.
+    "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "fangxian/favicon.svg",
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -1,4 +1,6 @@
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -27,6 +29,8 @@ urlpatterns = [
     path("control/", include("fangxian.control.urls")),
     path("sites/", include("fangxian.sites.urls")),
     path("testing/", include("fangxian.testing.urls")),
+    # Browsers and tools ask for /favicon.ico whatever the page links.
+    path("favicon.ico", RedirectView.as_view(url=static("fangxian/favicon.svg"), permanent=True)),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/door-events/", DoorEventView.as_view(), name="api-door-events"),
     path("api/testing/tubes/", TubeBatchView.as_view(), name="api-testing-tubes"),

@@ -33,6 +33,7 @@ class Capability(models.TextChoices):
     MEASURES_VIEW = "measures.view", _("查看管控人员、检测与健康监测")
     MEASURES_CHANGE = "measures.change", _("落实管控、记录检测与健康监测")
     MEASURES_RELEASE = "measures.release", _("解除管控")
+    PLAN_OVERRIDE = "measures.override", _("越过管控计划办理离开（区指挥部，留痕）")
     PROTOCOLS_MANAGE = "protocols.manage", _("选定防控方案版本")
     SITES_VIEW = "sites.view", _("查看隔离点")
     SITES_MANAGE = "sites.manage", _("管理隔离点（启用、储备、房间）")

@@ -200,7 +200,15 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["uncovered"] = sum(1 for row in coverage if not row["complete"])
         context["communities"] = len(coverage)
         context.update(self.control_figures(user))
+        context["my_sites"] = self.staffed_sites(user)
         return context
+
+    def staffed_sites(self, user) -> list:
+        """A site's staff work in their hotel: it comes first on their home page, with its rooms at a glance."""
+        sites = list(Site.objects.restrict(user).filter(staff=user).order_by("name"))
+        for site in sites:
+            site.rooms_now = occupancy([site])
+        return sites
 
     def control_figures(self, user) -> dict:
         """People under measures, today's in and out, free rooms and overdue items: the closed loop at a glance.

@@ -27,6 +27,17 @@ class RoomStatus(models.TextChoices):
     OUT_OF_SERVICE = "out_of_service", _("停用")
 
 
+class CheckOutReason(models.TextChoices):
+    RELEASED = "released", _("解除隔离")
+    TRANSFERRED = "transferred", _("转点/转居家")
+    HOSPITAL = "hospital", _("转运就医")
+    OTHER = "other", _("其他")
+
+
+# Reasons that end the person's centralised isolation: refused while the plan still has them in it today.
+ENDS_ISOLATION = {CheckOutReason.RELEASED, CheckOutReason.OTHER}
+
+
 # 三区两通道: the layout a site must have before it takes anyone.
 ZONE_CHECKLIST = {
     "clean_zone": _("清洁区"),

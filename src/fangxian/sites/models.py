@@ -10,7 +10,7 @@ from fangxian.core.capabilities import Capability as C
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet
 from fangxian.people.models import Person
-from fangxian.sites.choices import RoomKind, RoomStatus, SiteKind, SiteStatus
+from fangxian.sites.choices import CheckOutReason, RoomKind, RoomStatus, SiteKind, SiteStatus
 
 
 class Site(models.Model):
@@ -74,6 +74,8 @@ class Stay(models.Model):
     checked_in_at = models.DateTimeField(_("入住时间"), default=timezone.now)
     checked_out_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
     checked_in_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    checkout_reason = models.CharField(_("离开原因"), max_length=16, choices=CheckOutReason.choices, blank=True)
+    checkout_note = models.CharField(_("离开说明"), max_length=200, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     # Residents belong to their own unit: a township sees its people in any site, not another township's people

@@ -1,5 +1,6 @@
 """Quarantine sites: rooms, check-in and check-out, reserve sites, occupancy. Services never commit."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -7,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
+from fangxian.control.choices import MeasureStatus, PhaseKind
 from fangxian.control.models import Measure
 from fangxian.core.audit import record_change, require_actor
 from fangxian.core.capabilities import Capability
@@ -14,7 +16,7 @@ from fangxian.core.choices import ChangeKind
 from fangxian.core.models import User
 from fangxian.core.scoping import require, require_row
 from fangxian.people.models import Person
-from fangxian.sites.choices import ZONE_CHECKLIST, RoomKind, RoomStatus, SiteStatus
+from fangxian.sites.choices import ENDS_ISOLATION, ZONE_CHECKLIST, CheckOutReason, RoomKind, RoomStatus, SiteStatus
 from fangxian.sites.models import Room, Site, Stay
 
 
@@ -153,14 +155,39 @@ def household_rooms(site: Site) -> list[Stay]:
     return list(open_stays.filter(room__in=rooms).select_related("person", "room").order_by("room__number"))
 
 
-def check_out(*, actor: User, stay: Stay) -> Stay:
-    """Leave the room (released, transferred or to hospital); the room goes to cleaning (终末消杀)."""
+def check_out(
+    *,
+    actor: User,
+    stay: Stay,
+    reason: str,
+    note: str = "",
+    override: bool = False,
+    now: datetime.datetime | None = None,
+) -> Stay:
+    """Leave the room (released, transferred, to hospital, other); the room goes to cleaning (终末消杀).
+    A reason that ends the isolation is refused while the person's plan still has them in centralised isolation
+    today, unless the command office overrides it (recorded as such)."""
     require_actor(actor)
     _may_operate(actor, stay.site)
     if stay.checked_out_at is not None:
         raise ValidationError("已办理离开")
-    stay.checked_out_at = timezone.now()
-    stay.save(update_fields=["checked_out_at"])
+    if reason not in CheckOutReason.values:
+        raise ValidationError("请选择离开原因")
+    note = note.strip()
+    if reason == CheckOutReason.OTHER and not note:
+        raise ValidationError("原因为“其他”时请写明情况")
+    now = now or timezone.now()
+    until = isolation_until(stay, timezone.localtime(now).date())
+    if until is not None and reason in ENDS_ISOLATION:
+        if not override:
+            raise ValidationError(
+                f"{stay.person.name}的管控计划集中隔离至 {until:%m月%d日}，不能以“{CheckOutReason(reason).label}”离开；"
+                "转点或就医请选相应原因，确需提前离开的由区指挥部办理"
+            )
+        require(actor, Capability.PLAN_OVERRIDE, stay.person.unit)
+    stay.checked_out_at = now
+    stay.checkout_reason, stay.checkout_note = reason, note[:200]
+    stay.save(update_fields=["checked_out_at", "checkout_reason", "checkout_note"])
     if not Stay.objects.filter(room=stay.room, checked_out_at__isnull=True).exists():
         Room.objects.filter(pk=stay.room_id).update(status=RoomStatus.CLEANING)
     record_change(
@@ -169,10 +196,27 @@ def check_out(*, actor: User, stay: Stay) -> Stay:
         instance=stay,
         unit=stay.person.unit,
         before={"checked_out_at": None},
-        after={"checked_out_at": stay.checked_out_at.isoformat()},
-        reason="离开",
+        after={
+            "checked_out_at": stay.checked_out_at.isoformat(),
+            "checkout_reason": reason,
+            **({"checkout_note": stay.checkout_note} if note else {}),
+            **({"override": True} if until is not None and reason in ENDS_ISOLATION else {}),
+        },
+        reason="离开（越过管控计划）" if until is not None and reason in ENDS_ISOLATION else "离开",
     )
     return stay
+
+
+def isolation_until(stay: Stay, today: datetime.date) -> datetime.date | None:
+    """The last day of the centralised phase the stay's measure is in today; None when the plan does not hold the
+    person in centralised isolation today (no measure, ended, or in a later phase)."""
+    measure = stay.measure
+    if measure is None or measure.status != MeasureStatus.ACTIVE:
+        return None
+    phase = measure.phase_on(today)
+    if not phase or phase["kind"] != PhaseKind.CENTRALISED:
+        return None
+    return datetime.date.fromisoformat(phase["end"])
 
 
 def room_cleaned(*, actor: User, room: Room) -> Room:
@@ -234,5 +278,5 @@ def transfer(*, actor: User, stay: Stay, to_site: Site, room: Room | None = None
     """Site → site (转运): out of one room and into another in one step; if the new room cannot be had, the person
     stays where they are."""
     with transaction.atomic():
-        check_out(actor=actor, stay=stay)
+        check_out(actor=actor, stay=stay, reason=CheckOutReason.TRANSFERRED, note=f"转至{to_site.name}")
         return check_in(actor=actor, site=to_site, person=stay.person, measure=stay.measure, room=room)

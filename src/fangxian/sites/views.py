@@ -9,10 +9,10 @@ from fangxian.control.models import Measure
 from fangxian.core.capabilities import Capability
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column
-from fangxian.core.scoping import can_row
+from fangxian.core.scoping import can_row, holds
 from fangxian.core.views import ObjectOperationView, ScopedDetailView, ScopedListView, object_or_404
 from fangxian.sites import services
-from fangxian.sites.choices import ZONE_CHECKLIST, SiteStatus
+from fangxian.sites.choices import ZONE_CHECKLIST, CheckOutReason, SiteStatus
 from fangxian.sites.models import Room, Site, Stay
 
 
@@ -75,7 +75,7 @@ class SiteDetailView(ScopedDetailView):
             stay.room_id: stay
             for stay in Stay.objects.restrict(self.request.user)
             .filter(site=site, checked_out_at__isnull=True)
-            .select_related("person")
+            .select_related("person", "measure")
         }
         floors: dict[int, list] = {}
         for room in site.rooms.all():
@@ -85,6 +85,11 @@ class SiteDetailView(ScopedDetailView):
         context["zones"] = [(label, site.zones.get(key, False)) for key, label in ZONE_CHECKLIST.items()]
         context["can_change"] = can_row(self.request.user, Capability.SITES_OPERATE, site)
         context["can_manage"] = can_row(self.request.user, Capability.SITES_MANAGE, site)
+        context["checkout_reasons"] = CheckOutReason.choices
+        context["may_override"] = holds(self.request.user, Capability.PLAN_OVERRIDE)
+        today = timezone.localdate()
+        for stay in stays.values():
+            stay.isolated_until = services.isolation_until(stay, today)
         # People whose measure puts them in centralised isolation today and who have no room yet.
         waiting = []
         if context["can_change"]:
@@ -141,8 +146,17 @@ class SiteActionView(ObjectOperationView):
             ),
             uuid=request.POST.get("stay", ""),
         )
-        services.check_out(actor=request.user, stay=stay)
-        return _("已办理离开，房间待消杀")
+        services.check_out(
+            actor=request.user,
+            stay=stay,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+            override=request.POST.get("override") == "1",
+        )
+        return _("%(name)s 已离开（%(reason)s），房间待消杀") % {
+            "name": stay.person.name,
+            "reason": stay.get_checkout_reason_display(),
+        }
 
     def op_cleaned(self, request, site):
         room = object_or_404(Room.objects.filter(site=site), pk=request.POST.get("room", ""))

@@ -411,7 +411,7 @@ PAGES = [
         method="post",
         kwargs=by_uuid("xc_site"),
         op="check_out",
-        data=lambda w: {"stay": w["alice"].stays.get().uuid},
+        data=lambda w: {"stay": w["alice"].stays.get().uuid, "reason": "hospital"},
         writes=True,
     ),
     Route(

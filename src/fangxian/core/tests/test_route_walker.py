@@ -289,6 +289,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "SpectacularSwaggerView": "schema only",
         "APIRootView": "links only",
         "set_language": "no data",
+        "RedirectView": "/favicon.ico to the static icon",
         "ScreenView": "aggregate figures of the live display link's unit and its subtree only; no user, no session",
     }
     offenders = []

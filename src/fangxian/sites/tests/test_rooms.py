@@ -29,7 +29,7 @@ def test_check_in_takes_the_lowest_free_room_and_check_out_sends_it_to_cleaning(
     stay = services.check_in(actor=world["district"], site=site, person=world["alice"])
     assert stay.room.number == "201" and Room.objects.get(pk=stay.room.pk).status == RoomStatus.OCCUPIED
     assert services.occupancy(Site.objects.all()).occupied == 1
-    services.check_out(actor=world["district"], stay=stay)
+    services.check_out(actor=world["district"], stay=stay, reason="released")
     room = Room.objects.get(pk=stay.room.pk)
     assert room.status == RoomStatus.CLEANING
     services.room_cleaned(actor=world["district"], room=room)
@@ -215,11 +215,11 @@ def test_a_household_shares_a_multi_bed_room_up_to_its_beds(world):
     with pytest.raises(ValidationError, match="已满"):
         services.check_in(actor=world["district"], site=site, person=third, join=first)
     # A single room is not shared, whoever asks.
-    services.check_out(actor=world["district"], stay=second)
+    services.check_out(actor=world["district"], stay=second, reason="released")
     single = services.check_in(actor=world["district"], site=site, person=world["bob"])
     with pytest.raises(ValidationError, match="不是多人间"):
         services.check_in(actor=world["district"], site=site, person=third, join=single)
     assert Stay.objects.filter(person=third).count() == 0
     # The room goes to cleaning only when its last occupant leaves.
-    services.check_out(actor=world["district"], stay=first)
+    services.check_out(actor=world["district"], stay=first, reason="released")
     assert Room.objects.get(pk=family.pk).status == RoomStatus.CLEANING

@@ -39,7 +39,16 @@ def test_site_staff_see_only_their_own_site_and_its_residents(world, client_for)
     assert mine.name in page and "另一个隔离点" not in page
     assert client_for("site").get(f"/sites/{other.uuid}/").status_code == 404
     # Once alice leaves the site, her measure is no longer the site's business.
-    services.check_out(actor=world["district"], stay=Stay.objects.get(person=world["alice"]))
+    services.check_out(actor=world["district"], stay=Stay.objects.get(person=world["alice"]), reason="hospital")
     assert not Measure.objects.restrict(staff).exists()
     # A township officer of the same unit still sees both sites.
     assert Site.objects.restrict(world["district"]).count() >= 2
+
+
+def test_the_site_staffs_home_page_leads_with_their_own_hotel(world, client_for):
+    mine = world["xc_site"]
+    mine.staff.add(world["site"])
+    page = client_for("site").get("/").content.decode()
+    card = page.split('data-testid="my-site"')[1].split("</a>")[0]
+    assert mine.name in card and str(mine.uuid) in page.split('data-testid="my-site"')[0].rsplit("<a", 1)[1]
+    assert 'data-testid="my-site"' not in client_for("district").get("/").content.decode()
