@@ -14,9 +14,11 @@ class PersonForm(StyledForm):
     doc_number = forms.CharField(label=_("证件号码"), max_length=40)
     phone = forms.RegexField(
         label=_("联系电话"),
-        regex=r"^[0-9+\-\s]{5,20}$",
+        # A mobile (11 digits from 13–19, +86 allowed) or a landline with its area code (0371-12345678, an
+        # extension after a dash): a bare 7-digit number cannot be dialled from another city's office.
+        regex=r"^(?:(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}|0\d{2,3}[-\s]?\d{7,8}(?:-\d{1,6})?)$",
         required=False,
-        error_messages={"invalid": _("电话号码格式不正确")},
+        error_messages={"invalid": _("电话号码格式不正确：手机号 11 位，固话请带区号（如 0371-12345678）")},
     )
     address = forms.CharField(label=_("现住址"), max_length=200, required=False)
     unit = ScopedUnitChoiceField(label=_("所属单位（社区或网格）"), queryset=Unit.objects.none())

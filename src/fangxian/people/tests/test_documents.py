@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.cn import ric as stdnum_ric
@@ -155,3 +156,29 @@ def test_masks_keep_only_region_and_last_two():
 
 def test_long_numbers_in_free_text_are_masked():
     assert mask_numbers_in_text("查 11010519491231002X 和 张三") == "查 1101************2X 和 张三"
+
+
+@pytest.mark.parametrize(
+    ("phone", "valid"),
+    [
+        ("13812345678", True),
+        ("138 1234 5678", True),
+        ("+86 13812345678", True),
+        ("0371-67891234", True),
+        ("037167891234", True),
+        ("010-12345678-801", True),
+        ("6789123", False),  # seven digits: no area code
+        ("1381234567", False),  # a digit short
+        ("12812345678", False),  # no mobile starts 12
+        ("138123456789", False),
+    ],
+)
+def test_the_person_form_takes_a_mobile_or_a_landline_with_its_area_code(phone, valid):
+    from fangxian.people.forms import PersonForm
+
+    field = PersonForm.base_fields["phone"]
+    if valid:
+        assert field.clean(phone) == phone
+    else:
+        with pytest.raises(ValidationError, match="区号"):
+            field.clean(phone)
