@@ -51,6 +51,20 @@ class UploadField(forms.FileField):
         return upload
 
 
+class PhoneField(forms.RegexField):
+    """A phone an office can dial: a mobile (11 digits from 13–19, +86 allowed) or a landline with its area code
+    (0371-12345678, an extension after a dash). A bare 7-digit number cannot be dialled from another city."""
+
+    PATTERN = r"^(?:(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}|0\d{2,3}[-\s]?\d{7,8}(?:-\d{1,6})?)$"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "error_messages", {"invalid": _("电话号码格式不正确：手机号 11 位，固话请带区号（如 0371-12345678）")}
+        )
+        super().__init__(self.PATTERN, **kwargs)
+
+
 class StyledForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,7 +158,7 @@ class TeamForm(StyledForm):
 class TeamMemberForm(StyledForm):
     slot = forms.ModelChoiceField(label=_("职责"), queryset=TeamSlot.objects.none(), empty_label=None)
     name = forms.CharField(label=_("姓名"), max_length=50)
-    phone = forms.RegexField(label=_("电话"), regex=r"^[0-9+\-\s]{5,20}$", required=False)
+    phone = PhoneField(label=_("电话"))
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.choices import Action, UnitLevel
-from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, scoped_units
+from fangxian.core.forms import PhoneField, ScopedUnitChoiceField, StyledForm, scoped_units
 from fangxian.core.models import Unit
 from fangxian.people.choices import DocumentType, ResidenceCategory
 from fangxian.people.models import Person
@@ -12,14 +12,7 @@ class PersonForm(StyledForm):
     name = forms.CharField(label=_("姓名"), max_length=50)
     doc_type = forms.ChoiceField(label=_("证件类型"), choices=DocumentType.choices, initial=DocumentType.RESIDENT_ID)
     doc_number = forms.CharField(label=_("证件号码"), max_length=40)
-    phone = forms.RegexField(
-        label=_("联系电话"),
-        # A mobile (11 digits from 13–19, +86 allowed) or a landline with its area code (0371-12345678, an
-        # extension after a dash): a bare 7-digit number cannot be dialled from another city's office.
-        regex=r"^(?:(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}|0\d{2,3}[-\s]?\d{7,8}(?:-\d{1,6})?)$",
-        required=False,
-        error_messages={"invalid": _("电话号码格式不正确：手机号 11 位，固话请带区号（如 0371-12345678）")},
-    )
+    phone = PhoneField(label=_("联系电话"))
     address = forms.CharField(label=_("现住址"), max_length=200, required=False)
     unit = ScopedUnitChoiceField(label=_("所属单位（社区或网格）"), queryset=Unit.objects.none())
     category = forms.ChoiceField(label=_("人口类别"), choices=ResidenceCategory.choices)

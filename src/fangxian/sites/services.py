@@ -187,7 +187,11 @@ def check_out(
         require(actor, Capability.PLAN_OVERRIDE, stay.person.unit)
     stay.checked_out_at = now
     stay.checkout_reason, stay.checkout_note = reason, note[:200]
-    stay.save(update_fields=["checked_out_at", "checkout_reason", "checkout_note"])
+    # Conditional, like a room's claim: of two check-outs of one stay at once, exactly one is written.
+    if not Stay.objects.filter(pk=stay.pk, checked_out_at__isnull=True).update(
+        checked_out_at=now, checkout_reason=reason, checkout_note=stay.checkout_note
+    ):
+        raise ValidationError("已办理离开")
     if not Stay.objects.filter(room=stay.room, checked_out_at__isnull=True).exists():
         Room.objects.filter(pk=stay.room_id).update(status=RoomStatus.CLEANING)
     record_change(

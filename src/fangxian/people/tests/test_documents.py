@@ -173,10 +173,12 @@ def test_long_numbers_in_free_text_are_masked():
         ("138123456789", False),
     ],
 )
-def test_the_person_form_takes_a_mobile_or_a_landline_with_its_area_code(phone, valid):
+@pytest.mark.parametrize("form", ["person", "team member"])
+def test_a_phone_typed_in_is_a_mobile_or_a_landline_with_its_area_code(phone, valid, form):
+    from fangxian.core.forms import TeamMemberForm
     from fangxian.people.forms import PersonForm
 
-    field = PersonForm.base_fields["phone"]
+    field = {"person": PersonForm, "team member": TeamMemberForm}[form].base_fields["phone"]
     if valid:
         assert field.clean(phone) == phone
     else:

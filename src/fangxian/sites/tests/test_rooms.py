@@ -36,6 +36,16 @@ def test_check_in_takes_the_lowest_free_room_and_check_out_sends_it_to_cleaning(
     assert Room.objects.get(pk=room.pk).status == RoomStatus.AVAILABLE
 
 
+def test_a_stay_is_checked_out_once_even_from_a_stale_copy(world):
+    site = make_site(world["xincheng"])
+    stay = services.check_in(actor=world["district"], site=site, person=world["alice"])
+    stale = Stay.objects.get(pk=stay.pk)
+    services.check_out(actor=world["district"], stay=stay, reason="hospital", note="市六院")
+    with pytest.raises(ValidationError, match="已办理离开"):
+        services.check_out(actor=world["district"], stay=stale, reason="released")
+    assert Stay.objects.get(pk=stay.pk).checkout_reason == "hospital"
+
+
 def test_a_full_site_a_reserve_site_and_another_townships_site_are_refused(world):
     site = make_site(world["xincheng"], rooms=1)
     services.check_in(actor=world["district"], site=site, person=world["alice"])
