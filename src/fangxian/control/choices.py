@@ -64,3 +64,24 @@ class FollowUpOutcome(models.TextChoices):
     TO_HOSPITAL = "to_hospital", _("已送医")
     STAYED = "stayed", _("人员在位（门磁误报或经允许）")
     VIOLATION = "violation", _("违规外出，已处置")
+
+
+class BoardItemKind(models.TextChoices):
+    """What the closed-loop board lists, in the order it is worked: an alarm past its time first."""
+
+    ALARM_LATE = "alarm_late", _("报警超时未处置")
+    ALARM = "alarm", _("报警待处置")
+    WITHOUT_TEAM = "without_team", _("居家未落实包保小组")
+    MISSED_TEST = "missed_test", _("漏检核酸")
+    RELEASE_OVERDUE = "release_overdue", _("期满未解除")
+    MISSED_CHECKS = "missed_checks", _("漏测健康监测")
+
+
+BOARD_ITEM_COLOURS = {
+    BoardItemKind.ALARM_LATE: "red",
+    BoardItemKind.ALARM: "orange",
+    BoardItemKind.WITHOUT_TEAM: "purple",
+    BoardItemKind.MISSED_TEST: "yellow",
+    BoardItemKind.RELEASE_OVERDUE: "azure",
+    BoardItemKind.MISSED_CHECKS: "secondary",
+}

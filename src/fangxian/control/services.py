@@ -384,7 +384,7 @@ def close_follow_up(*, actor: User, follow_up: FollowUp, outcome: str, note: str
 def open_follow_ups(measures):
     return (
         FollowUp.objects.filter(measure__in=measures, handled_at__isnull=True)
-        .select_related("measure__person", "unit")
+        .select_related("measure__person", "unit__parent")
         .order_by("due_at")
     )
 
@@ -726,14 +726,14 @@ def closed_loop(measures, *, now: datetime.datetime | None = None) -> ClosedLoop
     """`measures`: the active measures in the viewer's scope (already restricted)."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    measures = list(measures.select_related("person", "unit"))
+    measures = list(measures.select_related("person", "unit__parent"))
     missed = missed_checks(measures, now=now)
     kinds = [(m.phase_on(today) or {}).get("kind") for m in measures]
     return ClosedLoop(
         missed_checks=[(m, missed[m.pk]) for m in measures if m.pk in missed],
         missed_tests=list(
             ScheduledTest.objects.filter(measure__in=measures, day__lt=today, result="")
-            .select_related("measure__person", "measure__unit")
+            .select_related("measure__person", "measure__unit__parent")
             .order_by("day")
         ),
         release_overdue=[m for m in measures if m.end_date < today],

@@ -1,10 +1,11 @@
 """Columns of the measure list, shared by the page and the xlsx export."""
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from fangxian.control.choices import PhaseKind
+from fangxian.control.choices import BOARD_ITEM_COLOURS, PhaseKind
 from fangxian.core.exports import Column
 
 
@@ -33,3 +34,36 @@ def _name_link(measure):
     return format_html(
         '<a href="{}">{}</a>', reverse("control:measure", kwargs={"uuid": measure.uuid}), measure.person.name
     )
+
+
+def board_columns(now) -> list[Column]:
+    """The closed-loop board's worklist (control.board.BoardItem)."""
+
+    def due(item) -> str:
+        if item.due is None:
+            return ""
+        text = timezone.localtime(item.due).strftime("%m-%d %H:%M")
+        if item.due < now:
+            return _("%(due)s · 已超时 %(late)s") % {"due": text, "late": _late(now - item.due)}
+        return text
+
+    def kind_badge(item):
+        return format_html('<span class="badge bg-{}-lt">{}</span>', BOARD_ITEM_COLOURS[item.kind], item.kind_label)
+
+    return [
+        Column("姓名", lambda i: i.measure.person.name, 10, cell=lambda i: _name_link(i.measure), heading=True),
+        Column("证件号码", lambda i: i.measure.person.masked_doc_number, 22, page=False),
+        Column("事项", lambda i: i.kind_label, 16, cell=kind_badge, testid="board-kind"),
+        Column("情况", lambda i: i.detail, 36),
+        Column("时限", due, 22, css="text-nowrap", testid="board-due"),
+        Column("责任单位", lambda i: i.unit.label, 20),
+    ]
+
+
+def _late(delta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return _("%(n)s 分钟") % {"n": minutes}
+    if minutes < 48 * 60:
+        return _("%(n)s 小时") % {"n": minutes // 60}
+    return _("%(n)s 天") % {"n": minutes // (24 * 60)}

@@ -4,6 +4,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
@@ -14,16 +15,19 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
 from fangxian.control import services
-from fangxian.control.choices import MeasureStatus, PhaseKind
+from fangxian.control.board import board_items, kind_counts
+from fangxian.control.choices import BoardItemKind, MeasureStatus, PhaseKind
+from fangxian.control.filtersets import BoardFilterSet, MeasureFilterSet
 from fangxian.control.forms import EndForm, ExtendForm, FollowUpForm, PlaceForm, ResultForm
 from fangxian.control.models import HealthCheck, Measure, ScheduledTest
 from fangxian.control.placement import places
 from fangxian.control.services import CheckEntry
-from fangxian.control.tables import measure_columns
+from fangxian.control.tables import board_columns, measure_columns
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
+from fangxian.core.listing import Table
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import can_row, scope_paths, user_can
 from fangxian.core.views import (
@@ -49,25 +53,13 @@ class MeasureListView(ExportMixin, ScopedListView):
     export_key, export_title, export_model = "measures", "管控人员", "control.measure"
     table_empty = _lazy("没有管控人员")
     table_testid = "measure-table"
+    filterset_class = MeasureFilterSet
 
     def list_columns(self):
         return measure_columns(timezone.localdate())
 
     def filter_queryset(self, queryset):
-        queryset = queryset.select_related("person", "unit__parent", "protocol")
-        status = self.params.get("status", MeasureStatus.ACTIVE)
-        if status in MeasureStatus.values:
-            queryset = queryset.filter(status=status)
-        subject = self.params.get("subject", "")
-        if subject:
-            queryset = queryset.filter(subject=subject)
-        return queryset
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["status"] = self.params.get("status", MeasureStatus.ACTIVE)
-        context["statuses"] = MeasureStatus.choices
-        return context
+        return super().filter_queryset(queryset.select_related("person", "unit__parent", "protocol"))
 
 
 class MeasureDetailView(ScopedDetailView):
@@ -375,23 +367,70 @@ class ChecksView(SitePlaceFilter, ScopedListView):
         return HttpResponseRedirect(f"{reverse('control:checks')}?{urlencode(query)}")
 
 
-class BoardView(ScopedListView):
-    """闭环管理: everything overdue in the user's scope — unverified leads, missed checks and tests, releases
-    not done — with counts; each item links to where it is handled."""
+class BoardView(ExportMixin, ScopedListView):
+    """闭环管理: one worklist of everything open or overdue for the people under measures in the user's scope —
+    alarms past their time first, then by urgency — filtered by unit and kind, paged, exported and printed;
+    each item links to where it is handled."""
 
     model = Measure
     audited_model = "control.measure"
     template_name = "control/board.html"
-    paginate_by = None
+    filterset_class = BoardFilterSet
+    export_key, export_title, export_model = "board", "闭环管理待办事项", "control.measure"
+    table_testid = "board-items"
+    table_row_testid = "board-item"
+    table_empty = _lazy("没有逾期或待处置的事项")
+    paginate_by = None  # the page is of the board's items, not of the measures they come from
+    page_size = 50
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.now = timezone.now()
+
+    @classmethod
+    def from_args(cls, list_args):
+        view = super().from_args(list_args)
+        view.now = timezone.now()
+        return view
 
     def filter_queryset(self, queryset):
-        return queryset.filter(status=MeasureStatus.ACTIVE)
+        return super().filter_queryset(queryset.filter(status=MeasureStatus.ACTIVE))
+
+    def items(self, loop) -> tuple[list, dict]:
+        """The board's items (of the kind asked for), and the count of every kind."""
+        everything = board_items(loop, now=self.now)
+        kind = self.params.get("kind", "")
+        wanted = [item for item in everything if item.kind == kind] if kind in BoardItemKind.values else everything
+        return wanted, kind_counts(everything)
+
+    def export_columns(self):
+        return board_columns(self.now)
+
+    def export_rows(self):
+        return self.items(services.closed_loop(self.export_scope(self.get_queryset()), now=self.now))[0]
 
     def get_context_data(self, **kwargs):
         from fangxian.leads.services import overdue
 
-        context = super().get_context_data(**kwargs)
-        context["loop"] = services.closed_loop(context["object_list"])
-        context["now"] = timezone.now()
-        context["overdue_leads"] = overdue(Lead.objects.restrict(self.user)).count()
+        loop = services.closed_loop(kwargs.pop("object_list", self.object_list), now=self.now)
+        items, counts = self.items(loop)
+        paginator = Paginator(items, self.page_size)
+        page = paginator.get_page(self.params.get("page"))
+        context = super().get_context_data(object_list=page.object_list, **kwargs)
+        context.update(
+            loop=loop,
+            page_obj=page,
+            paginator=paginator,
+            is_paginated=page.has_other_pages(),
+            now=self.now,
+            kinds=[(kind, label, counts[kind]) for kind, label in BoardItemKind.choices],
+            table=Table(
+                board_columns(self.now),
+                page.object_list,
+                empty=self.table_empty,
+                testid=self.table_testid,
+                row_testid=self.table_row_testid,
+            ),
+            overdue_leads=overdue(Lead.objects.restrict(self.user)).count(),
+        )
         return context

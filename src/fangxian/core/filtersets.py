@@ -1,8 +1,9 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from fangxian.core.choices import AccessKind, ChangeKind
-from fangxian.core.models import AccessRecord, ChangeRecord
+from fangxian.core.choices import TERRITORIAL_LEVELS, AccessKind, Action, ChangeKind
+from fangxian.core.forms import UnitChoiceField, tree_ordered
+from fangxian.core.models import AccessRecord, ChangeRecord, Unit
 
 
 class ScopedFilterSet(django_filters.FilterSet):
@@ -40,3 +41,30 @@ class AccessRecordFilterSet(_AuditFilterSet):
     class Meta:
         model = AccessRecord
         fields = ["kind", "actor", "since", "until", "object"]
+
+
+def _territory(user):
+    if user is None:
+        return Unit.objects.none()
+    units = Unit.objects.restrict(user, Action.VIEW).filter(is_active=True, level__in=TERRITORIAL_LEVELS)
+    return tree_ordered(units)
+
+
+class UnitTreeFilter(django_filters.ModelChoiceFilter):
+    """A list's unit filter: a unit of the user's territory picked from the tree, matching it and every unit
+    below it. The filtered model names the path to its unit (`field_name`, e.g. "unit" or "measure__unit")."""
+
+    field_class = UnitChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", _("单位"))
+        kwargs.setdefault("queryset", _territory)
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("empty_label", _("全部单位"))
+        kwargs.setdefault("field_name", "unit")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, queryset, unit):
+        if not unit:
+            return queryset
+        return queryset.filter(**{f"{self.field_name}__path__startswith": unit.path})

@@ -3,20 +3,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability
-from fangxian.core.choices import Action
-from fangxian.core.filtersets import ScopedFilterSet
-from fangxian.core.models import Unit
+from fangxian.core.filtersets import ScopedFilterSet, UnitTreeFilter
 from fangxian.core.scoping import scope_unit_ids
 from fangxian.people.choices import ResidenceCategory
 from fangxian.people.documents import clean_text
 from fangxian.people.models import Person
-
-
-def _scoped_units(user):
-    if user is None:
-        return Unit.objects.none()
-    return Unit.objects.restrict(user, Action.VIEW).filter(is_active=True)
-
 
 NUMBER_SEARCH_REFUSED = _("按完整证件号或电话检索需要“查看完整证件号与电话”的权限（检索会留痕）；请按姓名检索")
 
@@ -63,9 +54,7 @@ class NumberSearchMixin:
 
 class PersonFilterSet(NumberSearchMixin, ScopedFilterSet):
     q = django_filters.CharFilter(label=_("姓名/证件号/电话"), method="filter_text")
-    unit = django_filters.ModelChoiceFilter(
-        label=_("单位"), queryset=_scoped_units, to_field_name="code", method="filter_unit", empty_label=_("全部单位")
-    )
+    unit = UnitTreeFilter()
     category = django_filters.ChoiceFilter(
         label=_("人口类别"), choices=ResidenceCategory.choices, empty_label=_("全部")
     )
@@ -73,6 +62,3 @@ class PersonFilterSet(NumberSearchMixin, ScopedFilterSet):
     class Meta:
         model = Person
         fields = ["q", "unit", "category"]
-
-    def filter_unit(self, queryset, name, unit):
-        return queryset.filter(unit__path__startswith=unit.path) if unit else queryset

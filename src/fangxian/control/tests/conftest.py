@@ -11,3 +11,10 @@ def nobody_under_a_measure_yet(world):
     Stay.objects.all().delete()
     Room.objects.update(status=RoomStatus.AVAILABLE)
     Measure.objects.all().delete()
+
+
+def board_rows(html: str, kind_label: str = "") -> list[str]:
+    """The closed-loop board's rows (of one kind, by its label), as the page drew them."""
+    table = html.split('data-testid="board-items"')[1].split("</table>")[0]
+    rows = table.split('<tr data-testid="board-item">')[1:]
+    return [row for row in rows if kind_label in row]

@@ -27,6 +27,7 @@ LIST_PAGES = {
     "report_forms": "reports:forms",
     "briefings": "reports:briefings",
     "measures": "control:measures",
+    "board": "control:board",
     "sites": "sites:list",
     "recalls": "testing:recalls",
     "tubes": "testing:tubes",

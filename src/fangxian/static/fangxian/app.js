@@ -5,3 +5,37 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// A long unit select (a district has some 500 units) gets a search box: typing a name keeps the units whose
+// name, or whose parent's, contains it (新城 finds 新城街道 and every community under it).
+function addUnitSearch(select) {
+  if (select.dataset.searchReady || select.options.length < 30) {
+    return;
+  }
+  select.dataset.searchReady = "1";
+  const box = document.createElement("input");
+  box.type = "search";
+  box.className = "form-control mb-1";
+  box.placeholder = select.dataset.searchPlaceholder || "输入名称筛选单位";
+  box.setAttribute("aria-label", box.placeholder);
+  box.dataset.testid = "unit-search";
+  box.addEventListener("input", () => {
+    const wanted = box.value.trim();
+    let first = null;
+    for (const option of select.options) {
+      const text = (option.dataset.search || "") + " " + option.text;
+      const keep = !option.value || !wanted || text.includes(wanted);
+      option.hidden = !keep;
+      if (keep && option.value && first === null) {
+        first = option;
+      }
+    }
+    if (wanted && first !== null && (select.selectedIndex < 0 || select.options[select.selectedIndex].hidden)) {
+      select.value = first.value;
+    }
+  });
+  select.before(box);
+}
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("select[data-unit-search]").forEach(addUnitSearch);
+});
