@@ -378,7 +378,8 @@ def _checks(officer: User, measure, today: datetime.date) -> None:
 
 
 def _sites(officer: User, district: Unit) -> None:
-    """Two hotels in use and one held in reserve; everyone in centralised isolation today has a room."""
+    """Two hotels in use and one held in reserve; everyone in centralised isolation today has a room but two,
+    sent to a hotel and not yet arrived."""
     from fangxian.control.choices import MeasureStatus
     from fangxian.control.models import Measure
     from fangxian.sites import services as site_services
@@ -411,8 +412,11 @@ def _sites(officer: User, district: Unit) -> None:
     today = timezone.localdate()
     active = Measure.objects.filter(status=MeasureStatus.ACTIVE).select_related("person").order_by("id")
     targets = [measure for measure in active if (measure.phase_on(today) or {}).get("kind") == "centralised"]
-    for index, measure in enumerate(targets):
+    # The last two are on their way to 黄河迎宾馆: its staff see them waiting and check them in.
+    for index, measure in enumerate(targets[:-2]):
         site_services.check_in(actor=officer, site=sites[index % 2], person=measure.person, measure=measure)
+    for measure in targets[-2:]:
+        site_services.send_to_site(actor=officer, site=sites[1], measure=measure)
 
 
 REPORT_HISTORY_DAYS = 20

@@ -134,8 +134,14 @@ class Measure(models.Model):
 
     @classmethod
     def scope_member_q(cls, user) -> Q:
-        # One filter on one stay: open, and in a site the user staffs.
-        return Q(person__stays__site__staff=user, person__stays__checked_out_at__isnull=True)
+        # One filter on one stay: open, and in a site the user staffs; or sent to that site and not yet in.
+        staying = Q(person__stays__site__staff=user, person__stays__checked_out_at__isnull=True)
+        coming = Q(
+            person__arrivals__site__staff=user,
+            person__arrivals__stay__isnull=True,
+            person__arrivals__cancelled_at__isnull=True,
+        )
+        return staying | coming
 
     def phase_on(self, day) -> dict | None:
         for phase in self.plan:

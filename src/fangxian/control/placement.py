@@ -14,6 +14,16 @@ class Places(Protocol):
         """Move `measure`'s person into the place `key` (集中隔离); the place and room as text. Raises
         ValidationError or PermissionDenied, or Http404 for a place the actor may not use."""
 
+    def send(self, *, actor, key: str, measure) -> str:
+        """Arrange the person's transfer to the place `key` (转运安排): its staff see them coming and check
+        them in. The place's name; raises as place()."""
+
+    def cancel_send(self, *, actor, measure) -> str:
+        """Take back the person's pending transfer; the place's name."""
+
+    def pending(self, measure) -> str | None:
+        """The place the person has been sent to and has not reached yet, by name."""
+
     def neighbours(self, measure) -> list:
         """The open stays on the person's floor and the floors above and below, in the same place (not the
         person's own): objects with `person`, `person_id`, `measure` (or None) and `room`."""
@@ -29,6 +39,15 @@ class _Nowhere:
         from django.core.exceptions import ValidationError
 
         raise ValidationError("未启用集中隔离点")
+
+    def send(self, *, actor, key, measure):
+        return self.place(actor=actor, key=key, measure=measure)
+
+    def cancel_send(self, *, actor, measure):
+        return self.place(actor=actor, key="", measure=measure)
+
+    def pending(self, measure):
+        return None
 
     def neighbours(self, measure):
         return []

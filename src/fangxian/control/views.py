@@ -91,8 +91,12 @@ class MeasureDetailView(ScopedDetailView):
             measure.person.stays.filter(checked_out_at__isnull=True).select_related("site", "room").first()
         )
         if context["can_change"] and context["stay"] is None:
-            # Home → site (转集中隔离): the active sites this user may check people into.
+            # Home → site: who operates sites checks the person in (转集中隔离); a township arranges the
+            # transfer (转运安排) and the site's staff check them in when they arrive.
+            context["pending_site"] = places().pending(measure)
             context["sites"] = places().open_to(self.request.user, Capability.SITES_OPERATE)
+            if not context["sites"] and context["pending_site"] is None:
+                context["send_sites"] = places().open_to(self.request.user, Capability.SITES_VIEW)
         context.update(
             result_form=ResultForm(), end_form=EndForm(), extend_form=ExtendForm(), follow_up_form=FollowUpForm()
         )
@@ -150,13 +154,25 @@ class PlaceFromLeadView(ScopedObjectMixin, TemplateView):
 
 class MeasureActionView(ObjectOperationView):
     """The operations on one measure: a test result, release, end early, hospital, contacts, door sensor, a
-    follow-up, a move to a site, an extension."""
+    follow-up, a move to a site (or a transfer arranged, or taken back), an extension."""
 
     model = Measure
     action = Action.CHANGE
     lookup_field = lookup_url_kwarg = "uuid"
     operations = frozenset(
-        {"test", "release", "end", "hospital", "contacts", "door_sensor", "follow_up", "to_site", "extend"}
+        {
+            "test",
+            "release",
+            "end",
+            "hospital",
+            "contacts",
+            "door_sensor",
+            "follow_up",
+            "to_site",
+            "send",
+            "cancel_send",
+            "extend",
+        }
     )
 
     def done_url(self, measure) -> str:
@@ -198,6 +214,14 @@ class MeasureActionView(ObjectOperationView):
     def op_to_site(self, request, measure):
         where = places().place(actor=request.user, key=request.POST.get("site", ""), measure=measure)
         return _("已转集中隔离：%(where)s") % {"where": where}
+
+    def op_send(self, request, measure):
+        where = places().send(actor=request.user, key=request.POST.get("site", ""), measure=measure)
+        return _("已安排转运至%(where)s，待隔离点办理入住") % {"where": where}
+
+    def op_cancel_send(self, request, measure):
+        where = places().cancel_send(actor=request.user, measure=measure)
+        return _("已撤回转运至%(where)s的安排") % {"where": where}
 
     def op_extend(self, request, measure):
         extension = valid_form(ExtendForm(request.POST), _("请填写延长天数和原因"))

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fangxian.control.choices import MeasureStatus
 from fangxian.control.models import Measure
 from fangxian.core.capabilities import Capability as C
 from fangxian.core.models import Unit, User
@@ -95,3 +96,43 @@ class Stay(models.Model):
     @classmethod
     def scope_member_q(cls, user) -> Q:
         return Q(site__staff=user)
+
+
+class Arrival(models.Model):
+    """A person sent to a site (转运安排): the township or the district names the site, the site's staff see
+    the person coming and check them in. Open until the stay begins or the sender takes it back."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey(Site, verbose_name=_("隔离点"), on_delete=models.PROTECT, related_name="arrivals")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="arrivals")
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="+")
+    sent_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(_("安排时间"), default=timezone.now)
+    stay = models.ForeignKey(Stay, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    # As a stay: the sender's township sees its people, the site's staff the people sent to their site.
+    scope_unit_field = "person__unit"
+    capabilities = {"view": C.SITES_VIEW, "change": C.SITES_OPERATE}
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(stay__isnull=True, cancelled_at__isnull=True),
+                name="arrival_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.site}"
+
+    @classmethod
+    def scope_member_q(cls, user) -> Q:
+        return Q(site__staff=user)
+
+    @classmethod
+    def open_q(cls) -> Q:
+        return Q(stay__isnull=True, cancelled_at__isnull=True, measure__status=MeasureStatus.ACTIVE)

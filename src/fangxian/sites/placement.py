@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 
 from fangxian.core.capabilities import Capability
@@ -18,6 +19,20 @@ class SitePlaces:
         site = get_object_or_404(self.open_to(actor, Capability.SITES_OPERATE), uuid=_uuid_or_none(key))
         stay = services.check_in(actor=actor, site=site, person=measure.person, measure=measure)
         return f"{site.name} {stay.room.number}"
+
+    def send(self, *, actor, key, measure):
+        site = get_object_or_404(self.open_to(actor, Capability.SITES_VIEW), uuid=_uuid_or_none(key))
+        return services.send_to_site(actor=actor, site=site, measure=measure).site.name
+
+    def cancel_send(self, *, actor, measure):
+        arrival = services.pending_arrival(measure)
+        if arrival is None:
+            raise ValidationError("没有待入住的转运安排")
+        return services.cancel_arrival(actor=actor, arrival=arrival).site.name
+
+    def pending(self, measure):
+        arrival = services.pending_arrival(measure)
+        return arrival.site.name if arrival is not None else None
 
     def neighbours(self, measure):
         stay = Stay.objects.filter(person=measure.person).select_related("room").order_by("-checked_in_at").first()

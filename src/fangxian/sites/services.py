@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
@@ -17,7 +17,7 @@ from fangxian.core.models import User
 from fangxian.core.scoping import require, require_row
 from fangxian.people.models import Person
 from fangxian.sites.choices import ENDS_ISOLATION, ZONE_CHECKLIST, CheckOutReason, RoomKind, RoomStatus, SiteStatus
-from fangxian.sites.models import Room, Site, Stay
+from fangxian.sites.models import Arrival, Room, Site, Stay
 
 
 def _may_operate(actor: User, site: Site) -> None:
@@ -133,6 +133,8 @@ def _open_stay(
             stay = Stay.objects.create(person=person, measure=measure, site=site, room=room, checked_in_by=actor)
     except IntegrityError:
         raise ValidationError(f"{person.name}已在隔离点入住，请先办理离开或转运") from None
+    # Whoever was expecting this person (here or at another site) sees them arrived.
+    Arrival.objects.filter(person=person, stay__isnull=True, cancelled_at__isnull=True).update(stay=stay)
     record_change(
         actor=actor,
         kind=ChangeKind.CREATE,
@@ -284,3 +286,82 @@ def transfer(*, actor: User, stay: Stay, to_site: Site, room: Room | None = None
     with transaction.atomic():
         check_out(actor=actor, stay=stay, reason=CheckOutReason.TRANSFERRED, note=f"转至{to_site.name}")
         return check_in(actor=actor, site=to_site, person=stay.person, measure=stay.measure, room=room)
+
+
+def send_to_site(*, actor: User, site: Site, measure: Measure) -> Arrival:
+    """转运安排: the person under `measure` is to be taken to `site`; its staff see them coming and check them
+    in. The sender needs the measure (its township, or the district) and a site it can see."""
+    require_actor(actor)
+    require_row(actor, Capability.MEASURES_CHANGE, measure)
+    if not Site.objects.restrict(actor).filter(pk=site.pk).exists():
+        raise PermissionDenied(f"您的角色无权安排转运至{site.name}")
+    if site.status != SiteStatus.ACTIVE:
+        raise ValidationError("该隔离点未启用（储备或已关闭）")
+    if measure.status != MeasureStatus.ACTIVE:
+        raise ValidationError("该管控措施已解除或终止")
+    if Stay.objects.filter(person_id=measure.person_id, checked_out_at__isnull=True).exists():
+        raise ValidationError(f"{measure.person.name}已在隔离点入住，请由隔离点办理转点")
+    try:
+        with transaction.atomic():
+            arrival = Arrival.objects.create(site=site, person_id=measure.person_id, measure=measure, sent_by=actor)
+    except IntegrityError:
+        pending = Arrival.objects.filter(person_id=measure.person_id, stay__isnull=True, cancelled_at__isnull=True)
+        where = pending.select_related("site").first()
+        raise ValidationError(
+            f"{measure.person.name}已安排转运至{where.site.name if where else '其他隔离点'}，请先撤回"
+        ) from None
+    record_change(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        instance=arrival,
+        unit=measure.unit,
+        after={"person_id": measure.person_id, "site": site.name},
+        reason="安排转运至隔离点",
+    )
+    return arrival
+
+
+def cancel_arrival(*, actor: User, arrival: Arrival) -> Arrival:
+    """The sender takes a transfer back before the person arrives (a wrong site, a change of plan)."""
+    require_actor(actor)
+    if arrival.site.staff.filter(pk=actor.pk).exists():
+        raise PermissionDenied("隔离点不能撤回转运安排：请联系安排转运的单位")
+    require_row(actor, Capability.MEASURES_CHANGE, arrival.measure)
+    if not Site.objects.restrict(actor).filter(pk=arrival.site_id).exists():
+        raise PermissionDenied(f"您的角色无权撤回转运至{arrival.site.name}的安排")
+    now = timezone.now()
+    # Conditional: an arrival checked in or taken back a moment ago is not taken back again.
+    changed = Arrival.objects.filter(pk=arrival.pk, stay__isnull=True, cancelled_at__isnull=True).update(
+        cancelled_at=now
+    )
+    if not changed:
+        raise ValidationError("该转运安排已入住或已撤回")
+    arrival.cancelled_at = now
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=arrival,
+        unit=arrival.measure.unit,
+        before={"cancelled_at": None},
+        after={"cancelled_at": now.isoformat()},
+        reason="撤回转运安排",
+    )
+    return arrival
+
+
+def expected_at(site: Site, user: User):
+    """The people sent to `site` and not yet in, as `user` may see them (its staff: all of them)."""
+    return (
+        Arrival.objects.restrict(user)
+        .filter(Arrival.open_q(), site=site)
+        .select_related("person", "measure", "sent_by")
+        .order_by("sent_at")
+    )
+
+
+def pending_arrival(measure: Measure) -> Arrival | None:
+    return (
+        Arrival.objects.filter(person_id=measure.person_id, stay__isnull=True, cancelled_at__isnull=True)
+        .select_related("site")
+        .first()
+    )

@@ -90,21 +90,25 @@ class SiteDetailView(ScopedDetailView):
         today = timezone.localdate()
         for stay in stays.values():
             stay.isolated_until = services.isolation_until(stay, today)
-        # People whose measure puts them in centralised isolation today and who have no room yet.
+        # People sent here (转运安排), and for who runs every site (the district) anyone else whose measure puts
+        # them in centralised isolation today with no room yet.
+        context["arrivals"] = list(services.expected_at(site, self.request.user)) if context["can_change"] else []
+        expected = {arrival.person_id for arrival in context["arrivals"]}
         waiting = []
-        if context["can_change"]:
+        if context["can_change"] and not site.staff.filter(pk=self.request.user.pk).exists():
             housed = Stay.objects.filter(checked_out_at__isnull=True).values("person_id")
             for measure in (
                 Measure.objects.restrict(self.request.user, Capability.MEASURES_CHANGE)
                 .filter(status=MeasureStatus.ACTIVE)
                 .exclude(person_id__in=housed)
+                .exclude(person_id__in=expected)
                 .select_related("person")[:500]
             ):
                 phase = measure.phase_on(timezone.localdate())
                 if phase and phase["kind"] == PhaseKind.CENTRALISED:
                     waiting.append(measure)
         context["waiting"] = waiting[:50]
-        context["households"] = services.household_rooms(site) if waiting else []
+        context["households"] = services.household_rooms(site) if waiting or context["arrivals"] else []
         context["occupancy"] = services.occupancy([site])
         return context
 

@@ -97,7 +97,11 @@ def test_the_demo_has_people_in_every_phase_of_control(db):
     for figure in ("under_centralised", "under_home_isolation", "under_monitoring", "release_overdue"):
         assert totals[figure] > 0, figure
     rooms = snapshot(unit=Unit.objects.get(code="410108"))["rooms"]
-    assert rooms["used"] == totals["under_centralised"] and rooms["free"] > 0 and rooms["reserve"] > 0
+    from fangxian.sites.models import Arrival
+
+    on_their_way = Arrival.objects.filter(Arrival.open_q()).count()  # sent to 黄河迎宾馆, not yet arrived
+    assert on_their_way == 2
+    assert rooms["used"] + on_their_way == totals["under_centralised"] and rooms["free"] > 0 and rooms["reserve"] > 0
     from fangxian.control.models import FollowUp
 
     assert sorted(FollowUp.objects.filter(handled_at__isnull=True).values_list("kind", flat=True)) == ["door", "fever"]
@@ -112,9 +116,13 @@ def test_the_demo_site_staff_see_their_hotel_and_its_residents_only(db):
     assert [site.name for site in Site.objects.restrict(staff)] == ["黄河迎宾馆（集中隔离点）"]
     measures = Measure.objects.restrict(staff)
     assert measures.exists()
+    # Their residents, and the people sent to them who have not arrived yet: nobody else.
     assert all(
-        m.person.stays.filter(site__name="黄河迎宾馆（集中隔离点）", checked_out_at__isnull=True) for m in measures
+        m.person.stays.filter(site__name="黄河迎宾馆（集中隔离点）", checked_out_at__isnull=True).exists()
+        or m.person.arrivals.filter(site__name="黄河迎宾馆（集中隔离点）", stay__isnull=True).exists()
+        for m in measures
     )
+    assert sum(1 for m in measures if not m.person.stays.filter(checked_out_at__isnull=True).exists()) == 2
 
 
 def test_the_demo_has_a_round_of_testing_under_way_with_positive_pools_held(db):

@@ -397,6 +397,22 @@ PAGES = [
         data=lambda w: {"device": "XC-DOOR-2"},
         writes=True,
     ),
+    # alice already stays in a site: arranging her transfer is answered with that, taking one back with none
+    Route(
+        "control:measure_action",
+        OFFICE | {"site"},  # a grid team sees no sites
+        method="post",
+        kwargs=by_uuid("xc_measure"),
+        op="send",
+        data=lambda w: {"site": w["xc_site"].uuid},
+    ),
+    Route(
+        "control:measure_action",
+        FIELD | {"site"},
+        method="post",
+        kwargs=by_uuid("xc_measure"),
+        op="cancel_send",
+    ),
     # sites
     Route("sites:list", OFFICE | {"township_b", "site", "clerk"}, sees=frozenset()),
     Route(
@@ -649,7 +665,7 @@ def fingerprint() -> dict:
     from fangxian.leads.models import Lead
     from fangxian.people.models import Person
     from fangxian.reports.models import Briefing
-    from fangxian.sites.models import Room, Stay
+    from fangxian.sites.models import Arrival, Room, Stay
     from fangxian.testing.models import Tube
 
     counts["state"] = (
@@ -665,6 +681,7 @@ def fingerprint() -> dict:
         list(Briefing.objects.order_by("pk").values_list("texts", "status")),
         list(Notification.objects.order_by("pk").values_list("read_at")),
         list(Display.objects.order_by("pk").values_list("revoked_at")),
+        list(Arrival.objects.order_by("pk").values_list("cancelled_at", "stay_id")),
     )
     return counts
 
