@@ -698,6 +698,20 @@ def missed_checks(measures, *, now: datetime.datetime | None = None) -> dict[int
     return missed
 
 
+def checks_due(measures, *, day: datetime.date, slot: int) -> int:
+    """People whose plan asks for check `slot` on `day` and who have none recorded yet: what is left of a
+    round (the checks page lists the same people, with those done)."""
+    measures = list(measures.filter(start_date__lte=day, end_date__gte=day))
+    done = set(
+        HealthCheck.objects.filter(measure__in=measures, day=day, slot=slot).values_list("measure_id", flat=True)
+    )
+    return sum(
+        1
+        for measure in measures
+        if measure.pk not in done and slot <= (measure.phase_on(day) or {}).get("checks_per_day", 0)
+    )
+
+
 @dataclass
 class ClosedLoop:
     """Where everyone under a measure stands today, and what is overdue: the board lists it, the home page

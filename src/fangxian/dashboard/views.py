@@ -34,7 +34,7 @@ from fangxian.core.views import (
     error_text,
     object_or_404,
 )
-from fangxian.dashboard import services
+from fangxian.dashboard import services, workbench
 from fangxian.dashboard.forms import DisplayForm
 from fangxian.dashboard.models import Display
 from fangxian.leads import services as lead_services
@@ -181,7 +181,8 @@ class ScreenView(TemplateView):
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
-    """工作台: the user's scope at a glance (units, people, leads, the closed loop)."""
+    """工作台: what the user must do now (dashboard.workbench), then their scope at a glance (units, people,
+    leads, the closed loop)."""
 
     template_name = "dashboard/home.html"
 
@@ -201,6 +202,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["communities"] = len(coverage)
         context.update(self.control_figures(user))
         context["my_sites"] = self.staffed_sites(user)
+        context["now"] = timezone.now()
+        context["tasks"] = workbench.tasks(user, now=context["now"])
         return context
 
     def staffed_sites(self, user) -> list:
