@@ -130,7 +130,8 @@ class Measure(models.Model):
         indexes = [models.Index(fields=["unit", "status", "end_date"])]
 
     def __str__(self) -> str:
-        return f"{self.get_subject_display()} {self.start_date:%m-%d}–{self.end_date:%m-%d}"
+        # "至", not a dash: a dash between the dates would read as one long number and be masked in the logs.
+        return f"{self.get_subject_display()} {self.start_date:%m-%d}至{self.end_date:%m-%d}"
 
     @classmethod
     def scope_member_q(cls, user) -> Q:

@@ -259,46 +259,49 @@ class ChangeRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.object_repr}"
 
-    def changes_for_display(self) -> list[tuple]:
-        """(label, before, after) per changed field; numbers a model marks sensitive are masked."""
-        from django.apps import apps
+    def changes_for_display(self, names: dict | None = None) -> list[tuple]:
+        """(label, before, after) per changed field, as an officer reads them (core.history: labels for codes,
+        names for ids, local times); numbers a model marks sensitive are masked. `names`: a page's cache of
+        the related objects' names."""
+        from fangxian.core.history import readable
 
-        try:
-            sensitive = getattr(apps.get_model(self.model), "SENSITIVE_FIELDS", {})
-        except (LookupError, ValueError):
-            sensitive = {}
+        meta = self._meta_of_model()
+        sensitive = getattr(meta.model, "SENSITIVE_FIELDS", {}) if meta is not None else {}
+        names = {} if names is None else names
         before, after = self.before or {}, self.after or {}
-        names = list(dict.fromkeys([*before, *after]))
         rows = []
-        for label, name in zip(self.changed_field_labels(), names, strict=True):
-            mask = sensitive.get(name, lambda value: value)
+        for label, name in zip(self.changed_field_labels(), self._changed_names(), strict=True):
+            mask = sensitive.get(name)
             shown = [
-                mask(value) if isinstance(value, str) and value else value
+                (mask(value) if mask and isinstance(value, str) and value else readable(meta, name, value, names=names))
                 for value in (before.get(name), after.get(name))
             ]
             rows.append((label, *shown))
         return rows
 
+    def _changed_names(self) -> list[str]:
+        return list(dict.fromkeys([*(self.before or {}), *(self.after or {})]))
+
+    def _meta_of_model(self):
+        from django.apps import apps
+
+        try:
+            return apps.get_model(self.model)._meta
+        except (LookupError, ValueError):
+            return None
+
     def changed_field_labels(self) -> list[str]:
         """The changed fields by their Chinese labels, for history lists (values stay on the record)."""
-        from django.apps import apps
-        from django.core.exceptions import FieldDoesNotExist
+        from fangxian.core.history import key_label
 
-        names = list(dict.fromkeys([*(self.before or {}), *(self.after or {})]))
-        try:
-            meta = apps.get_model(self.model)._meta
-        except (LookupError, ValueError):
-            return names
-        labels = []
-        for name in names:
-            try:
-                field = meta.get_field(name.removesuffix("_id"))
-            except FieldDoesNotExist:
-                labels.append({"grant": "角色授权", "fields": "填报项"}.get(name, name))
-                continue
-            # A reverse relation (a report form's "fields") has no label of its own.
-            labels.append(str(getattr(field, "verbose_name", None) or {"fields": "填报项"}.get(name, name)))
-        return labels
+        meta = self._meta_of_model()
+        return [key_label(meta, name) for name in self._changed_names()]
+
+    @property
+    def model_label(self) -> str:
+        from fangxian.core.history import model_label
+
+        return model_label(self.model)
 
 
 class AccessRecord(models.Model):
@@ -326,6 +329,12 @@ class AccessRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.object_repr or self.model}"
+
+    @property
+    def model_label(self) -> str:
+        from fangxian.core.history import model_label
+
+        return model_label(self.model)
 
     def detail_for_display(self) -> dict:
         """The detail without id lists, and with any number typed into a search masked."""

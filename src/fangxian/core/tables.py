@@ -72,6 +72,8 @@ def user_columns() -> list[Column]:
 
 
 def change_columns() -> list[Column]:
+    names: dict = {}  # the related objects a page of records names, each read once
+
     def changes(record):
         return format_html_join(
             "",
@@ -82,15 +84,21 @@ def change_columns() -> list[Column]:
                     format_html('<span class="text-secondary">{}</span> → ', before) if before is not None else "",
                     "—" if after is None else after,
                 )
-                for label, before, after in record.changes_for_display()
+                for label, before, after in record.changes_for_display(names)
             ),
+        )
+
+    def changes_text(record) -> str:
+        return "；".join(
+            f"{label}：{'' if before is None else f'{before} → '}{'—' if after is None else after}"
+            for label, before, after in record.changes_for_display(names)
         )
 
     def obj(record):
         return format_html(
             '{}<div class="small text-secondary">{} · <a href="?object={}">{}</a></div>',
             mask_numbers_in_text(record.object_repr),
-            record.model,
+            record.model_label,
             record.object_id,
             _("该对象全部记录"),
         )
@@ -104,10 +112,10 @@ def change_columns() -> list[Column]:
         Column("时间", lambda record: _when(record.at), 20, css="text-nowrap"),
         Column("操作人", lambda record: str(record.actor), 16),
         Column("操作", lambda record: record.get_kind_display(), 8, css="text-nowrap"),
-        Column("对象类型", lambda record: record.model, 16, page=False),
+        Column("对象类型", lambda record: record.model_label, 16, page=False),
         Column("对象", lambda record: mask_numbers_in_text(record.object_repr), 24, cell=obj),
         Column("单位", lambda record: record.unit.name, 16),
-        Column("修改的字段", lambda record: "、".join(record.changed_field_labels()), 30, cell=changes, css="small"),
+        Column("修改内容", changes_text, 40, cell=changes, css="small"),
         Column("原因", lambda record: record.reason, 30),
         Column("来源", source, 16, css="small text-secondary", export=False),
     ]
@@ -121,8 +129,8 @@ def access_columns() -> list[Column]:
         Column("时间", lambda record: _when(record.at), 20, css="text-nowrap"),
         Column("访问人", lambda record: str(record.actor), 16),
         Column("方式", lambda record: record.get_kind_display(), 10),
-        Column("对象类型", lambda record: record.model, 16, page=False),
-        Column("对象", lambda record: mask_numbers_in_text(record.object_repr or record.model), 24),
+        Column("对象类型", lambda record: record.model_label, 16, page=False),
+        Column("对象", lambda record: mask_numbers_in_text(record.object_repr or record.model_label), 24),
         Column("单位", lambda record: record.unit.name, 16),
         Column("详情", detail, 40, css="small text-secondary", testid="access-detail"),
     ]

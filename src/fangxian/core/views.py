@@ -765,6 +765,7 @@ class ChangeRecordListView(ExportMixin, ScopedListView):
     export_key, export_title, export_model = "changes", "变更记录", "core.changerecord"
 
     table_empty = _lazy("暂无记录")
+    table_testid = "change-table"
 
     def list_columns(self):
         return tables.change_columns()

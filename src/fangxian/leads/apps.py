@@ -7,4 +7,10 @@ class LeadsConfig(AppConfig):
     verbose_name = "协查"
 
     def ready(self) -> None:
-        from fangxian.leads import jobs  # noqa: F401  (registers the job handlers)
+        from fangxian.core.registry import register_person_file
+        from fangxian.leads import (
+            jobs,  # noqa: F401  (registers the job handlers)
+            person_file,
+        )
+
+        register_person_file(10, person_file.section)

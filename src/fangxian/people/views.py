@@ -14,6 +14,7 @@ from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind, Action
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.models import AccessRecord, ChangeRecord
+from fangxian.core.registry import person_file
 from fangxian.core.scoping import user_can
 from fangxian.core.views import (
     CapabilityRequiredMixin,
@@ -99,6 +100,8 @@ class PersonDetailView(ScopedDetailView):
         context["can_change"] = user_can(user, Action.CHANGE, self.object.unit, model=Person)
         context["can_delete"] = user_can(user, Action.DELETE, self.object.unit, model=Person)
         context["masks"] = Person.SENSITIVE_FIELDS
+        # 一人一档: what the other apps hold on this person, each section as this user may see it.
+        context["file"] = person_file(self.object, user)
         return context
 
 

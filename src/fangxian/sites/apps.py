@@ -11,3 +11,7 @@ class SitesConfig(AppConfig):
         from fangxian.sites.placement import SitePlaces
 
         placement.provide(SitePlaces())
+        from fangxian.core.registry import register_person_file
+        from fangxian.sites import person_file
+
+        register_person_file(30, person_file.stays)

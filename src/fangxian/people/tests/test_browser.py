@@ -207,8 +207,8 @@ def test_the_district_dashboard_draws_its_charts_and_drills_down_to_xincheng(ser
 def test_the_closed_loop_board_shows_missed_checks_and_a_measure_shows_its_plan(server, page):
     server = server["url"]
     login(page, server, "district")
-    page.goto(f"{server}/control/board/")
-    missed = page.get_by_test_id("missed-checks").locator("a")
+    page.goto(f"{server}/control/board/?kind=missed_checks")
+    missed = page.get_by_test_id("board-items").locator("a")
     expect(missed.first).to_be_visible()  # some teams missed checks in the demo
     missed.first.click()
     expect(page.get_by_test_id("plan-table")).to_contain_text(re.compile("隔离|监测"))
