@@ -87,6 +87,12 @@ class MeasureDetailView(ScopedDetailView):
         context["can_release"] = active and can_row(self.request.user, Capability.MEASURES_RELEASE, measure)
         context["blockers"] = services.release_blockers(measure, today=today)
         context["follow_ups"] = measure.follow_ups.select_related("handled_by")
+        checks = list(measure.checks.select_related("recorded_by").order_by("-day", "-slot")[:60])
+        for check in checks:
+            check.fever = check.temperature >= services.FEVER or bool(check.symptoms)
+        context["checks"] = checks
+        if can_row(self.request.user, Capability.PERSONS_VIEW, measure.person):
+            context["person_url"] = reverse("people:detail", kwargs={"uuid": measure.person.uuid})
         context["stay"] = (
             measure.person.stays.filter(checked_out_at__isnull=True).select_related("site", "room").first()
         )

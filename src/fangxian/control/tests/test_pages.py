@@ -142,3 +142,29 @@ def test_the_home_page_counts_people_under_measures_free_rooms_and_overdue_items
     assert int(figure(client.get("/").content.decode(), "overdue-items")) == before + 1
     elsewhere = client_for("township_b").get("/").content.decode()
     assert figure(elsewhere, "under-measures") == "0 · 0 · 0" and figure(elsewhere, "free-rooms") == "0"
+
+
+def test_the_measure_page_shows_its_health_checks_and_links_the_person_for_who_may_see_them(world, client_for):
+    from fangxian.control import services
+    from fangxian.control.services import CheckEntry
+
+    measure = services.place_under_measure(
+        actor=world["township_a"],
+        person=world["alice"],
+        subject="close_contact",
+        anchor_date=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    services.record_checks(
+        actor=world["township_a"], day=timezone.localdate(), slot=1, entries=[CheckEntry(measure, "37.9", "咳嗽")]
+    )
+    page = client_for("township_a").get(f"/control/{measure.uuid}/").content.decode()
+    checks = page.split('data-testid="check-table"')[1].split("</table>")[0]
+    assert "37.9" in checks and "咳嗽" in checks and "text-red" in checks
+    assert f'href="/persons/{world["alice"].uuid}/" data-testid="measure-person"' in page
+    site = world["xc_site"]
+    site.staff.add(world["site"])
+    from fangxian.sites import services as sites
+
+    sites.check_in(actor=world["district"], site=site, person=world["alice"], measure=measure)
+    staff_page = client_for("site").get(f"/control/{measure.uuid}/").content.decode()
+    assert "37.9" in staff_page and "measure-person" not in staff_page  # site staff see no registry
