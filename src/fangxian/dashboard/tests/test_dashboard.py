@@ -48,7 +48,7 @@ def test_the_page_drills_down_from_the_district_to_a_township(world, client_for)
     screen = client.get("/dashboard/?unit=410108001&screen=1").content.decode()
     # Full screen on a session hides the menus but does not refresh: a session is not kept alive by a screen
     # (big screens use a display link, test_displays.py).
-    assert 'http-equiv="refresh"' not in screen and 'data-testid="user-menu"' not in screen
+    assert "fangxianRefresh" not in screen and 'data-testid="user-menu"' not in screen
 
 
 def test_a_township_officer_sees_their_township_and_not_the_way_up(world, client_for):

@@ -260,9 +260,20 @@ def test_a_point_scans_a_pool_a_lab_reports_it_positive_and_the_community_sees_i
 
 
 FIELD_PAGES = {
-    "grid": ["/", "/leads/", "/leads/?status=open", "/persons/", "/control/", "/control/checks/", "/control/tests/"],
-    "site": ["/", "/control/", "/control/checks/", "/sites/"],
+    "grid": [
+        "/",
+        "/leads/",
+        "/leads/?status=open",
+        "/persons/",
+        "/control/",
+        "/control/checks/",
+        "/control/tests/",
+        "/control/board/",
+    ],
+    "site": ["/", "/control/", "/control/checks/", "/sites/", "/control/board/"],
     "lab": ["/", "/testing/points/", "/testing/tubes/", "/testing/results/", "/testing/lookup/"],
+    # Not a field role, but the command office looks at its phone too.
+    "district": ["/", "/dashboard/", "/control/board/"],
 }
 
 
@@ -302,6 +313,85 @@ def test_field_pages_fit_a_390_px_phone(server, page, role):
             if wide_detail > 391:
                 wide["lead detail"] = wide_detail
             page.screenshot(path=str(SCREENSHOTS / "phone_grid_verify.png"), full_page=True)
+        if role == "site":  # their hotel, from the workbench: the people sent there wait with a check-in button
+            page.goto(f"{server['url']}/")
+            page.get_by_test_id("task-arrivals").click()
+            expect(page.get_by_test_id("arrivals").get_by_test_id("check-in").first).to_be_visible()
+            box = page.get_by_test_id("check-in").first.bounding_box()
+            assert box is not None and box["height"] >= 44
+            if (hotel := page.evaluate("document.documentElement.scrollWidth")) > 391:
+                wide["hotel"] = hotel
+            page.screenshot(path=str(SCREENSHOTS / "phone_site_hotel.png"), full_page=True)
     finally:
         phone.close()
     assert not wide, f"{role}: pages wider than the phone: {wide}"
+
+
+CONTRAST = """() => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0.5) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const low = []; const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode; const el = node.parentElement;
+    if (!node.textContent.trim() || !el || seen.has(el) || el.closest(".d-none, script, style")) continue;
+    seen.add(el);
+    const style = getComputedStyle(el); const box = el.getBoundingClientRect();
+    if (style.visibility === "hidden" || style.display === "none" || !box.width || !box.height) continue;
+    const fg = parse(style.color);
+    if (!fg) { low.push([node.textContent.trim(), style.color]); continue; }
+    const a = lum(fg), b = lum(background(el)); const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push([node.textContent.trim().slice(0, 30), Math.round(ratio * 100) / 100]);
+  }
+  return low;
+}"""
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
+def test_the_big_screen_is_legible_and_fits_a_1080p_panel_and_a_4k_wall(server, page, size):
+    width, height = size
+    screen = page.context.browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
+    try:
+        page = screen.new_page()
+        login(page, server["url"], "district")
+        for unit in ("410108", "410108001"):  # the district (8 townships) and a township (its communities)
+            page.goto(f"{server['url']}/dashboard/?screen=1&unit={unit}")
+            expect(page.locator("#chart-children canvas")).to_be_visible()
+            shown = page.evaluate(
+                "({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,"
+                " grid: document.querySelector('.dash-grid').getBoundingClientRect().width})"
+            )
+            assert shown["h"] <= height and shown["w"] <= width, (unit, shown)
+            assert shown["grid"] >= 0.95 * width, (unit, shown)  # a wall is filled, not a column in its middle
+            assert page.evaluate(CONTRAST) == [], unit
+        page.screenshot(path=str(SCREENSHOTS / f"screen_{width}.png"))
+    finally:
+        screen.close()
+
+
+def test_a_display_link_refreshes_its_figures_in_place_and_says_when_it_is_taken_back(server, page):
+    login(page, server["url"], "district")
+    page.goto(f"{server['url']}/dashboard/displays/")
+    page.get_by_test_id("display-form").locator("input[name=label]").fill("指挥大厅主屏")
+    page.get_by_test_id("display-form").locator("button[type=submit]").click()
+    link = page.get_by_test_id("link").input_value()
+    wall = page.context.browser.new_context(locale="zh-CN", viewport={"width": 1920, "height": 1080})
+    try:
+        screen = wall.new_page()
+        screen.goto(link)
+        expect(screen.get_by_test_id("dashboard-totals")).to_be_visible()
+        screen.evaluate("window.stayedOnThisPage = true")
+        screen.evaluate("window.fangxianRefresh()")
+        expect(screen.locator("body")).to_have_attribute("data-refreshes", "1")
+        assert screen.evaluate("window.stayedOnThisPage") is True  # refreshed in place, not reloaded
+        assert screen.evaluate(CONTRAST) == []
+        page.goto(f"{server['url']}/dashboard/displays/")
+        page.locator("[data-testid^=close-]").first.click()
+        screen.evaluate("window.fangxianRefresh()")
+        expect(screen.get_by_test_id("screen-gone")).to_be_visible()
+    finally:
+        wall.close()
