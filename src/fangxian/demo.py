@@ -280,6 +280,18 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
         lead_services.verify_lead(
             actor=officer, lead=lead, outcome=outcome, note=note, current_address=lead.person.address
         )
+    # Yesterday's list was worked yesterday, within hours of its arrival (yesterday's briefing counts it closed
+    # that day); today's is partly done.
+    for index, lead in enumerate(yesterday.filter(verified_at__isnull=False)):
+        Lead.objects.filter(pk=lead.pk).update(
+            verified_at=min(lead.received_at + datetime.timedelta(hours=1 + index % 9), _evening_before(now))
+        )
+    today_list = Lead.objects.filter(batch__file_name="今日推送.xlsx").select_related("person").order_by("id")
+    for index, lead in enumerate(today_list):
+        if index % 3 == 0:
+            lead_services.verify_lead(
+                actor=officer, lead=lead, outcome=Outcome.NO_MEASURE_NEEDED, current_address=lead.person.address
+            )
     _measures(rng, officer, yesterday)
     _sites(officer, district)
     _alerts(officer)
@@ -290,6 +302,11 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
         declared_at=now - datetime.timedelta(days=1),
         created_by=officer,
     )
+
+
+def _evening_before(now: datetime.datetime) -> datetime.datetime:
+    yesterday = timezone.localdate(now) - datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(yesterday, datetime.time(18)))
 
 
 def _measures(rng, officer: User, leads) -> None:
@@ -489,7 +506,7 @@ def _reports(rng, district: Unit, townships: list[Unit]) -> None:
                 now=filed_at,
             )
     # Yesterday evening's briefing, issued; today's is drafted at 18:00 by the worker or on demand.
-    evening = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=1), datetime.time(19)))
+    evening = _evening_before(timezone.now()) + datetime.timedelta(hours=1)
     briefing = report_briefings.draft_briefing(actor=officer, district=district, now=evening)
     report_briefings.issue_briefing(actor=officer, briefing=briefing)
 

@@ -27,6 +27,8 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
     t = data["totals"]
     reports = []
     for form in forms_for_district(district):
+        if timezone.localdate(form.created_at) > day:
+            continue  # set up after that day: nobody owed it then
         rows = completeness(form=form, day=day, now=now)
         tally = {value: 0 for value in Filing.values}
         for row in rows:
@@ -40,9 +42,11 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
             }
         )
     areas = "、".join(f"{area['level_label']}{area['name']}" for area in data["risk_areas"])
+    # Each line adds up: the units due = on time + late + missing + not yet due.
     reports_text = "；".join(
         f"{item['form']}应报 {item['on_time'] + item['late'] + item['missing'] + item['due']} 个单位，按时 "
         f"{item['on_time']} 个、迟报 {item['late']} 个、未报 {item['missing']} 个"
+        + (f"、未到报送时间 {item['due']} 个" if item["due"] else "")
         + (f"（未报：{'、'.join(item['missing_units'])}）" if item["missing_units"] else "")
         for item in reports
     )
@@ -52,10 +56,7 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
         "children": data["children"],
         "risk_areas": data["risk_areas"],
         "reports": reports,
-        "leads_text": (
-            f"当日接收协查任务 {t['leads_received_today']} 条，核查办结 {t['leads_verified_today']} 条；"
-            f"在办 {t['leads_open']} 条，其中超过核查时限 {t['leads_overdue']} 条。各镇（街道）情况见下表。"
-        ),
+        "leads_text": f"{_leads_sentence(t)}各镇（街道）情况见下表。",
         "control_text": (
             f"在管控 {t['under_centralised'] + t['under_home_isolation'] + t['under_monitoring']} 人：集中隔离 "
             f"{t['under_centralised']} 人，居家隔离 {t['under_home_isolation']} 人，健康监测 {t['under_monitoring']} 人；"
@@ -72,13 +73,22 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
     }
 
 
+def _leads_sentence(t: dict) -> str:
+    """The day's leads in words that add up: today's = closed + still open; the day's closures (of any day's
+    leads) apart; what is open now, and how much of it is late."""
+    return (
+        f"当日接收协查任务 {t['leads_received_today']} 条，其中已核查办结 {t['leads_received_today_closed']} 条、"
+        f"在办 {t['leads_received_today_open']} 条；当日核查办结 {t['leads_verified_today']} 条（含此前接收的任务）。"
+        f"目前在办共 {t['leads_open']} 条，其中超过核查时限 {t['leads_overdue']} 条。"
+    )
+
+
 def _default_texts(district: Unit, figures: dict, now: datetime.datetime) -> dict:
     t = figures["totals"]
     local = timezone.localtime(now)
     overall = (
         f"截至{local.month}月{local.day}日{local.hour}时，全{district.name[-1]}登记在册人员 {t['persons']:,} 人。"
-        f"当日接收协查任务 {t['leads_received_today']} 条，核查办结 {t['leads_verified_today']} 条，"
-        f"在办 {t['leads_open']} 条。{figures['risk_text']}。"
+        f"{_leads_sentence(t)}{figures['risk_text']}。"
     )
     problems = []
     late = [row for row in figures["children"] if row["leads_overdue"]]
@@ -118,7 +128,12 @@ def draft_briefing(
     if briefing is None:
         number = Briefing.objects.filter(district=district).count() + 1
         briefing = Briefing.objects.create(
-            district=district, day=day, number=number, figures=figures, texts=_default_texts(district, figures, now)
+            district=district,
+            day=day,
+            number=number,
+            figures=figures,
+            texts=_default_texts(district, figures, now),
+            drafted_at=now,  # the figures' moment: the page's 数据截至 and the text's 截至 are one time
         )
         record_change(
             actor=actor, kind=ChangeKind.CREATE, instance=briefing, unit=district, after={"day": day.isoformat()}

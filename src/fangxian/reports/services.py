@@ -252,13 +252,14 @@ def completeness(
 
 
 def monthly_record(
-    *, form: ReportForm, year: int, month: int, units=None, today: datetime.date | None = None
+    *, form: ReportForm, year: int, month: int, units=None, now: datetime.datetime | None = None
 ) -> list[dict]:
-    """Per unit over a month (up to today): days on time, late and missing, best first (亮绩、赛进度)."""
-    today = today or timezone.localdate()
+    """Per unit over a month: days on time, late and missing, best first (亮绩、赛进度). A day counts once its
+    due time has passed (today's too); a month with no such day has no rate (None), not 100 %."""
+    now = now or timezone.now()
     last = calendar.monthrange(year, month)[1]
     days = [datetime.date(year, month, day) for day in range(1, last + 1)]
-    days = [day for day in days if day < today and day >= timezone.localdate(form.created_at)]
+    days = [day for day in days if due_at(form, day) <= now and day >= timezone.localdate(form.created_at)]
     units = list(units if units is not None else reporting_units(form))
     filed = Report.objects.filter(form=form, day__in=days, unit__in=units).values_list("unit_id", "late")
     tally = {unit.pk: {"unit": unit, "on_time": 0, "late": 0, "missing": 0} for unit in units}
@@ -266,7 +267,7 @@ def monthly_record(
         tally[unit_id]["late" if late else "on_time"] += 1
     for row in tally.values():
         row["missing"] = len(days) - row["on_time"] - row["late"]
-        row["rate"] = round(100 * row["on_time"] / len(days)) if days else 100
+        row["rate"] = round(100 * row["on_time"] / len(days)) if days else None
     return sorted(tally.values(), key=lambda row: (-row["on_time"], row["missing"], row["unit"].code))
 
 

@@ -56,8 +56,12 @@ def _lead_counts(ids: list[int], now: datetime.datetime) -> dict[int, dict[str, 
         counts[unit_id]["open"], counts[unit_id]["overdue"] = n, late
     # A lead received today has its deadline after the start of today: the deadline index bounds the scan.
     received = Lead.objects.filter(unit_id__in=ids, deadline__gte=start, received_at__gte=start, received_at__lt=end)
-    for unit_id, n in received.values_list("unit_id").annotate(n=Count("*")):
+    # Of today's, those still open: received today = closed since + still open, by construction and by test.
+    for unit_id, n, still_open in received.values_list("unit_id").annotate(
+        n=Count("*"), still_open=Count("id", filter=Q(status=LeadStatus.OPEN))
+    ):
         counts[unit_id]["received_today"] = n
+        counts[unit_id]["received_today_open"] = still_open
     verified = Lead.objects.filter(unit_id__in=ids, verified_at__gte=start, verified_at__lt=end)
     for unit_id, n in verified.values_list("unit_id").annotate(n=Count("*")):
         counts[unit_id]["verified_today"] = n
@@ -131,8 +135,9 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
     def total(paths_prefix: str) -> dict[str, int]:
         inside = [row["id"] for row in units if row["path"].startswith(paths_prefix)]
         figures = {"persons": sum(people.get(i, 0) for i in inside)}
-        for name in ("received_today", "verified_today", "open", "overdue"):
+        for name in ("received_today", "received_today_open", "verified_today", "open", "overdue"):
             figures[f"leads_{name}"] = sum(leads[i][name] for i in inside if i in leads)
+        figures["leads_received_today_closed"] = figures["leads_received_today"] - figures["leads_received_today_open"]
         for name in (*dict.fromkeys(PHASE_FIGURES.values()), "release_overdue"):
             figures[name] = sum(measures[i][name] for i in inside if i in measures)
         return figures

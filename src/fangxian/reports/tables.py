@@ -16,12 +16,12 @@ def form_columns() -> list[Column]:
 
 def monthly_columns() -> list[Column]:
     return [
-        Column("单位", lambda row: row["unit"].name, 20),
+        Column("单位", lambda row: row["unit"].label, 20),
         Column("代码", lambda row: row["unit"].code, 16),
         Column("按时", lambda row: row["on_time"], 8),
         Column("迟报", lambda row: row["late"], 8),
         Column("未报", lambda row: row["missing"], 8),
-        Column("按时率%", lambda row: row["rate"], 8),
+        Column("按时率%", lambda row: "—" if row["rate"] is None else row["rate"], 8),
     ]
 
 
