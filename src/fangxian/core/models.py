@@ -100,8 +100,8 @@ class Unit(models.Model):
     def label(self) -> str:
         """The name a list shows: a community with its township, a grid with its community (names such as
         天河社区 or 第1网格 repeat across the district). Lists load `parent` with the unit."""
-        if self.level in (UnitLevel.COMMUNITY, UnitLevel.GRID) and self.parent_id:
-            return f"{self.parent.name}·{self.name}"
+        if self.level in (UnitLevel.COMMUNITY, UnitLevel.GRID) and (parent := self.parent) is not None:
+            return f"{parent.name}·{self.name}"
         return self.name
 
 
