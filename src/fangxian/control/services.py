@@ -31,7 +31,7 @@ from fangxian.control.models import (
 )
 from fangxian.control.placement import places
 from fangxian.core.audit import plain_values, record_change, require_actor, snapshot
-from fangxian.core.capabilities import Capability
+from fangxian.core.capabilities import UNDO_WINDOW_HOURS, Capability
 from fangxian.core.choices import ChangeKind, UnitLevel
 from fangxian.core.models import GridTeam, Unit, User
 from fangxian.core.notify import notify
@@ -516,6 +516,34 @@ def release(*, actor: User, measure: Measure, now: datetime.datetime | None = No
     measure.status, measure.ended_at = MeasureStatus.RELEASED, now
     measure.save(update_fields=["status", "ended_at"])
     _log(actor, measure, before, "解除管控")
+    return measure
+
+
+def undo_end(*, actor: User, measure: Measure, now: datetime.datetime | None = None) -> Measure:
+    """The district takes back a release or an early end made by mistake, within a day: the measure is active
+    again as it was. A positive end is not taken back here (the case path has started from it)."""
+    require_actor(actor)
+    require_row(actor, Capability.UNDO, measure)
+    now = now or timezone.now()
+    if measure.status == MeasureStatus.ACTIVE or measure.ended_at is None:
+        raise ValidationError("该管控措施未解除或终止，无需撤销")
+    if measure.end_reason == EndReason.POSITIVE:
+        raise ValidationError("核酸阳性的终止不能撤销：请按病例处置流程更正")
+    if now - measure.ended_at > datetime.timedelta(hours=UNDO_WINDOW_HOURS):
+        raise ValidationError(f"只能撤销 {UNDO_WINDOW_HOURS} 小时内的解除或终止")
+    before = {**_audited(measure), "end_reason": measure.end_reason, "ended_at": measure.ended_at.isoformat()}
+    # Conditional: two officers taking it back at once restore it once; a new measure since blocks it.
+    try:
+        with transaction.atomic():
+            changed = Measure.objects.filter(pk=measure.pk, status=measure.status, ended_at=measure.ended_at).update(
+                status=MeasureStatus.ACTIVE, end_reason="", ended_at=None
+            )
+    except IntegrityError:
+        raise ValidationError(f"{measure.person.name}已有新的管控措施，不能撤销") from None
+    if not changed:
+        raise ValidationError("该管控措施刚被他人改动，请刷新后再试")
+    measure.status, measure.end_reason, measure.ended_at = MeasureStatus.ACTIVE, "", None
+    _log(actor, measure, before, "撤销解除/终止（误操作）", after={**_audited(measure), "end_reason": ""})
     return measure
 
 

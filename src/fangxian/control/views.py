@@ -16,7 +16,7 @@ from django.views.generic import TemplateView
 
 from fangxian.control import services
 from fangxian.control.board import board_items, kind_counts
-from fangxian.control.choices import BoardItemKind, MeasureStatus, PhaseKind
+from fangxian.control.choices import BoardItemKind, EndReason, MeasureStatus, PhaseKind
 from fangxian.control.filtersets import BoardFilterSet, MeasureFilterSet
 from fangxian.control.forms import EndForm, ExtendForm, FollowUpForm, PlaceForm, ResultForm
 from fangxian.control.models import HealthCheck, Measure, ScheduledTest
@@ -24,7 +24,7 @@ from fangxian.control.placement import places
 from fangxian.control.services import CheckEntry
 from fangxian.control.tables import board_columns, measure_columns
 from fangxian.core.audit import record_access
-from fangxian.core.capabilities import Capability
+from fangxian.core.capabilities import UNDO_WINDOW_HOURS, Capability
 from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.listing import Table
@@ -86,6 +86,13 @@ class MeasureDetailView(ScopedDetailView):
         context["can_change"] = active and can_row(self.request.user, Capability.MEASURES_CHANGE, measure)
         context["can_release"] = active and can_row(self.request.user, Capability.MEASURES_RELEASE, measure)
         context["blockers"] = services.release_blockers(measure, today=today)
+        context["can_undo_end"] = (
+            not active
+            and measure.ended_at is not None
+            and measure.end_reason != EndReason.POSITIVE
+            and timezone.now() - measure.ended_at < datetime.timedelta(hours=UNDO_WINDOW_HOURS)
+            and can_row(self.request.user, Capability.UNDO, measure)
+        )
         context["follow_ups"] = measure.follow_ups.select_related("handled_by")
         checks = list(measure.checks.select_related("recorded_by").order_by("-day", "-slot")[:60])
         for check in checks:
@@ -178,6 +185,7 @@ class MeasureActionView(ObjectOperationView):
             "send",
             "cancel_send",
             "extend",
+            "undo_end",
         }
     )
 
@@ -228,6 +236,10 @@ class MeasureActionView(ObjectOperationView):
     def op_cancel_send(self, request, measure):
         where = places().cancel_send(actor=request.user, measure=measure)
         return _("已撤回转运至%(where)s的安排") % {"where": where}
+
+    def op_undo_end(self, request, measure):
+        services.undo_end(actor=request.user, measure=measure)
+        return _("已撤销解除/终止，%(name)s 恢复管控") % {"name": measure.person.name}
 
     def op_extend(self, request, measure):
         extension = valid_form(ExtendForm(request.POST), _("请填写延长天数和原因"))

@@ -34,6 +34,7 @@ class Capability(models.TextChoices):
     MEASURES_CHANGE = "measures.change", _("落实管控、记录检测与健康监测")
     MEASURES_RELEASE = "measures.release", _("解除管控")
     PLAN_OVERRIDE = "measures.override", _("越过管控计划办理离开（区指挥部，留痕）")
+    UNDO = "actions.undo", _("一天内撤销误办的离开、解除、转办（区指挥部，留痕）")
     PROTOCOLS_MANAGE = "protocols.manage", _("选定防控方案版本")
     SITES_VIEW = "sites.view", _("查看隔离点")
     SITES_MANAGE = "sites.manage", _("管理隔离点（启用、储备、房间）")
@@ -246,3 +247,8 @@ def label(capability: str) -> str:
         return str(Capability(capability).label)
     except ValueError:
         return capability
+
+
+# How long a mistaken check-out, release or hand-over may still be taken back (actions.undo): long enough to
+# notice it the next morning, short enough that nothing has been built on it since.
+UNDO_WINDOW_HOURS = 24

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, plain_values, record_change, require_actor, snapshot
 from fangxian.core.bulk import RowWriter, allocate_ids, index_plans
-from fangxian.core.capabilities import Capability
+from fangxian.core.capabilities import UNDO_WINDOW_HOURS, Capability
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import require
@@ -388,6 +388,40 @@ def hand_over(*, actor: User, leads: Iterable[Lead], to_unit: Unit, note: str = 
         )
         count += 1
     return count
+
+
+def undo_handover(*, actor: User, handover: Handover, now: datetime.datetime | None = None) -> Handover:
+    """The district takes back a hand-over made by mistake, within a day: the lead goes back to the unit it came
+    from, itself a hand-over on the record (nothing is erased)."""
+    require_actor(actor)
+    require(actor, Capability.UNDO, handover.to_unit)
+    now = now or timezone.now()
+    lead = Lead.objects.select_for_update().get(pk=handover.lead_id)
+    if handover.from_unit_id is None:
+        raise ValidationError("这是任务的初始分派，不能撤销")
+    if now - handover.at > datetime.timedelta(hours=UNDO_WINDOW_HOURS):
+        raise ValidationError(f"只能撤销 {UNDO_WINDOW_HOURS} 小时内的转办")
+    if lead.status != LeadStatus.OPEN:
+        raise ValidationError("任务已办结，不能撤销转办")
+    latest = lead.handovers.order_by("-at", "-id").first()
+    if latest is None or latest.pk != handover.pk or lead.unit_id != handover.to_unit_id:
+        raise ValidationError("该任务此后已再次转办，只能撤销最近一次")
+    back = Handover.objects.create(
+        lead=lead, from_unit_id=handover.to_unit_id, to_unit_id=handover.from_unit_id, by=actor, note="撤销转办"
+    )
+    before = {"unit_id": lead.unit_id}
+    lead.unit_id = handover.from_unit_id
+    lead.save(update_fields=["unit"])
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=lead,
+        unit=back.to_unit,
+        before=before,
+        after={"unit_id": lead.unit_id},
+        reason="撤销转办（误操作）",
+    )
+    return back
 
 
 def overdue(queryset, *, now: datetime.datetime | None = None):

@@ -21,4 +21,5 @@ urlpatterns = [
     path("risk-areas/<uuid:uuid>/leads/", views.RiskAreaLeadsView.as_view(), name="riskarea_leads"),
     path("<uuid:uuid>/", views.LeadDetailView.as_view(), name="detail"),
     path("<uuid:uuid>/verify/", views.LeadVerifyView.as_view(), name="verify"),
+    path("<uuid:uuid>/undo-handover/", views.LeadUndoHandoverView.as_view(), name="undo_handover"),
 ]

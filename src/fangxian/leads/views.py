@@ -1,3 +1,4 @@
+import datetime
 from operator import itemgetter
 from uuid import UUID
 
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import View
 
 from fangxian.core.audit import record_access
-from fangxian.core.capabilities import Capability, required_for
+from fangxian.core.capabilities import UNDO_WINDOW_HOURS, Capability, required_for
 from fangxian.core.choices import AccessKind, Action, JobStatus
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
@@ -31,6 +32,7 @@ from fangxian.core.views import (
     ScopedObjectMixin,
     ServiceFormView,
     form_errors_message,
+    object_or_404,
     safe_next,
     valid_form,
 )
@@ -113,8 +115,19 @@ class LeadDetailView(ScopedDetailView):
         lead = self.object
         # The pushed row holds the full ID and phone as the city sent them: listed here masked like everywhere.
         context["pushed"] = [(key, mask_numbers_in_text(str(value))) for key, value in lead.pushed_data.items()]
-        handovers = list(lead.handovers.select_related("from_unit", "to_unit", "by"))
+        handovers = list(lead.handovers.select_related("from_unit__parent", "to_unit__parent", "by"))
         context["handovers"] = handovers
+        latest = handovers[-1] if handovers else None
+        # The latest hand-over, made within a day, may be taken back by the district (actions.undo).
+        context["undoable"] = (
+            latest
+            if latest is not None
+            and latest.from_unit_id is not None
+            and lead.status == LeadStatus.OPEN
+            and timezone.now() - latest.at < datetime.timedelta(hours=UNDO_WINDOW_HOURS)
+            and user_can(self.request.user, Capability.UNDO, lead.unit)
+            else None
+        )
         context["first_unit"] = handovers[0].from_unit if handovers else lead.unit
         can_change = user_can(self.request.user, Action.CHANGE, lead.unit, model=Lead)
         context["can_change"] = can_change and lead.status == LeadStatus.OPEN
@@ -149,6 +162,22 @@ class LeadVerifyView(ObjectActionView):
             current_address=data["current_address"],
         )
         return _("核查结果已保存，任务已办结")
+
+    def done_url(self, lead):
+        return reverse("leads:detail", kwargs={"uuid": lead.uuid})
+
+
+class LeadUndoHandoverView(ObjectActionView):
+    """The district takes back the lead's latest hand-over, made by mistake within a day."""
+
+    model = Lead
+    action = Capability.UNDO
+    lookup_field = lookup_url_kwarg = "uuid"
+
+    def perform(self, request, lead):
+        handover = object_or_404(lead.handovers.all(), pk=request.POST.get("handover", ""))
+        back = services.undo_handover(actor=request.user, handover=handover)
+        return _("已撤销转办，任务退回%(unit)s") % {"unit": back.to_unit.label}
 
     def done_url(self, lead):
         return reverse("leads:detail", kwargs={"uuid": lead.uuid})

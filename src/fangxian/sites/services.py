@@ -11,7 +11,7 @@ from django.utils import timezone
 from fangxian.control.choices import MeasureStatus, PhaseKind
 from fangxian.control.models import Measure
 from fangxian.core.audit import record_change, require_actor
-from fangxian.core.capabilities import Capability
+from fangxian.core.capabilities import UNDO_WINDOW_HOURS, Capability
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import User
 from fangxian.core.scoping import require, require_row
@@ -211,6 +211,59 @@ def check_out(
         reason="离开（越过管控计划）" if until is not None and reason in ENDS_ISOLATION else "离开",
     )
     return stay
+
+
+def undo_check_out(*, actor: User, stay: Stay, now: datetime.datetime | None = None) -> Stay:
+    """The district takes back a check-out made by mistake, within a day, while the room has not been given to
+    anyone else: the stay is open again in the same room."""
+    require_actor(actor)
+    require_row(actor, Capability.UNDO, stay)
+    now = now or timezone.now()
+    if stay.checked_out_at is None:
+        raise ValidationError("此人仍在住，无需撤销")
+    if now - stay.checked_out_at > datetime.timedelta(hours=UNDO_WINDOW_HOURS):
+        raise ValidationError(f"只能撤销 {UNDO_WINDOW_HOURS} 小时内的离开")
+    room = Room.objects.select_for_update().get(pk=stay.room_id)
+    others = Stay.objects.filter(room=room, checked_out_at__isnull=True).count()
+    if others and (room.kind != RoomKind.MULTI or others >= room.beds):
+        raise ValidationError(f"房间 {room.number} 已另有人入住，请重新办理入住")
+    before = {
+        "checked_out_at": stay.checked_out_at.isoformat(),
+        "checkout_reason": stay.checkout_reason,
+        "checkout_note": stay.checkout_note,
+    }
+    try:
+        with transaction.atomic():
+            reopened = Stay.objects.filter(pk=stay.pk, checked_out_at=stay.checked_out_at).update(
+                checked_out_at=None, checkout_reason="", checkout_note=""
+            )
+    except IntegrityError:
+        raise ValidationError(f"{stay.person.name}已在别处入住，不能撤销") from None
+    if not reopened:
+        raise ValidationError("该离开记录刚被他人改动，请刷新后再试")
+    Room.objects.filter(pk=room.pk).update(status=RoomStatus.OCCUPIED)
+    stay.checked_out_at, stay.checkout_reason, stay.checkout_note = None, "", ""
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=stay,
+        unit=stay.person.unit,
+        before=before,
+        after={"checked_out_at": None},
+        reason="撤销离开（误操作）",
+    )
+    return stay
+
+
+def recent_check_outs(site: Site, user: User, *, now: datetime.datetime | None = None):
+    """The stays of `site` that ended within the undo window, as `user` may see them."""
+    now = now or timezone.now()
+    return (
+        Stay.objects.restrict(user)
+        .filter(site=site, checked_out_at__gte=now - datetime.timedelta(hours=UNDO_WINDOW_HOURS))
+        .select_related("person", "room")
+        .order_by("-checked_out_at")
+    )
 
 
 def isolation_until(stay: Stay, today: datetime.date) -> datetime.date | None:

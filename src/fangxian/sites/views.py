@@ -110,6 +110,13 @@ class SiteDetailView(ScopedDetailView):
         context["waiting"] = waiting[:50]
         context["households"] = services.household_rooms(site) if waiting or context["arrivals"] else []
         context["occupancy"] = services.occupancy([site])
+        # A check-out made by mistake can be taken back by the district within a day (actions.undo).
+        if holds(self.request.user, Capability.UNDO):
+            context["recent_check_outs"] = list(
+                services.recent_check_outs(site, self.request.user).filter(
+                    pk__in=Stay.objects.restrict(self.request.user, Capability.UNDO).values("pk")
+                )[:20]
+            )
         return context
 
 
@@ -120,7 +127,7 @@ class SiteActionView(ObjectOperationView):
     write_capability = Capability.SITES_OPERATE
     action = Capability.SITES_VIEW  # each operation's capability is checked by its service
     lookup_field = lookup_url_kwarg = "uuid"
-    operations = frozenset({"check_in", "check_out", "cleaned", "activate"})
+    operations = frozenset({"check_in", "check_out", "cleaned", "activate", "undo_check_out"})
 
     def done_url(self, site) -> str:
         return reverse("sites:detail", kwargs={"uuid": site.uuid})
@@ -161,6 +168,14 @@ class SiteActionView(ObjectOperationView):
             "name": stay.person.name,
             "reason": stay.get_checkout_reason_display(),
         }
+
+    def op_undo_check_out(self, request, site):
+        stay = object_or_404(
+            Stay.objects.restrict(request.user, Capability.UNDO).filter(site=site, checked_out_at__isnull=False),
+            uuid=request.POST.get("stay", ""),
+        )
+        services.undo_check_out(actor=request.user, stay=stay)
+        return _("已撤销 %(name)s 的离开，仍住 %(room)s") % {"name": stay.person.name, "room": stay.room.number}
 
     def op_cleaned(self, request, site):
         room = object_or_404(Room.objects.filter(site=site), pk=request.POST.get("room", ""))

@@ -48,4 +48,27 @@ def walk_world(world):
         doc_number="41010819800101002" + check_char("41010819800101002"),
         address="金河社区3号楼",
     )
+    # dora left 金河宾馆 an hour ago: a check-out the district may still take back.
+    world["dora"] = register_person(
+        actor=world["system"],
+        unit=world["xc_grid"],
+        name="新城丁",
+        doc_type=DocumentType.RESIDENT_ID,
+        doc_number="41010819800101003" + check_char("41010819800101003"),
+    )
+    import datetime
+
+    from django.utils import timezone
+
+    from fangxian.sites.models import Stay
+
+    dora_room = Room.objects.create(site=world["xc_site"], floor=2, number="204", status=RoomStatus.CLEANING)
+    world["dora_stay"] = Stay.objects.create(
+        person=world["dora"],
+        site=world["xc_site"],
+        room=dora_room,
+        checked_in_by=world["district"],
+        checked_out_at=timezone.now() - datetime.timedelta(hours=1),
+        checkout_reason="hospital",
+    )
     return world

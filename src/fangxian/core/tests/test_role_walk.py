@@ -413,6 +413,31 @@ PAGES = [
         kwargs=by_uuid("xc_measure"),
         op="cancel_send",
     ),
+    # only the district takes back a mistaken release, check-out or hand-over (alice's measure is still active:
+    # it is answered with that)
+    Route(
+        "control:measure_action",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_uuid("xc_measure"),
+        op="undo_end",
+    ),
+    Route(
+        "sites:action",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_uuid("xc_site"),
+        op="undo_check_out",
+        data=lambda w: {"stay": w["dora_stay"].uuid},
+        writes=True,
+    ),
+    Route(
+        "leads:undo_handover",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_uuid("xc_lead"),
+        data=lambda w: {"handover": w["xc_lead"].handovers.order_by("-at", "-id").first().pk},
+    ),
     # sites
     Route("sites:list", OFFICE | {"township_b", "site", "clerk"}, sees=frozenset()),
     Route(

@@ -35,6 +35,7 @@ OBJECT_ROUTES = {
     "leads:riskarea": ("get", lambda w: {"uuid": w["area"].uuid}),
     "leads:riskarea_leads": ("post", lambda w: {"uuid": w["area"].uuid}),
     "leads:verify": ("post", lambda w: {"uuid": w["xc_lead"].uuid}),
+    "leads:undo_handover": ("post", lambda w: {"uuid": w["xc_lead"].uuid}),
     "leads:batch": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_commit": ("post", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_mapping": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
