@@ -366,35 +366,55 @@ class ChecksView(SitePlaceFilter, ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         today, slot = timezone.localdate(), self.slot()
-        done = dict(
-            HealthCheck.objects.filter(measure__in=context["object_list"], day=today, slot=slot).values_list(
-                "measure_id", "temperature"
-            )
-        )
+        done: dict[tuple[int, int], object] = {
+            (measure_id, each_slot): temperature
+            for measure_id, each_slot, temperature in HealthCheck.objects.filter(
+                measure__in=context["object_list"], day=today
+            ).values_list("measure_id", "slot", "temperature")
+        }
+        problems = kwargs.get("problems", {})
         rows = []
         for measure in context["object_list"]:
             phase = measure.phase_on(today)
-            if phase and slot <= phase["checks_per_day"]:
-                rows.append(
-                    {
-                        "measure": measure,
-                        "done": done.get(measure.pk),
-                        "problem": kwargs.get("problems", {}).get(measure.pk),
-                    }
-                )
-        context.update(rows=rows, slot=slot, today=today)
+            if not phase:
+                continue
+            if slot <= phase["checks_per_day"]:
+                own = slot
+            elif (measure.pk, 1) not in done:
+                # Checked once a day and not yet today: the afternoon round takes them (as today's check).
+                own = 1
+            else:
+                continue
+            rows.append(
+                {
+                    "measure": measure,
+                    "slot": own,
+                    "done": done.get((measure.pk, own)),
+                    "problem": problems.get((own, measure.pk)),
+                    "once_a_day_late": own != slot,
+                }
+            )
+        context.update(rows=rows, slot=slot, today=today, left=sum(1 for row in rows if row["done"] is None))
         return context
 
     def post(self, request, *args, **kwargs):
         today = timezone.localdate()
         measures = {str(m.uuid): m for m in self.get_queryset()}
-        entries = [
-            CheckEntry(measure, request.POST.get(f"t-{key}", ""), request.POST.get(f"s-{key}", ""))
-            for key, measure in measures.items()
-            if request.POST.get(f"t-{key}", "").strip()
-        ]
+        by_slot: dict[int, list[CheckEntry]] = {}
+        for key, measure in measures.items():
+            # A row names its own round: t-1-… or t-2-… (a once-a-day person in the afternoon round is round 1).
+            for own in (1, 2):
+                value = request.POST.get(f"t-{own}-{key}", "").strip()
+                if value:
+                    by_slot.setdefault(own, []).append(
+                        CheckEntry(measure, value, request.POST.get(f"s-{own}-{key}", ""))
+                    )
+        saved, problems = [], {}
         with transaction.atomic():
-            saved, problems = services.record_checks(actor=request.user, day=today, slot=self.slot(), entries=entries)
+            for own, entries in sorted(by_slot.items()):
+                done, refused = services.record_checks(actor=request.user, day=today, slot=own, entries=entries)
+                saved.extend(done)
+                problems.update({(own, pk): message for pk, message in refused.items()})
         if saved:
             messages.success(request, _("已登记 %(count)s 人") % {"count": len(saved)})
         if problems:

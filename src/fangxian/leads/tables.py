@@ -7,6 +7,7 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
 from fangxian.core.exports import Column
+from fangxian.core.models import Unit
 from fangxian.leads.choices import LeadStatus
 
 
@@ -39,6 +40,35 @@ def lead_columns(now=None, *, choosable: bool = False) -> list[Column]:
         Column("状态", lambda lead: lead.get_status_display(), 8, page=False),
         Column("核查结果", lambda lead: lead.get_outcome_display(), 16, page=False),
         Column("已升级至", lambda lead: lead.escalated_to.name if lead.escalated_to_id else "", 14, page=False),
+    ]
+
+
+def overdue_columns(now=None) -> list[Column]:
+    """The 失管漏管 list as a worksheet to go and find people with: who, how to reach them (the phone masked as
+    in every list), where they live, which township and unit answer for them, how late."""
+    now = now or timezone.now()
+    townships: dict[str, str] = {}
+
+    def township(lead) -> str:
+        codes = [code for code in lead.unit.path.split("/") if code]
+        if len(codes) < 2:
+            return ""
+        if codes[1] not in townships:
+            townships[codes[1]] = Unit.objects.filter(code=codes[1]).values_list("name", flat=True).first() or ""
+        return townships[codes[1]]
+
+    return [
+        Column("姓名", lambda lead: lead.person.name, 10),
+        Column("证件号码", lambda lead: lead.person.masked_doc_number, 22),
+        Column("联系电话", lambda lead: lead.person.masked_phone, 14),
+        Column("现住址", lambda lead: lead.current_address or lead.person.address, 30),
+        Column("人员类别", lambda lead: lead.get_category_display(), 14),
+        Column("镇/街道", township, 12),
+        Column("责任单位", lambda lead: lead.unit.label, 18),
+        Column("接收时间", lambda lead: _when(lead.received_at), 18),
+        Column("核查时限", lambda lead: _when(lead.deadline), 18),
+        Column("已超时", lambda lead: timesince(lead.deadline, now), 12),
+        Column("已升级至", lambda lead: lead.escalated_to.name if lead.escalated_to_id else "", 14),
     ]
 
 

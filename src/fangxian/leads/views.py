@@ -42,7 +42,7 @@ from fangxian.leads.filtersets import LeadFilterSet
 from fangxian.leads.forms import HandoverForm, MappingForm, RiskAreaForm, UploadForm, VerifyForm
 from fangxian.leads.jobs import IMPORT_JOB
 from fangxian.leads.models import ImportBatch, Lead, RiskArea
-from fangxian.leads.tables import batch_columns, feedback_columns, lead_columns, riskarea_columns
+from fangxian.leads.tables import batch_columns, feedback_columns, lead_columns, overdue_columns, riskarea_columns
 
 ERRORS_SHOWN = 500
 
@@ -78,10 +78,14 @@ class OverdueBoardView(ExportMixin, ScopedListView):
     export_key, export_title, export_model = "overdue", "失管漏管", "leads.lead"
 
     def export_columns(self):
-        return lead_columns()
+        return overdue_columns()
 
     def filter_queryset(self, queryset):
-        return services.overdue(queryset).select_related("person", "unit", "escalated_to").order_by("deadline", "id")
+        return (
+            services.overdue(queryset)
+            .select_related("person", "unit__parent", "escalated_to")
+            .order_by("deadline", "id")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -17,7 +17,7 @@ from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin, keep_problems
 from fangxian.core.masking import mask_document, mask_document_text
-from fangxian.core.models import Unit, district_path_of
+from fangxian.core.models import ChangeRecord, Unit, district_path_of
 from fangxian.core.scoping import holds, user_can
 from fangxian.core.tabular import TableReadError, spool_upload
 from fangxian.core.views import (
@@ -308,9 +308,19 @@ class ResultUploadView(CapabilityRequiredMixin, TemplateView):
 
     template_name = "testing/results.html"
 
+    HISTORY = 10  # the uploader's own latest result files, with what each did
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", ResultFileForm())
+        # The lab is the one this user last reported for: a lab uploads many files a day under one name.
+        history = list(
+            ChangeRecord.objects.filter(actor=self.request.user, reason=services.RESULTS_REASON).order_by("-at")[
+                : self.HISTORY
+            ]
+        )
+        last_lab = history[0].object_repr.removesuffix(" 检测结果") if history else ""
+        context.setdefault("form", ResultFileForm(initial={"lab": last_lab}))
+        context["history"] = history
         return context
 
     def post(self, request):
@@ -332,8 +342,15 @@ class ResultUploadView(CapabilityRequiredMixin, TemplateView):
                     actor=request.user, lab=form.cleaned_data["lab"], rows=rows, valid_only=not strict
                 )
             summary.prepend_problems(unreadable, unreadable_more)
-        status = 400 if summary.problem_count and strict else 200
-        context = self.get_context_data(form=ResultFileForm(), summary=summary, **problem_pages(request, summary))
+        refused_whole = bool(summary.problem_count and strict)
+        status = 400 if refused_whole else 200
+        lab = form.cleaned_data["lab"]
+        context = self.get_context_data(
+            form=ResultFileForm(initial={"lab": lab, "all_or_nothing": strict}),
+            summary=summary,
+            refused_whole=refused_whole,
+            **problem_pages(request, summary),
+        )
         return self.render_to_response(context, status=status)
 
 
@@ -482,6 +499,8 @@ class LookupView(CapabilityRequiredMixin, TemplateView):
                 doc_number=form.cleaned_data["doc_number"], hours=form.cleaned_data["hours"]
             )
             context["hours"] = form.cleaned_data["hours"]
+            # The answer says whom it answered for (masked): a queue at a door mixes people up.
+            context["asked"] = mask_document_text(form.cleaned_data["doc_number"])
             record_access(
                 actor=self.request.user,
                 kind=AccessKind.SEARCH,

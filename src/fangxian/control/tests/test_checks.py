@@ -127,3 +127,25 @@ def test_a_normal_check_opens_no_task(world, isolated):
         actor=world["grid"], day=today, slot=1, entries=[CheckEntry(isolated, "36.9")], now=at(today, 9)
     )
     assert not FollowUp.objects.exists()
+
+
+def test_a_once_a_day_person_not_checked_in_the_morning_is_in_the_afternoon_round(world, client_for):
+    today = timezone.localdate()
+    # Monitoring at home: one check a day (the low-risk protocol's whole period).
+    measure = services.place_under_measure(
+        actor=world["township_a"],
+        person=world["alice"],
+        subject="low_risk_area",
+        anchor_date=today - DAY,
+        start_date=today - DAY,
+    )
+    assert measure.phase_on(today)["checks_per_day"] == 1
+    client = client_for("township_a")
+    afternoon = client.get("/control/checks/", {"slot": "2"}).content.decode()
+    assert f'name="t-1-{measure.uuid}"' in afternoon and "每日一次，今日未测" in afternoon
+    client.post("/control/checks/", {"slot": "2", f"t-1-{measure.uuid}": "36.7"})
+    assert measure.checks.get(day=today).slot == 1
+    afternoon = client.get("/control/checks/", {"slot": "2"}).content.decode()
+    assert f"t-1-{measure.uuid}" not in afternoon  # done for today
+    morning = client.get("/control/checks/", {"slot": "1"}).content.decode()
+    assert 'data-testid="saved">已登记 36.7 ℃' in morning and 'value="36.7"' not in morning

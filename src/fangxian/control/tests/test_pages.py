@@ -75,10 +75,10 @@ def test_the_board_lists_missed_checks_and_tests_and_the_checks_page_clears_them
     assert any(world["alice"].name in row for row in board_rows(board, "漏检核酸"))
     assert world["alice"].name not in client_for("township_b").get("/control/board/").content.decode()
     page = client.get("/control/checks/?slot=1").content.decode()
-    assert f'name="t-{measure.uuid}"' in page
-    saved = client.post("/control/checks/", {"slot": "1", f"t-{measure.uuid}": "36.6"})
+    assert f'name="t-1-{measure.uuid}"' in page
+    saved = client.post("/control/checks/", {"slot": "1", f"t-1-{measure.uuid}": "36.6"})
     assert saved.status_code == 302 and measure.checks.get(day=today, slot=1).temperature == Decimal("36.6")
-    bad = client.post("/control/checks/", {"slot": "1", f"t-{measure.uuid}": "99"})
+    bad = client.post("/control/checks/", {"slot": "1", f"t-1-{measure.uuid}": "99"})
     assert bad.status_code == 400 and "34.0" in bad.content.decode()
 
 

@@ -152,6 +152,13 @@ def test_the_overdue_board_shows_late_leads_to_each_level_in_scope(world, client
     assert "新城甲" not in client_for("township_b").get(reverse("leads:overdue")).content.decode()
     home = client_for("district").get(reverse("home"))
     assert home.context["overdue_leads"] == 1
+    # The export is a worksheet to go and find them with: how to reach them, where, which township answers.
+    sheet = client_for("township_a").get(reverse("leads:overdue"), {"export": "xlsx"})
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(sheet.content)).get_sheet_by_index(0).to_python()
+    row = dict(zip(rows[0], rows[1], strict=True))
+    alice = world["alice"]
+    assert row["联系电话"] == alice.masked_phone and alice.phone not in str(rows)
+    assert row["现住址"] == alice.address and row["镇/街道"] == "新城街道" and "小时" in row["已超时"]
 
 
 def test_the_feedback_export_gives_the_pushers_rows_with_outcomes(

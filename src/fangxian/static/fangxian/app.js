@@ -39,3 +39,17 @@ function addUnitSearch(select) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("select[data-unit-search]").forEach(addUnitSearch);
 });
+
+// A long round where nearly everyone is normal: one tap fills 36.5 into the rows not yet typed, after the
+// officer confirms that they were all measured; each can still be corrected before saving.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-fill-normal]");
+  if (!button || !window.confirm(button.dataset.confirmFill)) {
+    return;
+  }
+  button.form.querySelectorAll("input[data-unchecked]").forEach((input) => {
+    if (!input.value.trim()) {
+      input.value = button.dataset.fillNormal;
+    }
+  });
+});

@@ -32,6 +32,7 @@ from fangxian.testing.services.registration import (
 from fangxian.testing.services.results import (
     RESULT_COLUMNS,
     RESULT_WORDS,
+    RESULTS_REASON,
     Ingest,
     ResultProblem,
     ingest_results,
@@ -39,6 +40,7 @@ from fangxian.testing.services.results import (
 )
 
 __all__ = [
+    "RESULTS_REASON",
     "CLOCK_SLACK",
     "MODE_OF_SIZE",
     "OLDEST_SAMPLE",

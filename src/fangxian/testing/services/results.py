@@ -51,6 +51,9 @@ RESULT_WORDS = {
 }
 RESULT_COLUMNS = {"tube_code": pl.String, "result": pl.String, "ct_orf": pl.String, "ct_n": pl.String}
 
+# The change record a result file leaves (its counts are the uploader's history on the results page).
+RESULTS_REASON = "检测结果"
+
 
 @dataclass
 class ResultProblem:
@@ -246,7 +249,7 @@ def ingest_results(
     record_batch(
         actor=actor,
         kind=ChangeKind.UPDATE,
-        reason="检测结果",
+        reason=RESULTS_REASON,
         object_id=f"lab:{lab}"[:64],
         object_repr=f"{lab} 检测结果",
         unit_id=actor.unit_id or units[0],

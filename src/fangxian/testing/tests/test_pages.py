@@ -273,3 +273,31 @@ def test_a_6000_row_not_sampled_list_exports_in_the_background(
     names = {row[0] for row in sheet.to_python()[1:]}
     assert len(names) == count and "未采0000" in names and "刘寨未采" not in names
     assert number(0) not in str(sheet.to_python())  # masked
+
+
+def test_the_results_page_remembers_the_lab_keeps_the_uploaders_history_and_says_when_a_file_was_refused(
+    world, point, client_for, register
+):
+    register({"P0001": [1, 2, 3]})
+    lab = client_for("lab")
+    good = SimpleUploadedFile("结果.csv", "管码,检测结果\nP0001,阴性\n".encode())
+    page = lab.post("/testing/results/", {"lab": "金域检验", "file": good}).content.decode()
+    assert 'value="金域检验"' in page  # the next file is for the same lab
+    history = page.split('data-testid="result-history"')[1].split("</table>")[0]
+    assert "金域检验" in history and ">1<" in history
+    assert 'value="金域检验"' in lab.get("/testing/results/").content.decode()  # also on the next visit
+    bad = SimpleUploadedFile("结果.csv", "管码,检测结果\nP0001,阴性\nP0009,也许\n".encode())
+    refused = lab.post("/testing/results/", {"lab": "金域检验", "file": bad, "all_or_nothing": "on"})
+    assert refused.status_code == 400 and 'data-testid="refused-whole"' in refused.content.decode()
+    assert "refused-whole" not in client_for("lab").get("/testing/results/").content.decode()
+    other = client_for("district").get("/testing/results/").content.decode()
+    assert "result-history" not in other  # another user's uploads are theirs
+
+
+def test_the_48_hour_lookup_labels_its_box_and_says_whom_it_answered_for(world, client_for):
+    page = client_for("clerk").get("/testing/lookup/", {"doc_number": world["alice"].doc_number, "hours": 48})
+    text = page.content.decode()
+    assert '<label class="form-label" for="id_doc_number">' in text
+    answer = text.split('data-testid="lookup-answer"')[1]
+    asked = answer.split('data-testid="asked"')[1].split("</p>")[0]
+    assert world["alice"].masked_doc_number in asked and world["alice"].doc_number not in answer
