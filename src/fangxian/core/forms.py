@@ -84,14 +84,48 @@ class LoginForm(AuthenticationForm):
         style_form(self)
 
 
-class ScopedUnitChoiceField(forms.ModelChoiceField):
+class UnitSelect(forms.Select):
+    """Each option carries its unit's name with its parent (新城街道·天河社区): the search box app.js puts above a
+    long select matches it, and a grid is never a bare 第1网格."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        unit = getattr(value, "instance", None)
+        if unit is not None:
+            option["attrs"]["data-search"] = unit.label
+        return option
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    """A unit picked from the tree: options in tree order, each indented under its parent, searchable by name
+    (a district has some 500 units; a flat list of repeated community names is not a choice)."""
+
+    widget = UnitSelect
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget.attrs["data-unit-search"] = "1"
+
+    def label_from_instance(self, unit):
+        depth = max(unit.path.count("/") - 2, 0)  # "/410108/" is the district, depth 0
+        return "\u3000" * depth + unit.name
+
+
+def tree_ordered(units):
+    """Units as a tree select lists them: in path order, with their parents (for the labels) loaded."""
+    return units.select_related("parent").order_by("path")
+
+
+class ScopedUnitChoiceField(UnitChoiceField):
+    """A unit of a form (a hand-over's target, a user's unit …), from the tree with its code."""
+
     def label_from_instance(self, unit):
         return f"{'　' * unit.depth}{unit.name}（{unit.code}）"
 
 
 def scoped_units(user, wanted: str, levels=None, *, for_model=None):
     """Units the user may pick to `wanted` (a capability, or a verb of `for_model`)."""
-    queryset = Unit.objects.filter(is_active=True)
+    queryset = tree_ordered(Unit.objects.filter(is_active=True))
     if not user.is_superuser:
         queryset = queryset.filter(id__in=scope_unit_ids(user, required_for(for_model, wanted)))
     return queryset.filter(level__in=levels) if levels else queryset
@@ -164,34 +198,3 @@ class TeamMemberForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.fields["slot"].queryset = team.template.slots.all()
 
-
-class UnitSelect(forms.Select):
-    """Each option carries its unit's name with its parent (新城街道·天河社区): the search box app.js puts above a
-    long select matches it, and a grid is never a bare 第1网格."""
-
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        unit = getattr(value, "instance", None)
-        if unit is not None:
-            option["attrs"]["data-search"] = unit.label
-        return option
-
-
-class UnitChoiceField(forms.ModelChoiceField):
-    """A unit picked from the tree: options in tree order, each indented under its parent, searchable by name
-    (a district has some 500 units; a flat list of repeated community names is not a choice)."""
-
-    widget = UnitSelect
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.widget.attrs["data-unit-search"] = "1"
-
-    def label_from_instance(self, unit):
-        depth = max(unit.path.count("/") - 2, 0)  # "/410108/" is the district, depth 0
-        return "\u3000" * depth + unit.name
-
-
-def tree_ordered(units):
-    """Units as a tree select lists them: in path order, with their parents (for the labels) loaded."""
-    return units.select_related("parent").order_by("path")
