@@ -76,3 +76,33 @@ def xlsx_response(*, filename: str, content: bytes) -> HttpResponse:
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'{filename}-{stamp}.xlsx')}"
     return response
+
+
+def xlsx_annotated(
+    *, title: str, rows: list[list], notes: dict[int, str], marks: set[tuple[int, int]], note_title: str
+) -> bytes:
+    """An uploaded file given back with its problems: row n of the file is row n of the sheet (the row numbers
+    the page lists), an added last column says what is wrong on each row, and each bad cell is filled red."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False, "strings_to_formulas": False})
+    bad = workbook.add_format({"bg_color": "#F8C6C6", "font_color": "#8A1C1C"})
+    note = workbook.add_format({"font_color": "#8A1C1C", "bold": True})
+    sheet = workbook.add_worksheet(title[:31])
+    width = max((len(row) for row in rows), default=0)
+    sheet.set_column(width, width, 60)
+    for index, row in enumerate(rows):
+        number = index + 1  # the spreadsheet's own row number
+        for column, value in enumerate(row):
+            value = safe_cell(value)
+            style = bad if (number, column) in marks else None
+            if isinstance(value, str):
+                sheet.write_string(index, column, value, style)
+            else:
+                sheet.write(index, column, value, style)
+        if number in notes:
+            sheet.write_string(index, width, notes[number], note)
+        elif index == 0:  # rows go out in order (constant memory): the added column's title with the first
+            sheet.write_string(index, width, note_title, note)
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    return buffer.getvalue()

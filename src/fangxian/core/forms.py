@@ -197,4 +197,3 @@ class TeamMemberForm(StyledForm):
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].queryset = team.template.slots.all()
-

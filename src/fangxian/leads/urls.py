@@ -10,6 +10,7 @@ urlpatterns = [
     path("handover/", views.LeadHandoverView.as_view(), name="handover"),
     path("batches/", views.BatchListView.as_view(), name="batches"),
     path("batches/upload/", views.BatchUploadView.as_view(), name="upload"),
+    path("batches/template.xlsx", views.ImportTemplateView.as_view(), name="import_template"),
     path("batches/<uuid:uuid>/", views.BatchDetailView.as_view(), name="batch"),
     path("batches/<uuid:uuid>/commit/", views.BatchCommitView.as_view(), name="batch_commit"),
     path("batches/<uuid:uuid>/mapping/", views.BatchMappingView.as_view(), name="batch_mapping"),

@@ -18,7 +18,7 @@ from fangxian.core.audit import record_access
 from fangxian.core.capabilities import UNDO_WINDOW_HOURS, Capability, required_for
 from fangxian.core.choices import AccessKind, Action, JobStatus
 from fangxian.core.exporting import ExportMixin
-from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
+from fangxian.core.exports import Column, xlsx_annotated, xlsx_bytes, xlsx_response, xlsx_sheets
 from fangxian.core.jobs import read_progress, start_job
 from fangxian.core.masking import mask_numbers_in_text
 from fangxian.core.models import Job
@@ -239,6 +239,38 @@ class BatchListView(ExportMixin, ScopedListView):
         return queryset.select_related("uploaded_by", "district")
 
 
+class ImportTemplateView(CapabilityRequiredMixin, View):
+    """The pushed-list layout as an empty workbook: the columns the intake reads (two required), and a sheet
+    saying what goes in each. Any layout with those headers is read too; this one is for units with none."""
+
+    required_capability = Capability.LEADS_IMPORT
+    GUIDE = {
+        "name": "必填",
+        "doc_number": "必填；身份证号 18 位（末位可为 X），护照等其他证件照原样填写",
+        "doc_type": "可空，空为居民身份证；其他如 护照、港澳居民来往内地通行证",
+        "phone": "手机 11 位或带区号的固定电话",
+        "address": "现住址，尽量到门牌号",
+        "category": "如 密切接触者、次密切接触者、中高风险区来返；可空（按导入时选择的默认类别）",
+        "risk_area": "所涉风险地区",
+        "left_at": "离开风险地区时间，如 2022-11-20 08:00",
+        "note": "其他说明",
+    }
+
+    def get(self, request):
+        fields = list(intake.FIELD_LABELS)
+        content, _count = xlsx_sheets(
+            [
+                ("推送名单", [Column(intake.FIELD_LABELS[name], lambda row: "", 18) for name in fields], []),
+                (
+                    "填写说明",
+                    [Column("列名", itemgetter(0), 18), Column("填写要求", itemgetter(1), 70)],
+                    [(intake.FIELD_LABELS[name], self.GUIDE[name]) for name in fields],
+                ),
+            ]
+        )
+        return xlsx_response(filename="推送名单导入模板", content=content)
+
+
 class BatchUploadView(CapabilityRequiredMixin, ServiceFormView):
     required_capability = Capability.LEADS_IMPORT
 
@@ -411,15 +443,21 @@ class BatchErrorFileView(ScopedObjectMixin, View):
             messages.error(request, str(error))
             return HttpResponseRedirect(reverse("leads:batch", kwargs={"uuid": batch.uuid}))
         problems: dict[int, list[str]] = {}
+        marks: set[tuple[int, int]] = set()
+        headers = list((batch.mapping or {}).get("headers") or [])
         for error in batch.errors:
             problems.setdefault(error["row"], []).append(
                 f"[{error['column']}] {error['message']}" if error["column"] else error["message"]
             )
-        width = max((len(row) for row in rows), default=0)
-        padded = [[*row, *[""] * (width - len(row)), "；".join(problems.get(n, []))] for n, row in enumerate(rows, 1)]
-        columns = [Column(f"第{i + 1}列", itemgetter(i), 16) for i in range(width)]
-        columns.append(Column("错误说明", itemgetter(width), 60))
-        content, _count = xlsx_bytes(title="错误标注", columns=columns, rows=padded)
+            if error["column"] in headers:  # the bad cell itself, by its column's header
+                marks.add((error["row"], headers.index(error["column"])))
+        content = xlsx_annotated(
+            title="错误标注",
+            rows=rows,
+            notes={number: "；".join(messages) for number, messages in problems.items()},
+            marks=marks,
+            note_title="错误说明",
+        )
         record_access(
             actor=request.user, kind=AccessKind.EXPORT, unit=batch.district, instance=batch, detail={"file": "errors"}
         )

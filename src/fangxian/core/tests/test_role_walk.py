@@ -222,6 +222,7 @@ PAGES = [
     ),
     Route("leads:batches", READERS | {"township_b"}, sees=frozenset()),
     Route("leads:upload", frozenset({"district"})),
+    Route("leads:import_template", frozenset({"district"}), sees=frozenset()),
     Route(
         "leads:upload",
         frozenset({"district"}),

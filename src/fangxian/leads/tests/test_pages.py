@@ -1,5 +1,6 @@
 import datetime
 import io
+import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -62,10 +63,17 @@ def test_the_batch_page_masks_numbers_and_the_error_file_names_each_problem(worl
     assert "校验位" in page and bad not in page
     assert "仅导入 1 条有效行" in page
     batch = ImportBatch.objects.get(file_name="bad.xlsx")
-    errors = sheet(client.get(reverse("leads:batch_errors", kwargs={"uuid": batch.uuid})))
-    # Our column titles, then every row of the original file (its header first), each with its problems.
-    assert errors[0][-1] == "错误说明" and errors[1][1] == "姓名"
-    assert "校验位" in errors[2][-1] and errors[3][-1] == ""
+    returned = client.get(reverse("leads:batch_errors", kwargs={"uuid": batch.uuid}))
+    errors = sheet(returned)
+    # The file as it was, row for row (the page's row numbers are the sheet's), with an added column of problems.
+    assert errors[0][1] == "姓名" and errors[0][-1] == "错误说明"
+    assert re.search(r"<tr><td>2</td><td>[^<]*</td>", page)  # the page lists the bad row as row 2
+    assert "校验位" in errors[1][-1] and errors[2][-1] == ""
+    # The bad cell itself is marked (C2: the number of row 2), the good row's is not.
+    import zipfile
+
+    xml = zipfile.ZipFile(io.BytesIO(returned.content)).read("xl/worksheets/sheet1.xml").decode()
+    assert re.search(r'<c r="C2" s="[1-9]', xml) and not re.search(r'<c r="C3" s="[1-9]', xml)
     assert AccessRecord.objects.filter(kind=AccessKind.EXPORT, detail__file="errors").exists()
 
 
@@ -261,3 +269,14 @@ def test_only_who_may_hand_leads_over_gets_the_choice_boxes(world, client_for):
     grid = client_for("grid").get("/leads/").content.decode()
     assert 'name="lead"' in office and 'data-testid="lead-table"' in office
     assert 'name="lead"' not in grid and 'data-testid="lead-table"' in grid and "&lt;td" not in grid
+
+
+def test_the_import_template_has_the_columns_the_intake_reads(world, client_for):
+    from fangxian.leads import intake
+
+    client = client_for("district")
+    assert 'data-testid="import-template"' in client.get(reverse("leads:upload")).content.decode()
+    template = client.get(reverse("leads:import_template"))
+    rows = sheet(template)
+    assert rows[0] == list(intake.FIELD_LABELS.values())
+    assert client_for("grid").get(reverse("leads:import_template")).status_code == 403  # not an importer's role
