@@ -5,6 +5,7 @@ from fangxian.core.choices import Action, UnitLevel
 from fangxian.core.forms import PhoneField, ScopedUnitChoiceField, StyledForm, scoped_units
 from fangxian.core.models import Unit
 from fangxian.people.choices import DocumentType, ResidenceCategory
+from fangxian.people.documents import DocumentError, parse_document
 from fangxian.people.models import Person
 
 
@@ -24,6 +25,17 @@ class PersonForm(StyledForm):
         self.fields["unit"].queryset = scoped_units(
             user, Action.CHANGE, [UnitLevel.COMMUNITY, UnitLevel.GRID], for_model=Person
         )
+
+    def clean(self):
+        # The number is checked here as well as in the service, so that a wrong number shows with every other
+        # mistake of the form at once, not after they are mended.
+        data = super().clean()
+        if data.get("doc_type") and data.get("doc_number") and "doc_number" not in self.errors:
+            try:
+                parse_document(data["doc_type"], data["doc_number"])
+            except DocumentError as error:
+                self.add_error("doc_number", str(error))
+        return data
 
 
 class DeleteForm(StyledForm):

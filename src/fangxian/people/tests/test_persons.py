@@ -172,3 +172,20 @@ def test_a_person_with_leads_cannot_be_deleted(world, client_for):
     assert response.status_code == 302 and Person.objects.filter(pk=alice.pk).exists()
     with pytest.raises(ValidationError, match="不能删除"):
         services.delete_person(actor=world["district"], person=alice, reason="重复")
+
+
+def test_the_person_form_shows_every_mistake_at_once(world, client_for):
+    response = client_for("township_a").post(
+        reverse("people:create"),
+        {
+            "name": "",
+            "doc_type": DocumentType.RESIDENT_ID,
+            "doc_number": world["alice"].doc_number[:-1] + ("0" if world["alice"].doc_number[-1] != "0" else "1"),
+            "phone": "1234567",
+            "unit": world["xc_grid"].pk,
+            "category": "registered",
+        },
+    )
+    errors = response.context["form"].errors
+    assert response.status_code == 400 and {"name", "doc_number", "phone"} <= set(errors)
+    assert "校验" in str(errors["doc_number"])
