@@ -1,7 +1,7 @@
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -134,13 +134,17 @@ class Measure(models.Model):
         return f"{self.get_subject_display()} {self.start_date:%m-%d}至{self.end_date:%m-%d}"
 
     @classmethod
-    def scope_member_q(cls, user) -> Q:
-        # One filter on one stay: open, and in a site the user staffs; or sent to that site and not yet in.
+    def scope_member_q(cls, user, needed=frozenset()) -> Q:
+        # One filter on one stay: open, and in a site the user staffs.
         staying = Q(person__stays__site__staff=user, person__stays__checked_out_at__isnull=True)
+        if not needed <= {C.MEASURES_VIEW, C.MEASURES_CHANGE}:
+            return staying
+        # Sent to that site and not yet in: seen, and taken in (a check-in), not released or ended from there.
         coming = Q(
             person__arrivals__site__staff=user,
             person__arrivals__stay__isnull=True,
             person__arrivals__cancelled_at__isnull=True,
+            person__arrivals__measure=F("pk"),
         )
         return staying | coming
 

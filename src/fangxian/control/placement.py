@@ -24,6 +24,9 @@ class Places(Protocol):
     def pending(self, measure) -> str | None:
         """The place the person has been sent to and has not reached yet, by name."""
 
+    def cancellable(self, actor, measure) -> bool:
+        """Whether `actor` may take back the person's pending transfer (the sender's side, never the place)."""
+
     def neighbours(self, measure) -> list:
         """The open stays on the person's floor and the floors above and below, in the same place (not the
         person's own): objects with `person`, `person_id`, `measure` (or None) and `room`."""
@@ -48,6 +51,9 @@ class _Nowhere:
 
     def pending(self, measure):
         return None
+
+    def cancellable(self, actor, measure):
+        return False
 
     def neighbours(self, measure):
         return []

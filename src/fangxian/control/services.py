@@ -646,10 +646,11 @@ def record_checks(
         if temperature is None or not temperature.is_finite():  # "NaN" and "Infinity" parse, and NaN cannot compare
             problems[measure.pk] = "体温应为数字，如 36.5"
             continue
-        temperature = temperature.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)  # as the column keeps it
-        if not TEMPERATURE_RANGE[0] <= temperature <= TEMPERATURE_RANGE[1]:
+        # The range first: 1e30 is finite, and rounding it to tenths overflows the decimal context.
+        if not TEMPERATURE_RANGE[0] - Decimal("0.05") <= temperature < TEMPERATURE_RANGE[1] + Decimal("0.05"):
             problems[measure.pk] = "体温超出 34.0–43.0 ℃，请核对"
             continue
+        temperature = temperature.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)  # as the column keeps it
         phase = measure.phase_on(day)
         if measure.status != MeasureStatus.ACTIVE or phase is None:
             problems[measure.pk] = "该日不在管控期内"

@@ -107,6 +107,9 @@ class MeasureDetailView(ScopedDetailView):
             # Home → site: who operates sites checks the person in (转集中隔离); a township arranges the
             # transfer (转运安排) and the site's staff check them in when they arrive.
             context["pending_site"] = places().pending(measure)
+            context["may_cancel_send"] = context["pending_site"] is not None and places().cancellable(
+                self.request.user, measure
+            )
             context["sites"] = places().open_to(self.request.user, Capability.SITES_OPERATE)
             if not context["sites"] and context["pending_site"] is None:
                 context["send_sites"] = places().open_to(self.request.user, Capability.SITES_VIEW)

@@ -109,8 +109,9 @@ def scope_unit_ids(user, needed: frozenset[str] | str | None, *, roles: frozense
 class ScopedQuerySet(models.QuerySet):
     """Models declare `scope_unit_field` (path to their unit, "" for Unit itself) and `capabilities`, the
     capability each verb needs (capabilities.py); a verb they do not name is refused to every role.
-    Models seen by a member role (site staff) declare a classmethod `scope_member_q(user)`: those grants
-    see a row only when the user is named on it (their own site)."""
+    Models seen by a member role (site staff) declare a classmethod `scope_member_q(user, needed)`: those
+    grants see a row only when the user is named on it (their own site); `needed` is the capabilities asked
+    for, so a row may be named for some work and not for the rest."""
 
     def restrict(self, user, wanted: str = "view"):
         """The rows `user` may `wanted` (a verb of the model, or a capability): unit scope AND capability."""
@@ -136,7 +137,7 @@ class ScopedQuerySet(models.QuerySet):
         full = scope_unit_ids(user, needed, roles=everyone) if everyone else []
         condition = Q(**{f"{field}__in": full})
         if scope_paths(user, needed, roles=MEMBER_ROLES):
-            condition |= Q(pk__in=self.model._default_manager.filter(member_q(user)).values("pk"))
+            condition |= Q(pk__in=self.model._default_manager.filter(member_q(user, needed)).values("pk"))
         return self.filter(condition | sector if sector is not None else condition)
 
     def _sector_condition(self, user, needed, field: str) -> Q | None:

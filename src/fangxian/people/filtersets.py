@@ -47,9 +47,28 @@ class NumberSearchMixin:
     def filter_text(self, queryset, name, value):
         found = search_persons(queryset, value, via=self.person_path, user=self.user)
         if found is None:
-            self.form.add_error("q", NUMBER_SEARCH_REFUSED)
+            # Said on the form once the filters have run: django-filter is still walking the form's cleaned
+            # data here, and an error added now would take `q` out of it mid-walk (a 500, not a message).
+            self.number_search_refused = True
             return queryset.none()
         return found
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if getattr(self, "number_search_refused", False) and "q" not in self.form.errors:
+            self.form.add_error("q", NUMBER_SEARCH_REFUSED)
+        return queryset
+
+    def is_valid(self) -> bool:
+        # The API asks before it filters: a number search the user may not make is a refusal (400), not an
+        # empty answer that reads as "nobody by that number".
+        if not super().is_valid():
+            return False
+        text = self.form.cleaned_data.get("q") or ""
+        if is_number_search(text) and search_persons(self.queryset.none(), text, via=self.person_path, user=self.user) is None:
+            self.form.add_error("q", NUMBER_SEARCH_REFUSED)
+            return False
+        return True
 
 
 class PersonFilterSet(NumberSearchMixin, ScopedFilterSet):

@@ -41,7 +41,7 @@ class Site(models.Model):
         return self.name
 
     @classmethod
-    def scope_member_q(cls, user) -> Q:
+    def scope_member_q(cls, user, needed=frozenset()) -> Q:
         return Q(staff=user)
 
 
@@ -94,7 +94,7 @@ class Stay(models.Model):
         return f"{self.person} @ {self.room}"
 
     @classmethod
-    def scope_member_q(cls, user) -> Q:
+    def scope_member_q(cls, user, needed=frozenset()) -> Q:
         return Q(site__staff=user)
 
 
@@ -130,7 +130,7 @@ class Arrival(models.Model):
         return f"{self.person} → {self.site}"
 
     @classmethod
-    def scope_member_q(cls, user) -> Q:
+    def scope_member_q(cls, user, needed=frozenset()) -> Q:
         return Q(site__staff=user)
 
     @classmethod

@@ -34,6 +34,10 @@ class SitePlaces:
         arrival = services.pending_arrival(measure)
         return arrival.site.name if arrival is not None else None
 
+    def cancellable(self, actor, measure):
+        arrival = services.pending_arrival(measure)
+        return arrival is not None and services.may_cancel_arrival(actor, arrival)
+
     def neighbours(self, measure):
         stay = Stay.objects.filter(person=measure.person).select_related("room").order_by("-checked_in_at").first()
         if stay is None:

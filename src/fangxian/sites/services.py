@@ -14,7 +14,7 @@ from fangxian.core.audit import record_change, require_actor
 from fangxian.core.capabilities import UNDO_WINDOW_HOURS, Capability
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import User
-from fangxian.core.scoping import require, require_row
+from fangxian.core.scoping import can_row, require, require_row
 from fangxian.people.models import Person
 from fangxian.sites.choices import ENDS_ISOLATION, ZONE_CHECKLIST, CheckOutReason, RoomKind, RoomStatus, SiteStatus
 from fangxian.sites.models import Arrival, Room, Site, Stay
@@ -374,13 +374,21 @@ def send_to_site(*, actor: User, site: Site, measure: Measure) -> Arrival:
     return arrival
 
 
+def may_cancel_arrival(actor: User, arrival: Arrival) -> bool:
+    """The sender's side may take a transfer back (who holds the measure and sees the site), never the site."""
+    return (
+        not arrival.site.staff.filter(pk=actor.pk).exists()
+        and can_row(actor, Capability.MEASURES_CHANGE, arrival.measure)
+        and Site.objects.restrict(actor).filter(pk=arrival.site_id).exists()
+    )
+
+
 def cancel_arrival(*, actor: User, arrival: Arrival) -> Arrival:
     """The sender takes a transfer back before the person arrives (a wrong site, a change of plan)."""
     require_actor(actor)
     if arrival.site.staff.filter(pk=actor.pk).exists():
         raise PermissionDenied("隔离点不能撤回转运安排：请联系安排转运的单位")
-    require_row(actor, Capability.MEASURES_CHANGE, arrival.measure)
-    if not Site.objects.restrict(actor).filter(pk=arrival.site_id).exists():
+    if not may_cancel_arrival(actor, arrival):
         raise PermissionDenied(f"您的角色无权撤回转运至{arrival.site.name}的安排")
     now = timezone.now()
     # Conditional: an arrival checked in or taken back a moment ago is not taken back again.

@@ -149,3 +149,14 @@ def test_a_once_a_day_person_not_checked_in_the_morning_is_in_the_afternoon_roun
     assert f"t-1-{measure.uuid}" not in afternoon  # done for today
     morning = client.get("/control/checks/", {"slot": "1"}).content.decode()
     assert 'data-testid="saved">已登记 36.7 ℃' in morning and 'value="36.7"' not in morning
+
+
+@pytest.mark.parametrize("typed", ["1e30", "-1e30", "43.05", "33.94"])
+def test_a_temperature_out_of_range_is_refused_with_its_reason_never_a_500(world, isolated, client_for, typed):
+    today = timezone.localdate()
+    saved, problems = services.record_checks(
+        actor=world["grid"], day=today, slot=1, entries=[CheckEntry(isolated, typed)], now=at(today, 9)
+    )
+    assert saved == [] and "34.0–43.0" in problems[isolated.pk]
+    response = client_for("grid").post("/control/checks/?slot=1", {"slot": "1", f"t-1-{isolated.uuid}": typed})
+    assert response.status_code == 400 and not isolated.checks.exists()

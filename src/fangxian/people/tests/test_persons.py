@@ -189,3 +189,13 @@ def test_the_person_form_shows_every_mistake_at_once(world, client_for):
     errors = response.context["form"].errors
     assert response.status_code == 400 and {"name", "doc_number", "phone"} <= set(errors)
     assert "校验" in str(errors["doc_number"])
+
+
+def test_a_number_search_by_a_role_that_may_not_reveal_is_refused_with_a_message_not_a_500(world, client_for):
+    for path in ("/persons/", "/leads/", "/control/"):
+        response = client_for("clerk").get(path, {"q": "4101"})
+        assert response.status_code == 200, path
+        assert "按完整证件号或电话检索需要" in response.content.decode(), path
+    assert client_for("site").get("/control/", {"q": "1"}).status_code == 200
+    api = client_for("clerk").get("/api/persons/", {"q": "4101"})
+    assert api.status_code == 400 and "按完整证件号" in api.content.decode()

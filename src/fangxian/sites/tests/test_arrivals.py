@@ -83,3 +83,19 @@ def test_the_township_of_another_person_cannot_send_them(world, hotel, measure):
     with pytest.raises(PermissionDenied):
         services.send_to_site(actor=world["township_b"], site=hotel, measure=measure)
     assert not Arrival.objects.exists()
+
+
+def test_the_hotel_takes_a_person_in_but_may_not_release_or_end_them_before_they_arrive(world, client_for, hotel):
+    from fangxian.control import services as control
+    from fangxian.control.models import Measure
+
+    measure = world["xc_measure"]
+    services.send_to_site(actor=world["township_a"], site=hotel, measure=measure)
+    staff = world["site"]
+    assert Measure.objects.restrict(staff, Action.VIEW).filter(pk=measure.pk).exists()
+    assert Measure.objects.restrict(staff, Action.CHANGE).filter(pk=measure.pk).exists()  # to check them in
+    with pytest.raises(PermissionDenied):
+        control.end_measure(actor=staff, measure=measure, reason="wrongly_identified")
+    page = client_for("site").get(f"/control/{measure.uuid}/").content.decode()
+    assert "pending-site" in page and "cancel-send" not in page  # the hotel cannot take the transfer back
+    assert "cancel-send" in client_for("township_a").get(f"/control/{measure.uuid}/").content.decode()
