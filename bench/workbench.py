@@ -71,7 +71,9 @@ def main() -> None:
         anchor = today - datetime.timedelta(days=rng.randrange(0, 12))
         key = (subject, anchor)
         if key not in plans:
-            plans[key] = control.compute_plan(control.rule_for(protocol, subject), anchor_date=anchor, start_date=anchor)
+            plans[key] = control.compute_plan(
+                control.rule_for(protocol, subject), anchor_date=anchor, start_date=anchor
+            )
         plan = plans[key]
         measures.append(
             Measure(

@@ -65,7 +65,10 @@ class NumberSearchMixin:
         if not super().is_valid():
             return False
         text = self.form.cleaned_data.get("q") or ""
-        if is_number_search(text) and search_persons(self.queryset.none(), text, via=self.person_path, user=self.user) is None:
+        if (
+            is_number_search(text)
+            and search_persons(self.queryset.none(), text, via=self.person_path, user=self.user) is None
+        ):
             self.form.add_error("q", NUMBER_SEARCH_REFUSED)
             return False
         return True
