@@ -3,17 +3,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.control.choices import EndReason, FollowUpOutcome, SampleResult, Subject
-from fangxian.core.forms import StyledForm
+from fangxian.core.forms import DateInput, StyledForm
 
 
 class PlaceForm(StyledForm):
     subject = forms.ChoiceField(label=_("管控对象"), choices=Subject.choices)
-    anchor_date = forms.DateField(
-        label=_("起算日（末次暴露 / 离开风险区 / 抵达）"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    start_date = forms.DateField(
-        label=_("落实管控日"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    anchor_date = forms.DateField(label=_("起算日（末次暴露 / 离开风险区 / 抵达）"), widget=DateInput())
+    start_date = forms.DateField(label=_("落实管控日"), widget=DateInput(), initial=timezone.localdate)
 
 
 class ResultForm(StyledForm):

@@ -111,8 +111,10 @@ class MeasureDetailView(ScopedDetailView):
                 self.request.user, measure
             )
             context["sites"] = places().open_to(self.request.user, Capability.SITES_OPERATE)
-            if not context["sites"] and context["pending_site"] is None:
+            centralised_today = (measure.phase_on(today) or {}).get("kind") == PhaseKind.CENTRALISED
+            if not context["sites"] and context["pending_site"] is None and centralised_today:
                 context["send_sites"] = places().open_to(self.request.user, Capability.SITES_VIEW)
+        context["days_overdue"] = (today - measure.end_date).days if active and measure.end_date < today else 0
         context.update(
             result_form=ResultForm(), end_form=EndForm(), extend_form=ExtendForm(), follow_up_form=FollowUpForm()
         )

@@ -39,6 +39,24 @@ def upload_problem(upload, suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> str | 
     return None
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker: its value must be ISO (2026-12-05); the locale's 2026/12/05 shows as empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """A browser date-time picker, whose value must be ISO without seconds (2026-12-05T08:30)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
 class UploadField(forms.FileField):
     def __init__(self, *args, suffixes: tuple[str, ...] = TABLE_SUFFIXES, **kwargs):
         self.suffixes = suffixes

@@ -75,6 +75,19 @@ def _leads(user, *, now, loop):
             leads.filter(status=LeadStatus.OPEN).count(),
             _link("leads:list", status=LeadStatus.OPEN),
         ),
+        *(
+            [
+                Task(
+                    "task-placement",
+                    _("已核查、待落实管控"),
+                    Lead.awaiting_placement(leads).count(),
+                    _link("leads:list", pending="placement"),
+                    urgent=True,
+                )
+            ]
+            if holds(user, C.MEASURES_CHANGE)
+            else []
+        ),
     ]
 
 

@@ -19,10 +19,21 @@ class LeadFilterSet(NumberSearchMixin, ScopedFilterSet):
     overdue = django_filters.ChoiceFilter(
         label=_("时限"), choices=[("1", _("仅超时"))], empty_label=_("全部"), method="filter_overdue"
     )
+    pending = django_filters.ChoiceFilter(
+        label=_("后续"),
+        choices=[("placement", _("已核查待落实管控"))],
+        empty_label=_("全部"),
+        method="filter_pending",
+    )
 
     class Meta:
         model = Lead
-        fields = ["q", "unit", "category", "status", "outcome", "overdue"]
+        fields = ["q", "unit", "category", "status", "outcome", "overdue", "pending"]
+
+    def filter_pending(self, queryset, name, value):
+        if value == "placement":
+            return Lead.awaiting_placement(queryset)
+        return queryset
 
     def filter_overdue(self, queryset, name, value):
         if value == "1":

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import Action, UnitLevel
-from fangxian.core.forms import ScopedUnitChoiceField, StyledForm, UploadField, scoped_units, style_form
+from fangxian.core.forms import DateTimeInput, ScopedUnitChoiceField, StyledForm, UploadField, scoped_units, style_form
 from fangxian.leads.choices import LeadCategory, LeadSource, Outcome
 from fangxian.leads.intake import FIELD_LABELS, REQUIRED_FIELDS
 from fangxian.leads.models import RiskArea
@@ -53,10 +53,8 @@ class RiskAreaForm(StyledForm):
     name = forms.CharField(label=_("名称"), max_length=200, help_text=_("与推送名单“风险地区”列的写法一致或为其一部分"))
     level = forms.ChoiceField(label=_("风险等级"), choices=RiskArea._meta.get_field("level").choices)
     region_code = forms.RegexField(label=_("区划代码"), regex=r"^\d{6,12}$", required=False)
-    declared_at = forms.DateTimeField(label=_("划定时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    lifted_at = forms.DateTimeField(
-        label=_("解除时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    declared_at = forms.DateTimeField(label=_("划定时间"), widget=DateTimeInput())
+    lifted_at = forms.DateTimeField(label=_("解除时间"), required=False, widget=DateTimeInput())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -187,6 +187,12 @@ class Lead(models.Model):
     def is_overdue(self, now) -> bool:
         return self.status == LeadStatus.OPEN and self.deadline < now
 
+    @staticmethod
+    def awaiting_placement(queryset):
+        """Found and to be placed under a measure (the verification said so), with no measure yet: the loop is
+        not closed until one exists. The one definition the list filter and the workbench use."""
+        return queryset.filter(outcome=Outcome.PLACED_UNDER_MEASURE, measures__isnull=True)
+
 
 class Handover(models.Model):
     """A lead passed from one unit to another (district → township → community/grid), with who and when."""

@@ -168,6 +168,14 @@ class LeadVerifyView(ObjectActionView):
         return _("核查结果已保存，任务已办结")
 
     def done_url(self, lead):
+        # "Found, to be placed under a measure" is half the loop: who may place goes straight on to it.
+        lead.refresh_from_db(fields=["outcome"])
+        if (
+            lead.outcome == Outcome.PLACED_UNDER_MEASURE
+            and not lead.measures.exists()
+            and user_can(self.request.user, Capability.MEASURES_CHANGE, lead.unit)
+        ):
+            return reverse("control:place", kwargs={"uuid": lead.uuid})
         return reverse("leads:detail", kwargs={"uuid": lead.uuid})
 
 

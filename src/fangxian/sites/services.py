@@ -352,6 +352,10 @@ def send_to_site(*, actor: User, site: Site, measure: Measure) -> Arrival:
         raise ValidationError("该隔离点未启用（储备或已关闭）")
     if measure.status != MeasureStatus.ACTIVE:
         raise ValidationError("该管控措施已解除或终止")
+    phase = measure.phase_on(timezone.localdate())
+    if not phase or phase["kind"] != PhaseKind.CENTRALISED:
+        now_in = PhaseKind(phase["kind"]).label if phase else "期满待解除"
+        raise ValidationError(f"管控计划今日不在集中隔离阶段（当前：{now_in}），不需转运至隔离点")
     if Stay.objects.filter(person_id=measure.person_id, checked_out_at__isnull=True).exists():
         raise ValidationError(f"{measure.person.name}已在隔离点入住，请由隔离点办理转点")
     try:

@@ -1,9 +1,9 @@
 import django_filters
-from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.filtersets import ScopedFilterSet
+from fangxian.core.forms import DateInput
 from fangxian.testing.choices import TubeResult, TubeStatus
 from fangxian.testing.models import SamplingPoint, Tube
 
@@ -18,7 +18,7 @@ class TubeFilterSet(ScopedFilterSet):
     day = django_filters.DateFilter(
         label=_("采样日期"),
         field_name="sampled_on",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     code = django_filters.CharFilter(label=_("管码"), method="filter_code")
     point = django_filters.ModelChoiceFilter(

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import Sector, UnitLevel
-from fangxian.core.forms import StyledForm, UploadField, scoped_units
+from fangxian.core.forms import DateTimeInput, StyledForm, UploadField, scoped_units
 from fangxian.core.models import Unit, district_path_of
 from fangxian.core.scoping import scope_paths
 from fangxian.testing.choices import SamplingMode
@@ -37,7 +37,7 @@ class LookupForm(StyledForm):
 
 
 def _when(label: str) -> forms.DateTimeField:
-    return forms.DateTimeField(label=label, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    return forms.DateTimeField(label=label, widget=DateTimeInput())
 
 
 class CampaignForm(StyledForm):

@@ -280,3 +280,49 @@ def test_the_import_template_has_the_columns_the_intake_reads(world, client_for)
     rows = sheet(template)
     assert rows[0] == list(intake.FIELD_LABELS.values())
     assert client_for("grid").get(reverse("leads:import_template")).status_code == 403  # not an importer's role
+
+
+def test_found_to_be_placed_goes_on_to_the_placement_and_stays_on_the_workbench_until_it_is_done(world, client_for):
+    from fangxian.dashboard import workbench
+    from fangxian.leads import services
+    from fangxian.leads.services import NewLead
+    from fangxian.people.choices import DocumentType
+    from fangxian.people.services import register_person
+
+    person = register_person(
+        actor=world["system"],
+        unit=world["xc_grid"],
+        name="待落实",
+        doc_type=DocumentType.RESIDENT_ID,
+        doc_number=resident_id("41010819880808123"),
+    )
+    services.create_leads(
+        actor=world["district"],
+        leads=[NewLead(person.pk, person.name, "close_contact", world["xc_grid"].pk)],
+        source="city_push",
+        received_at=timezone.now(),
+        reason="测试",
+    )
+    lead = Lead.objects.get(person=person)
+    grid = client_for("grid")
+    done = grid.post(reverse("leads:verify", kwargs={"uuid": lead.uuid}), {"outcome": Outcome.PLACED_UNDER_MEASURE})
+    assert done.status_code == 302 and done.url == reverse("control:place", kwargs={"uuid": lead.uuid})
+    form = grid.get(done.url).content.decode()
+    assert f'value="{timezone.localdate().isoformat()}"' in form  # the date pickers are filled (ISO dates)
+
+    def pending() -> int:
+        return next(task.count for task in workbench.tasks(world["grid"]) if task.key == "task-placement")
+
+    assert pending() == 1
+    listed = grid.get(reverse("leads:list"), {"pending": "placement"}).content.decode()
+    assert "待落实" in listed
+    placed = grid.post(
+        done.url,
+        {
+            "subject": "close_contact",
+            "anchor_date": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
+            "start_date": timezone.localdate().isoformat(),
+        },
+    )
+    assert placed.status_code == 302
+    assert lead.measures.exists() and pending() == 0

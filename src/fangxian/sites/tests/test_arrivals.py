@@ -99,3 +99,28 @@ def test_the_hotel_takes_a_person_in_but_may_not_release_or_end_them_before_they
     page = client_for("site").get(f"/control/{measure.uuid}/").content.decode()
     assert "pending-site" in page and "cancel-send" not in page  # the hotel cannot take the transfer back
     assert "cancel-send" in client_for("township_a").get(f"/control/{measure.uuid}/").content.decode()
+
+
+def test_a_person_not_in_centralised_isolation_today_is_not_sent_to_a_site(world, client_for, hotel):
+    import datetime
+
+    from django.utils import timezone
+
+    from fangxian.control import services as control
+    from fangxian.control.models import Measure
+
+    Measure.objects.all().delete()
+    today = timezone.localdate()
+    at_home = control.place_under_measure(
+        actor=world["township_a"],
+        person=world["alice"],
+        subject="low_risk_area",
+        anchor_date=today - datetime.timedelta(days=1),
+    )
+    page = client_for("township_a").get(f"/control/{at_home.uuid}/").content.decode()
+    assert "send-to-site" not in page
+    with pytest.raises(ValidationError, match="不在集中隔离阶段"):
+        services.send_to_site(actor=world["township_a"], site=hotel, measure=at_home)
+    Measure.objects.filter(pk=at_home.pk).update(end_date=today - datetime.timedelta(days=2))
+    page = client_for("township_a").get(f"/control/{at_home.uuid}/").content.decode()
+    assert 'data-testid="release-overdue"' in page and "已超时 2 天" in page
