@@ -53,7 +53,8 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
     return {
         "at": timezone.localtime(now).isoformat(),
         "totals": t,
-        "children": data["children"],
+        # The townships, and the district's own row when it holds anything itself: the table adds up.
+        "children": data["children"] + ([data["own"]] if data["own"] else []),
         "risk_areas": data["risk_areas"],
         "reports": reports,
         "leads_text": f"{_leads_sentence(t)}各镇（街道）情况见下表。",
@@ -91,7 +92,7 @@ def _default_texts(district: Unit, figures: dict, now: datetime.datetime) -> dic
         f"{_leads_sentence(t)}{figures['risk_text']}。"
     )
     problems = []
-    late = [row for row in figures["children"] if row["leads_overdue"]]
+    late = [row for row in figures["children"] if row["leads_overdue"] and row.get("code")]
     if late:
         names = "、".join(f"{row['name']}（{row['leads_overdue']} 条）" for row in late)
         problems.append(f"{len(late)} 个镇（街道）有超过核查时限的协查任务：{names}。")

@@ -150,14 +150,18 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
         Q(lifted_at__isnull=True) | Q(lifted_at__gt=now)
     )
     parent = unit.parent if unit != district else None
+    totals = total(unit.path)
+    rows = [{"code": child.code, "name": child.name, "level": child.level, **total(child.path)} for child in children]
+    # What the unit holds itself (a lead kept at the district, people registered to the township office):
+    # its own row, so that the rows of a table always add up to its totals.
+    own = {name: value - sum(row[name] for row in rows) for name, value in totals.items()}
     return {
         "unit": {"code": unit.code, "name": unit.name, "level": unit.level},
         "parent": {"code": parent.code, "name": parent.name} if parent is not None else None,
         "at": now.isoformat(),
-        "totals": total(unit.path),
-        "children": [
-            {"code": child.code, "name": child.name, "level": child.level, **total(child.path)} for child in children
-        ],
+        "totals": totals,
+        "children": rows,
+        "own": {"name": f"{unit.name}本级", **own} if any(own.values()) else None,
         "rooms": {
             "used": rooms.occupied,
             "free": rooms.available,

@@ -127,3 +127,25 @@ def test_a_month_with_no_day_past_its_due_time_has_no_rate_and_a_form_never_file
     after_due = timezone.make_aware(datetime.datetime.combine(today, datetime.time(20)))
     rows = reports.monthly_record(form=daily, year=today.year, month=today.month, now=after_due)
     assert all(row["rate"] == 0 and row["missing"] == 1 for row in rows)  # nobody filed: 未报, 0 %
+
+
+def test_the_rows_of_the_dashboard_and_the_briefing_add_up_to_their_totals(world, daily):
+    from fangxian.reports.situation import snapshot
+
+    # A lead the district keeps itself (not handed to any township): it belongs to the district's own row.
+    person = _people(world, 1)[0]
+    leads.create_leads(
+        actor=world["district"],
+        leads=[NewLead(person.pk, person.name, "close_contact", world["huiji"].pk)],
+        source="province",
+        received_at=timezone.now(),
+        reason="核对",
+    )
+    data = snapshot(unit=world["huiji"])
+    rows = data["children"] + [data["own"]]
+    for figure, total in data["totals"].items():
+        assert sum(row[figure] for row in rows) == total, figure
+    assert data["own"]["leads_received_today"] >= 1 and data["own"]["name"] == "惠济区本级"
+    briefing = briefings.draft_briefing(actor=world["district"], district=world["huiji"])
+    table = briefing.figures["children"]
+    assert sum(row["leads_open"] for row in table) == briefing.figures["totals"]["leads_open"]
