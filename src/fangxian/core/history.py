@@ -32,6 +32,22 @@ KEY_LABELS = {
     "tubes": "采样管",
     "point": "采样点",
     "count": "数量",
+    "person": "人员",
+    "accepted": "采用",
+    "repeated": "重复",
+    "conflicts": "冲突",
+    "unknown": "管码未登记",
+    "recalled_tubes": "混管阳性/无效管码",
+    "recalled_people": "就地管控人数",
+    "released": "单采复核解除",
+    "retest_positive": "单采复核阳性",
+    "tube_count": "管数",
+    "members": "人数",
+    "codes": "管码",
+    "box": "转运箱",
+    "lab": "检测机构",
+    "file": "文件",
+    "rows": "行数",
 }
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

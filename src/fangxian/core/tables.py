@@ -114,7 +114,7 @@ def change_columns() -> list[Column]:
         Column("操作", lambda record: record.get_kind_display(), 8, css="text-nowrap"),
         Column("对象类型", lambda record: record.model_label, 16, page=False),
         Column("对象", lambda record: mask_numbers_in_text(record.object_repr), 24, cell=obj),
-        Column("单位", lambda record: record.unit.name, 16),
+        Column("单位", lambda record: record.unit.label, 16),
         Column("修改内容", changes_text, 40, cell=changes, css="small"),
         Column("原因", lambda record: record.reason, 30),
         Column("来源", source, 16, css="small text-secondary", export=False),
@@ -131,7 +131,7 @@ def access_columns() -> list[Column]:
         Column("方式", lambda record: record.get_kind_display(), 10),
         Column("对象类型", lambda record: record.model_label, 16, page=False),
         Column("对象", lambda record: mask_numbers_in_text(record.object_repr or record.model_label), 24),
-        Column("单位", lambda record: record.unit.name, 16),
+        Column("单位", lambda record: record.unit.label, 16),
         Column("详情", detail, 40, css="small text-secondary", testid="access-detail"),
     ]
 

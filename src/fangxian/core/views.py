@@ -771,7 +771,7 @@ class ChangeRecordListView(ExportMixin, ScopedListView):
         return tables.change_columns()
 
     def filter_queryset(self, queryset):
-        return super().filter_queryset(queryset.select_related("actor", "unit"))
+        return super().filter_queryset(queryset.select_related("actor", "unit__parent"))
 
 
 class AccessRecordListView(ExportMixin, ScopedListView):
@@ -788,7 +788,7 @@ class AccessRecordListView(ExportMixin, ScopedListView):
         return tables.access_columns()
 
     def filter_queryset(self, queryset):
-        return super().filter_queryset(queryset.select_related("actor", "unit"))
+        return super().filter_queryset(queryset.select_related("actor", "unit__parent"))
 
 
 class NotificationListView(ExportMixin, ScopedListView):

@@ -56,6 +56,8 @@ class Room(models.Model):
     capabilities = {"view": C.SITES_VIEW, "change": C.SITES_MANAGE}
 
     class Meta:
+        verbose_name = _("隔离房间")
+        verbose_name_plural = _("隔离房间")
         ordering = ["site", "floor", "number"]
         constraints = [models.UniqueConstraint(fields=["site", "number"], name="room_number_unique")]
         indexes = [models.Index(fields=["site", "status"])]
@@ -68,13 +70,15 @@ class Stay(models.Model):
     """A person in a room from check-in to check-out."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="stays")
-    measure = models.ForeignKey(Measure, null=True, blank=True, on_delete=models.PROTECT, related_name="stays")
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stays")
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="stays")
+    person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="stays")
+    measure = models.ForeignKey(
+        Measure, verbose_name=_("管控措施"), null=True, blank=True, on_delete=models.PROTECT, related_name="stays"
+    )
+    site = models.ForeignKey(Site, verbose_name=_("隔离点"), on_delete=models.PROTECT, related_name="stays")
+    room = models.ForeignKey(Room, verbose_name=_("房间"), on_delete=models.PROTECT, related_name="stays")
     checked_in_at = models.DateTimeField(_("入住时间"), default=timezone.now)
     checked_out_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
-    checked_in_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    checked_in_by = models.ForeignKey(User, verbose_name=_("办理人"), on_delete=models.PROTECT, related_name="+")
     checkout_reason = models.CharField(_("离开原因"), max_length=16, choices=CheckOutReason.choices, blank=True)
     checkout_note = models.CharField(_("离开说明"), max_length=200, blank=True)
 
@@ -85,6 +89,8 @@ class Stay(models.Model):
     capabilities = {"view": C.SITES_VIEW, "change": C.SITES_OPERATE}
 
     class Meta:
+        verbose_name = _("入住记录")
+        verbose_name_plural = _("入住记录")
         ordering = ["-checked_in_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["person"], condition=Q(checked_out_at__isnull=True), name="stay_one_open")
@@ -104,11 +110,13 @@ class Arrival(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     site = models.ForeignKey(Site, verbose_name=_("隔离点"), on_delete=models.PROTECT, related_name="arrivals")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="arrivals")
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="+")
-    sent_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="arrivals")
+    measure = models.ForeignKey(Measure, verbose_name=_("管控措施"), on_delete=models.PROTECT, related_name="+")
+    sent_by = models.ForeignKey(User, verbose_name=_("安排人"), on_delete=models.PROTECT, related_name="+")
     sent_at = models.DateTimeField(_("安排时间"), default=timezone.now)
-    stay = models.ForeignKey(Stay, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    stay = models.ForeignKey(
+        Stay, verbose_name=_("入住"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     cancelled_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -117,6 +125,8 @@ class Arrival(models.Model):
     capabilities = {"view": C.SITES_VIEW, "change": C.SITES_OPERATE}
 
     class Meta:
+        verbose_name = _("转运安排")
+        verbose_name_plural = _("转运安排")
         ordering = ["sent_at", "id"]
         constraints = [
             models.UniqueConstraint(
