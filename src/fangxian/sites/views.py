@@ -12,7 +12,7 @@ from fangxian.core.exports import Column
 from fangxian.core.scoping import can_row, holds
 from fangxian.core.views import ObjectOperationView, ScopedDetailView, ScopedListView, object_or_404
 from fangxian.sites import services
-from fangxian.sites.choices import ZONE_CHECKLIST, CheckOutReason, SiteStatus
+from fangxian.sites.choices import ENDS_ISOLATION, ZONE_CHECKLIST, CheckOutReason, SiteStatus
 from fangxian.sites.models import Room, Site, Stay
 
 
@@ -86,6 +86,7 @@ class SiteDetailView(ScopedDetailView):
         context["can_change"] = can_row(self.request.user, Capability.SITES_OPERATE, site)
         context["can_manage"] = can_row(self.request.user, Capability.SITES_MANAGE, site)
         context["checkout_reasons"] = CheckOutReason.choices
+        context["ends_isolation"] = [str(reason) for reason in ENDS_ISOLATION]
         context["may_override"] = holds(self.request.user, Capability.PLAN_OVERRIDE)
         today = timezone.localdate()
         for stay in stays.values():

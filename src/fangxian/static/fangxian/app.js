@@ -47,9 +47,18 @@ document.addEventListener("click", (event) => {
   if (!button || !window.confirm(button.dataset.confirmFill)) {
     return;
   }
+  let filled = 0;
   button.form.querySelectorAll("input[data-unchecked]").forEach((input) => {
     if (!input.value.trim()) {
       input.value = button.dataset.fillNormal;
+      filled += 1;
     }
   });
+  // Filled, not saved: say so, and put the save button under the thumb.
+  button.disabled = true;
+  button.textContent = button.dataset.filledText.replace("{n}", filled);
+  const save = button.form.querySelector("[type=submit]");
+  save.classList.add("btn-success");
+  save.scrollIntoView({block: "center"});
+  save.focus();
 });
