@@ -81,7 +81,7 @@ def _leads(user, *, now, loop):
                     "task-placement",
                     _("已核查、待落实管控"),
                     Lead.awaiting_placement(leads).count(),
-                    _link("leads:list", pending="placement"),
+                    _link("leads:list", pending="placement", status=""),
                     urgent=True,
                 )
             ]

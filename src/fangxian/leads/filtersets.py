@@ -30,6 +30,13 @@ class LeadFilterSet(NumberSearchMixin, ScopedFilterSet):
         model = Lead
         fields = ["q", "unit", "category", "status", "outcome", "overdue", "pending"]
 
+    def __init__(self, data=None, *args, **kwargs):
+        # The open tasks, unless the officer asks for the closed or all of them: the list's first use is work.
+        if data is not None and "status" not in data:
+            data = data.copy()
+            data["status"] = LeadStatus.OPEN
+        super().__init__(data, *args, **kwargs)
+
     def filter_pending(self, queryset, name, value):
         if value == "placement":
             return Lead.awaiting_placement(queryset)

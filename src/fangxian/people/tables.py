@@ -26,7 +26,7 @@ def person_columns(*, full: bool = False) -> list[Column]:
         ),
         Column("联系电话", (lambda p: p.phone) if full else (lambda p: p.masked_phone), 14, css="masked"),
         Column("现住址", lambda p: p.address, 40, page=False),
-        Column("所属单位", lambda p: p.unit.label, 18, testid="person-unit"),
+        Column("所属单位", lambda p: p.unit.label, 18, cell=_unit, testid="person-unit"),
         Column("单位代码", lambda p: p.unit.code, 16, page=False),
         Column("人口类别", lambda p: p.get_category_display(), 12),
     ]
@@ -34,3 +34,10 @@ def person_columns(*, full: bool = False) -> list[Column]:
 
 def _name_link(person):
     return format_html('<a href="{}">{}</a>', person.get_absolute_url(), person.name)
+
+
+def _unit(person):
+    # The code is kept for a hover and for tools, not shown: officers read names.
+    return format_html(
+        '<span title="{}" data-code="{}">{}</span>', person.unit.code, person.unit.code, person.unit.label
+    )

@@ -314,7 +314,7 @@ def test_found_to_be_placed_goes_on_to_the_placement_and_stays_on_the_workbench_
         return next(task.count for task in workbench.tasks(world["grid"]) if task.key == "task-placement")
 
     assert pending() == 1
-    listed = grid.get(reverse("leads:list"), {"pending": "placement"}).content.decode()
+    listed = grid.get(reverse("leads:list"), {"pending": "placement", "status": ""}).content.decode()
     assert "待落实" in listed
     placed = grid.post(
         done.url,
