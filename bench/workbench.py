@@ -68,12 +68,11 @@ def main() -> None:
     measures, tests = [], []
     for person_id, unit_id in people[: args.measures]:
         subject = rng.choice(subjects)
-        anchor = today - datetime.timedelta(days=rng.randrange(0, 12))
+        anchor = today - datetime.timedelta(days=rng.randrange(1, 13))
         key = (subject, anchor)
         if key not in plans:
-            plans[key] = control.compute_plan(
-                control.rule_for(protocol, subject), anchor_date=anchor, start_date=anchor
-            )
+            rule = control.rule_for(protocol, subject)
+            plans[key] = control.compute_plan(rule, anchor_date=anchor, start_date=anchor + datetime.timedelta(days=1))
         plan = plans[key]
         measures.append(
             Measure(

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from fangxian.control.choices import (
@@ -262,10 +263,12 @@ def team_for(unit: Unit) -> GridTeam | None:
     return teams.get(unit.pk) or (teams.get(unit.parent_id) if unit.parent_id else None)
 
 
+HOME_KINDS = frozenset({PhaseKind.HOME_ISOLATION, PhaseKind.HOME_MONITORING, PhaseKind.COMMUNITY_MONITORING})
+
+
 def without_team(measures, *, today: datetime.date) -> list[Measure]:
     """People isolated or monitored at home with no responsible team: nobody goes to their door."""
-    home = {PhaseKind.HOME_ISOLATION, PhaseKind.HOME_MONITORING, PhaseKind.COMMUNITY_MONITORING}
-    return [m for m in measures if m.team_id is None and (m.phase_on(today) or {}).get("kind") in home]
+    return [m for m in measures if m.team_id is None and (m.phase_on(today) or {}).get("kind") in HOME_KINDS]
 
 
 def set_door_sensor(*, actor: User, measure: Measure, device: str) -> Measure:
@@ -383,7 +386,7 @@ def close_follow_up(*, actor: User, follow_up: FollowUp, outcome: str, note: str
 
 def open_follow_ups(measures):
     return (
-        FollowUp.objects.filter(measure__in=measures, handled_at__isnull=True)
+        FollowUp.objects.filter(measure_id__in=measures, handled_at__isnull=True)
         .select_related("measure__person", "unit__parent")
         .order_by("due_at")
     )
@@ -697,59 +700,86 @@ def _alert_unit(unit: Unit) -> Unit:
     return parent if parent is not None else unit
 
 
-def missed_checks(measures, *, now: datetime.datetime | None = None) -> dict[int, int]:
-    """Checks the plan required and nobody recorded, per measure id, up to now (today's morning check counts
-    as missed from noon)."""
-    now = now or timezone.now()
+@dataclass(frozen=True)
+class MeasureFacts:
+    """What the closed loop reads of a measure: its plan and dates, no person, no unit, no model instance (a
+    district in an outbreak has 10⁴ of them; building those objects was most of the board's time)."""
+
+    pk: int
+    plan: list
+    start_date: datetime.date
+    end_date: datetime.date
+    team_id: int | None
+
+    def phase_on(self, day: datetime.date) -> dict | None:
+        for phase in self.plan:
+            if phase["start"] <= day.isoformat() <= phase["end"]:
+                return phase
+        return None
+
+
+def _facts(measures) -> tuple[list[MeasureFacts], object]:
+    """Facts of `measures` (a queryset, or Measure objects) and what selects their ids in a query."""
+    if isinstance(measures, QuerySet):
+        rows = measures.values_list("pk", "plan", "start_date", "end_date", "team_id")
+        return [MeasureFacts(*row) for row in rows], measures.values("pk")
+    measures = list(measures)
+    facts = [MeasureFacts(m.pk, m.plan, m.start_date, m.end_date, m.team_id) for m in measures]
+    return facts, [fact.pk for fact in facts]
+
+
+def _missed(facts: list[MeasureFacts], ids, *, now: datetime.datetime) -> dict[int, int]:
     local = timezone.localtime(now)
     today = local.date()
-    measures = list(measures)
     recorded: dict[int, set] = {}
-    for measure_id, day, slot in HealthCheck.objects.filter(measure__in=measures).values_list(
+    for measure_id, day, slot in HealthCheck.objects.filter(measure_id__in=ids).values_list(
         "measure_id", "day", "slot"
     ):
         recorded.setdefault(measure_id, set()).add((day, slot))
+    today_slots = 1 if local.time() >= EVENING_FROM else 0  # the morning check counts as missed from noon
     missed = {}
-    for measure in measures:
+    for fact in facts:
+        done = recorded.get(fact.pk, set())
         count = 0
-        for phase in measure.plan:
-            first = max(datetime.date.fromisoformat(phase["start"]), measure.start_date)
+        for phase in fact.plan:
+            first = max(datetime.date.fromisoformat(phase["start"]), fact.start_date)
             last = min(datetime.date.fromisoformat(phase["end"]), today)
             day = first
             while day <= last:
-                slots = range(1, phase["checks_per_day"] + 1)
-                if day == today:
-                    slots = range(1, 2) if local.time() >= EVENING_FROM else range(0)
-                count += sum(1 for slot in slots if (day, slot) not in recorded.get(measure.pk, set()))
+                slots = today_slots if day == today else phase["checks_per_day"]
+                count += sum(1 for slot in range(1, slots + 1) if (day, slot) not in done)
                 day += datetime.timedelta(days=1)
         if count:
-            missed[measure.pk] = count
+            missed[fact.pk] = count
     return missed
+
+
+def missed_checks(measures, *, now: datetime.datetime | None = None) -> dict[int, int]:
+    """Checks the plan required and nobody recorded, per measure id, up to now (today's morning check counts
+    as missed from noon)."""
+    facts, ids = _facts(measures)
+    return _missed(facts, ids, now=now or timezone.now())
 
 
 def checks_due(measures, *, day: datetime.date, slot: int) -> int:
     """People whose plan asks for check `slot` on `day` and who have none recorded yet: what is left of a
     round (the checks page lists the same people, with those done)."""
-    measures = list(measures.filter(start_date__lte=day, end_date__gte=day))
-    done = set(
-        HealthCheck.objects.filter(measure__in=measures, day=day, slot=slot).values_list("measure_id", flat=True)
-    )
+    facts, ids = _facts(measures.filter(start_date__lte=day, end_date__gte=day))
+    done = set(HealthCheck.objects.filter(measure_id__in=ids, day=day, slot=slot).values_list("measure_id", flat=True))
     return sum(
-        1
-        for measure in measures
-        if measure.pk not in done and slot <= (measure.phase_on(day) or {}).get("checks_per_day", 0)
+        1 for fact in facts if fact.pk not in done and slot <= (fact.phase_on(day) or {}).get("checks_per_day", 0)
     )
 
 
 @dataclass
 class ClosedLoop:
-    """Where everyone under a measure stands today, and what is overdue: the board lists it, the home page
-    counts it."""
+    """Where everyone under a measure stands today, and what is overdue, by measure id: the board lists it
+    (control.board loads the people of the page it shows), the home page counts it."""
 
-    missed_checks: list[tuple[Measure, int]]
-    missed_tests: list[ScheduledTest]
-    release_overdue: list[Measure]
-    without_team: list[Measure]
+    missed_checks: list[tuple[int, int]]  # measure id, checks missed
+    missed_tests: list[tuple[int, datetime.date]]  # measure id, the day of the test
+    release_overdue: list[tuple[int, datetime.date]]  # measure id, its end date
+    without_team: list[tuple[int, datetime.date]]  # measure id, its start date
     follow_ups: list[FollowUp]
     counts: dict[str, int]
 
@@ -766,28 +796,33 @@ class ClosedLoop:
 
 
 def closed_loop(measures, *, now: datetime.datetime | None = None) -> ClosedLoop:
-    """`measures`: the active measures in the viewer's scope (already restricted)."""
+    """`measures`: the active measures in the viewer's scope (already restricted), as a queryset: read as
+    plain rows, with the checks and tests selected by a subquery of their ids."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    measures = list(measures.select_related("person", "unit__parent"))
-    missed = missed_checks(measures, now=now)
-    kinds = [(m.phase_on(today) or {}).get("kind") for m in measures]
+    facts, ids = _facts(measures)
+    missed = _missed(facts, ids, now=now)
+    kinds = [(fact.phase_on(today) or {}).get("kind") for fact in facts]
     return ClosedLoop(
-        missed_checks=[(m, missed[m.pk]) for m in measures if m.pk in missed],
+        missed_checks=[(fact.pk, missed[fact.pk]) for fact in facts if fact.pk in missed],
         missed_tests=list(
-            ScheduledTest.objects.filter(measure__in=measures, day__lt=today, result="")
-            .select_related("measure__person", "measure__unit__parent")
-            .order_by("day")
+            ScheduledTest.objects.filter(measure_id__in=ids, day__lt=today, result="")
+            .order_by("day", "measure_id")
+            .values_list("measure_id", "day")
         ),
-        release_overdue=[m for m in measures if m.end_date < today],
-        without_team=without_team(measures, today=today),
-        follow_ups=list(open_follow_ups(measures)),
+        release_overdue=[(fact.pk, fact.end_date) for fact in facts if fact.end_date < today],
+        without_team=[
+            (fact.pk, fact.start_date)
+            for fact, kind in zip(facts, kinds, strict=True)
+            if fact.team_id is None and kind in HOME_KINDS
+        ],
+        follow_ups=list(open_follow_ups(ids)),
         counts={
             "centralised": kinds.count(PhaseKind.CENTRALISED),
             "home": kinds.count(PhaseKind.HOME_ISOLATION),
             "monitoring": kinds.count(PhaseKind.HOME_MONITORING) + kinds.count(PhaseKind.COMMUNITY_MONITORING),
-            "entering": sum(1 for m in measures if m.start_date == today),
-            "leaving": sum(1 for m in measures if m.end_date == today),
+            "entering": sum(1 for fact in facts if fact.start_date == today),
+            "leaving": sum(1 for fact in facts if fact.end_date == today),
         },
     )
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
 from fangxian.control import services
-from fangxian.control.board import board_items, kind_counts
+from fangxian.control.board import board_items, kind_counts, with_people
 from fangxian.control.choices import BoardItemKind, EndReason, MeasureStatus, PhaseKind
 from fangxian.control.filtersets import BoardFilterSet, MeasureFilterSet
 from fangxian.control.forms import EndForm, ExtendForm, FollowUpForm, PlaceForm, ResultForm
@@ -474,7 +474,8 @@ class BoardView(ExportMixin, ScopedListView):
         return board_columns(self.now)
 
     def export_rows(self):
-        return self.items(services.closed_loop(self.export_scope(self.get_queryset()), now=self.now))[0]
+        items = self.items(services.closed_loop(self.export_scope(self.get_queryset()), now=self.now))[0]
+        return list(with_people(items))
 
     def get_context_data(self, **kwargs):
         from fangxian.leads.services import overdue
@@ -483,6 +484,7 @@ class BoardView(ExportMixin, ScopedListView):
         items, counts = self.items(loop)
         paginator = Paginator(items, self.page_size)
         page = paginator.get_page(self.params.get("page"))
+        page.object_list = list(with_people(page.object_list))  # who they are: for the page shown only
         context = super().get_context_data(object_list=page.object_list, **kwargs)
         context.update(
             loop=loop,

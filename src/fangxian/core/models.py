@@ -409,9 +409,15 @@ class Notification(models.Model):
 
 def scope_root_units(user, wanted: str = "view") -> list[Unit]:
     """The top units of a user's scope (for headings, default filters and access records)."""
-    roots = Unit.objects.restrict(user, wanted)
-    paths = set(roots.values_list("path", flat=True))
-    return [unit for unit in roots if not any(unit.path != p and unit.path.startswith(p) for p in paths)]
+    roots = list(Unit.objects.restrict(user, wanted))
+    paths = {unit.path for unit in roots}
+
+    def ancestors(path: str):  # "/a/b/c/" → "/a/", "/a/b/"
+        codes = path.strip("/").split("/")
+        return (f"/{'/'.join(codes[:depth])}/" for depth in range(1, len(codes)))
+
+    # A root has no ancestor in scope: each unit's own ancestors are looked up (not every pair of units).
+    return [unit for unit in roots if not any(path in paths for path in ancestors(unit.path))]
 
 
 def access_unit(user) -> Unit | None:

@@ -56,7 +56,7 @@ def test_missed_checks_are_listed_most_missed_first(world):
     )
     loop = services.closed_loop(type(alice).objects.filter(pk__in=[alice.pk, bob.pk]))
     checks = [item for item in board_items(loop, now=timezone.now()) if item.kind == "missed_checks"]
-    assert [item.measure for item in checks] == [bob, alice] and checks[0].count == checks[1].count + 1
+    assert [item.measure_id for item in checks] == [bob.pk, alice.pk] and checks[0].count == checks[1].count + 1
 
 
 def test_the_unit_and_kind_filters_narrow_the_board_and_another_township_sees_nothing_of_it(world, client_for):
