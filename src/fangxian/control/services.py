@@ -4,6 +4,7 @@ Services never commit: callers own atomic()."""
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -718,7 +719,7 @@ class MeasureFacts:
         return None
 
 
-def _facts(measures) -> tuple[list[MeasureFacts], object]:
+def _facts(measures) -> tuple[list[MeasureFacts], Any]:
     """Facts of `measures` (a queryset, or Measure objects) and what selects their ids in a query."""
     if isinstance(measures, QuerySet):
         rows = measures.values_list("pk", "plan", "start_date", "end_date", "team_id")
