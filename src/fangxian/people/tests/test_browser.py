@@ -397,3 +397,21 @@ def test_a_display_link_refreshes_its_figures_in_place_and_says_when_it_is_taken
         expect(screen.get_by_test_id("screen-gone")).to_be_visible()
     finally:
         wall.close()
+
+
+def test_the_board_prints_its_rows_from_the_first_page_without_the_menu(server, page):
+    login(page, server["url"], "district")
+    page.goto(f"{server['url']}/control/board/")
+    page.emulate_media(media="print")
+    shown = page.evaluate(
+        """() => ({
+            menu: getComputedStyle(document.querySelector('header.navbar')).display,
+            filters: getComputedStyle(document.querySelector('#list-filters')).display,
+            cardBreak: getComputedStyle(document.querySelector('[data-testid=board-items]').closest('.card')).breakInside,
+            stamp: getComputedStyle(document.querySelector('.print-only')).display,
+        })"""
+    )
+    assert shown == {"menu": "none", "filters": "none", "cardBreak": "auto", "stamp": "block"}, shown
+    pdf = page.pdf(format="A4")
+    assert pdf.count(b"/Type /Page") < 6  # 50 rows at most on a page of the board
+    page.emulate_media(media="screen")
