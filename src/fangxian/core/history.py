@@ -9,45 +9,47 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext_lazy as _
 
 # Keys services write that are not model fields (a health check on a measure, a check-out's reason …).
 KEY_LABELS = {
-    "grant": "角色授权",
-    "fields": "填报项",
-    "day": "日期",
-    "slot": "第几次",
-    "temperature": "体温",
-    "symptoms": "症状",
-    "site": "隔离点",
-    "room": "房间",
-    "hospital": "定点医院",
-    "override": "越过管控计划",
-    "reason": "原因",
-    "note": "说明",
-    "person_id": "人员",
-    "with_person_id": "同住人员",
-    "days": "天数",
-    "device": "设备",
-    "outcome": "结果",
-    "tubes": "采样管",
-    "point": "采样点",
-    "count": "数量",
-    "person": "人员",
-    "accepted": "采用",
-    "repeated": "重复",
-    "conflicts": "冲突",
-    "unknown": "管码未登记",
-    "recalled_tubes": "混管阳性/无效管码",
-    "recalled_people": "就地管控人数",
-    "released": "单采复核解除",
-    "retest_positive": "单采复核阳性",
-    "tube_count": "管数",
-    "members": "人数",
-    "codes": "管码",
-    "box": "转运箱",
-    "lab": "检测机构",
-    "file": "文件",
-    "rows": "行数",
+    "grant": _("角色授权"),
+    "fields": _("填报项"),
+    "day": _("日期"),
+    "slot": _("第几次"),
+    "temperature": _("体温"),
+    "symptoms": _("症状"),
+    "site": _("隔离点"),
+    "room": _("房间"),
+    "hospital": _("定点医院"),
+    "override": _("越过管控计划"),
+    "reason": _("原因"),
+    "note": _("说明"),
+    "person_id": _("人员"),
+    "with_person_id": _("同住人员"),
+    "days": _("天数"),
+    "device": _("设备"),
+    "outcome": _("结果"),
+    "tubes": _("采样管"),
+    "point": _("采样点"),
+    "count": _("数量"),
+    "person": _("人员"),
+    "accepted": _("采用"),
+    "repeated": _("重复"),
+    "conflicts": _("冲突"),
+    "unknown": _("管码未登记"),
+    "recalled_tubes": _("混管阳性/无效管码"),
+    "recalled_people": _("就地管控人数"),
+    "released": _("单采复核解除"),
+    "retest_positive": _("单采复核阳性"),
+    "tube_count": _("管数"),
+    "members": _("人数"),
+    "codes": _("管码"),
+    "box": _("转运箱"),
+    "lab": _("检测机构"),
+    "file": _("文件"),
+    "rows": _("行数"),
 }
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -86,7 +88,7 @@ def readable(meta, name: str, value, *, names: dict):
     if field is not None and getattr(field, "choices", None):
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return gettext_now("是") if value else gettext_now("否")
     # An id is a number, or a string under a key that says so ("unit_id"); a string under a relation's own name
     # is already a name ("site": "金河宾馆", "room": "301") and is shown as written.
     is_id = (isinstance(value, int) or name.endswith("_id")) and str(value).isdigit()
@@ -109,7 +111,9 @@ def _name_of(model, key, names: dict) -> str:
     cache_key = (model._meta.label, str(key))
     if cache_key not in names:
         found = model._default_manager.filter(pk=int(key)).first()
-        names[cache_key] = (getattr(found, "label", None) or str(found)) if found is not None else "（已删除）"
+        names[cache_key] = (
+            (getattr(found, "label", None) or str(found)) if found is not None else gettext_now("（已删除）")
+        )
     return names[cache_key]
 
 

@@ -30,7 +30,9 @@ class ResultFileForm(StyledForm):
 
 
 class LookupForm(StyledForm):
-    doc_number = forms.CharField(label=_("证件号码"), max_length=40)
+    doc_number = forms.CharField(
+        label=_("证件号码"), max_length=40, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"})
+    )
     hours = forms.TypedChoiceField(
         label=_("时限"), choices=[(24, "24 小时"), (48, "48 小时"), (72, "72 小时")], coerce=int, initial=48
     )

@@ -18,7 +18,7 @@ from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin, keep_problems
 from fangxian.core.masking import mask_document, mask_document_text, normalise_number
 from fangxian.core.models import ChangeRecord, Unit, district_path_of
-from fangxian.core.scoping import holds, user_can
+from fangxian.core.scoping import user_can
 from fangxian.core.tabular import TableReadError, spool_upload
 from fangxian.core.views import (
     ActionView,
@@ -484,34 +484,37 @@ class KeyGroupCreateView(CapabilityRequiredMixin, ActionView):
 class LookupView(CapabilityRequiredMixin, TemplateView):
     required_capability = Capability.NEGATIVE_LOOKUP
 
-    """48 小时核酸查询: yes or no, and the times; every question is logged."""
+    """48 小时核酸查询: yes or no, and the times; every question is logged. Asked by POST, so that ID numbers
+    stay out of URLs, browser histories and server logs; the answer comes with an empty box for the next
+    person."""
 
     template_name = "testing/lookup.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = LookupForm(self.request.GET or None)
-        context["form"] = form
-        if form.is_bound and form.is_valid():
-            if not holds(self.request.user, Capability.NEGATIVE_LOOKUP):
-                raise PermissionDenied
-            context["answer"] = services.latest_negative(
-                doc_number=form.cleaned_data["doc_number"], hours=form.cleaned_data["hours"]
-            )
-            context["hours"] = form.cleaned_data["hours"]
+        context.setdefault("form", LookupForm(initial={"hours": 48}))
+        return context
+
+    def post(self, request):
+        form = LookupForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        number, hours = form.cleaned_data["doc_number"], form.cleaned_data["hours"]
+        answer = services.latest_negative(doc_number=number, hours=hours)
+        record_access(
+            actor=request.user,
+            kind=AccessKind.SEARCH,
+            unit=access_unit(request.user) or request.user.unit,
+            model="testing.sample",
+            # Whom it was about, masked like everywhere it is shown: the trail names the person asked after.
+            detail={"lookup": "latest_negative", "hours": hours, "doc_number": mask_document_text(number)},
+        )
+        context = self.get_context_data(
+            form=LookupForm(initial={"hours": hours}),
+            answer=answer,
+            hours=hours,
             # The answer says whom it answered for, by the number's last four (what a door checks against the
             # card in hand): a queue mixes people up. Nothing here is more than what was typed.
-            context["asked"] = normalise_number(form.cleaned_data["doc_number"])[-4:]
-            record_access(
-                actor=self.request.user,
-                kind=AccessKind.SEARCH,
-                unit=access_unit(self.request.user) or self.request.user.unit,
-                model="testing.sample",
-                # Whom it was about, masked like everywhere it is shown: the trail names the person asked after.
-                detail={
-                    "lookup": "latest_negative",
-                    "hours": form.cleaned_data["hours"],
-                    "doc_number": mask_document_text(form.cleaned_data["doc_number"]),
-                },
-            )
-        return context
+            asked=normalise_number(number)[-4:],
+        )
+        return self.render_to_response(context)

@@ -53,7 +53,7 @@ def test_the_testing_pages_are_translated(world, client_for):
     assert "Sampling day" in tubes and "Awaiting shipment" in tubes and "采样管" not in tubes
     campaign = client.get(reverse("testing:campaign", kwargs={"uuid": world["campaign"].uuid})).content.decode()
     assert "Progress by unit" in campaign and "Not expected" in campaign and "各单位进度" not in campaign
-    lookup = client.get(reverse("testing:lookup"), {"doc_number": world["alice"].doc_number, "hours": 48})
+    lookup = client.post(reverse("testing:lookup"), {"doc_number": world["alice"].doc_number, "hours": 48})
     assert "negative result within 48 hours" in lookup.content.decode()
 
 

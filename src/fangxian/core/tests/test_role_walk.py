@@ -565,10 +565,12 @@ PAGES = [
         data=lambda w: {"name": "快递从业人员", "interval_days": "3"},
         writes=True,
     ),
+    Route("testing:lookup", READERS | {"township_b", "site", "lab", "group"}, sees=frozenset()),
     Route(
         "testing:lookup",
         READERS | {"township_b", "site", "lab", "group"},
-        query="?doc_number=410108199003071239&hours=48",
+        method="post",
+        data=lambda w: {"doc_number": w["alice"].doc_number, "hours": 48},
         sees=frozenset(),
     ),
     # API

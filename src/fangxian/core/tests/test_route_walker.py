@@ -79,6 +79,7 @@ BODY_ROUTES = {
         "tubes": [{"code": "XC000001", "pool_size": 10, "members": [{"doc_number": w["bob"].doc_number, "name": "x"}]}],
     },
     "api-testing-results": lambda w: {"results": [{"tube_code": "XC000001", "result": "阳性"}]},
+    "testing:lookup": lambda w: {"doc_number": w["alice"].doc_number, "hours": 48},
 }
 
 # Routes that list or search: the intruder's response must not contain any trace of the other township's
@@ -130,7 +131,7 @@ LIST_ROUTES = {
     "testing:results": "",
     "testing:recalls": "?status=held",
     "testing:key_groups": "",
-    "testing:lookup": "?doc_number=410108199003071239&hours=48",
+    "testing:lookup": "",
     "api-testing-latest-negative": "?doc_number=410108199003071239",
 }
 
