@@ -240,7 +240,18 @@ def build_world(tmp_path) -> dict:
     from fangxian.dashboard.services import open_display
 
     xc_display, _ = open_display(actor=officer, unit=xincheng, label="新城街道指挥屏", hours=24)
+    from fangxian.venues import services as venue_services
+    from fangxian.venues.models import VenueCategory
+
+    xc_venue = venue_services.register_venue(
+        actor=officer,
+        name="金河超市",
+        category=VenueCategory.objects.get(code="supermarket"),
+        unit=xc_community,
+        address="金河社区商业街1号",
+    )
     return {
+        "xc_venue": xc_venue,
         "xc_display": xc_display,
         "report_form": report_form,
         "briefing": briefing,

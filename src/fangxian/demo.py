@@ -102,6 +102,7 @@ def build(
         _reports(rng, district, townships)
         if rows:
             _testing(rng, district, townships)
+        _venues(rng, communities)
     return DemoSummary(len(townships), len(communities), len(grids), teams, len(rows), users)
 
 
@@ -302,6 +303,42 @@ def _leads(rng, district: Unit, rows: list[PersonRow]) -> None:
         declared_at=now - datetime.timedelta(days=1),
         created_by=officer,
     )
+
+
+VENUE_NAMES = {
+    "supermarket": "{}便民超市",
+    "market": "{}农贸市场",
+    "restaurant": "{}家常菜馆",
+    "pharmacy": "{}大药房",
+    "school": "{}小学",
+    "kindergarten": "{}幼儿园",
+    "hospital": "{}社区卫生服务站",
+    "transport": "{}公交首末站",
+    "construction": "{}安置房工地",
+}
+
+
+def _venues(rng, communities: list[Unit]) -> None:
+    """Two or three venues a community, of mixed categories, each with its venue code (the scans, the door
+    check and co-visit tracing build on them)."""
+    from fangxian.venues import services as venue_services
+    from fangxian.venues.models import VenueCategory
+
+    officer = User.objects.get(username="district")
+    categories = {category.code: category for category in VenueCategory.objects.filter(code__in=VENUE_NAMES)}
+    for community in communities:
+        short = community.name.removesuffix("社区").removesuffix("村")
+        for code in rng.sample(sorted(VENUE_NAMES), rng.choice([2, 3])):
+            venue_services.register_venue(
+                actor=officer,
+                name=VENUE_NAMES[code].format(short),
+                category=categories[code],
+                unit=community,
+                address=f"{community.parent.name}{community.name}{rng.randrange(1, 60)}号",
+                contact="值班负责人",
+                phone="0371-6" + f"{rng.randrange(1000000):07d}",
+                areas=["一楼", "二楼"] if code in ("supermarket", "school") else [],
+            )
 
 
 def _evening_before(now: datetime.datetime) -> datetime.datetime:
@@ -578,8 +615,11 @@ def _testing(rng, district: Unit, townships: list[Unit]) -> None:
         )
         hour += datetime.timedelta(hours=1)
     back = list(tubes.filter(sampled_at__lte=now - datetime.timedelta(hours=3)).order_by("code"))
-    positive = {back[5].code, back[len(back) // 2].code, back[-3].code} if len(back) > 10 else set()
-    invalid = {back[7].code} if len(back) > 10 else set()
+    # The positive pools are full ones (how full a pool is depends on the hour the demo is built at): four of the
+    # first one's members are re-tested below.
+    full = [tube for tube in back if tube.member_count >= 4]
+    positive = {full[5].code, full[len(full) // 2].code, full[-3].code} if len(full) > 10 else set()
+    invalid = {full[7].code} if len(full) > 10 else set()
     results = [
         {
             "tube_code": tube.code,
@@ -592,7 +632,7 @@ def _testing(rng, district: Unit, townships: list[Unit]) -> None:
     if positive:
         # The first positive pool's point re-sampled four of its members one by one: negative, released.
         first = Tube.objects.get(code=sorted(positive)[0])
-        retested = list(first.samples.values("doc_type", "doc_number", "name", "phone")[:4])
+        retested = list(first.samples.order_by("doc_number").values("doc_type", "doc_number", "name", "phone")[:4])
         singles = [testing.NewTube(f"{first.code}R{n}", 1) for n in range(len(retested))]
         rows = [{"tube_code": tube.code, **member} for tube, member in zip(singles, retested, strict=True)]
         testing.register_tubes(actor=officer, point=first.point, tubes=singles, members=member_checks.frame(rows))

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "fangxian.control",
     "fangxian.sites",
     "fangxian.testing",
+    "fangxian.venues",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,7 @@ urlpatterns = [
     path("screen/<str:key>/", ScreenView.as_view(), name="screen"),
     path("control/", include("fangxian.control.urls")),
     path("sites/", include("fangxian.sites.urls")),
+    path("venues/", include("fangxian.venues.urls")),
     path("testing/", include("fangxian.testing.urls")),
     # Browsers and tools ask for /favicon.ico whatever the page links.
     path("favicon.ico", RedirectView.as_view(url=static("fangxian/favicon.svg"), permanent=True)),

@@ -56,6 +56,8 @@ class Capability(models.TextChoices):
     KEY_GROUPS_VIEW = "testing.keygroups", _("查看重点人群")
     KEY_GROUPS_MANAGE = "testing.keygroups_manage", _("设置重点人群、增加成员")
     NEGATIVE_LOOKUP = "testing.lookup", _("48 小时核酸查询")
+    VENUES_VIEW = "venues.view", _("查看场所与场所码")
+    VENUES_MANAGE = "venues.manage", _("登记场所、生成场所码")
     AUDIT_VIEW = "audit.view", _("查看变更与访问记录")
     JOBS_VIEW = "jobs.view", _("查看后台任务")
     EXPORT = "lists.export", _("导出列表")
@@ -77,6 +79,7 @@ _READ_WORK = {
     C.SAMPLES_VIEW,
     C.RECALLS_VIEW,
     C.KEY_GROUPS_VIEW,
+    C.VENUES_VIEW,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -104,6 +107,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             C.JOBS_VIEW,
             C.EXPORT,
             C.DISPLAYS_MANAGE,
+            C.VENUES_MANAGE,
         }
     ),
     # The grid team works door to door in its community: its people, their leads, measures and checks.
@@ -126,6 +130,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             C.RECALLS_VIEW,
             C.KEY_GROUPS_VIEW,
             C.NEGATIVE_LOOKUP,
+            C.VENUES_VIEW,
+            C.VENUES_MANAGE,  # the community registers the venues that stand in it
         }
     ),
     # A site's staff see their own site (its rooms, its residents and their measures), not the registry.
@@ -178,6 +184,7 @@ GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
             C.SAMPLES_VIEW,
             C.RECALLS_VIEW,
             C.NEGATIVE_LOOKUP,
+            C.VENUES_VIEW,
             C.EXPORT,
         },
         GroupDomain.TESTING: {

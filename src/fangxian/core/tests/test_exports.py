@@ -28,6 +28,7 @@ LIST_PAGES = {
     "briefings": "reports:briefings",
     "measures": "control:measures",
     "board": "control:board",
+    "venues": "venues:list",
     "sites": "sites:list",
     "recalls": "testing:recalls",
     "tubes": "testing:tubes",

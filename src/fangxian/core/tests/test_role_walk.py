@@ -56,6 +56,12 @@ def by_pk(key: str):
     return lambda w: {"pk": w[key].pk}
 
 
+def _category(code: str) -> int:
+    from fangxian.venues.models import VenueCategory
+
+    return VenueCategory.objects.get(code=code).pk
+
+
 def _first_test(w):
     return w["xc_measure"].tests.order_by("day").first().pk
 
@@ -572,6 +578,32 @@ PAGES = [
         method="post",
         data=lambda w: {"doc_number": w["alice"].doc_number, "hours": 48},
         sees=frozenset(),
+    ),
+    # venues
+    Route("venues:list", READERS | {"township_b"}, sees=frozenset()),
+    Route("venues:create", frozenset({"district", "township_a", "township_b", "grid"}), sees=frozenset()),
+    Route(
+        "venues:create",
+        frozenset({"district", "township_a", "grid"}),  # 刘寨 cannot name a unit of 新城
+        method="post",
+        data=lambda w: {
+            "name": "金河药店",
+            "category": _category("pharmacy"),
+            "unit": w["xc_community"].pk,
+            "address": "金河社区2号",
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("venues:detail", READERS, kwargs=by_uuid("xc_venue"), sees=frozenset()),
+    Route(
+        "venues:action",
+        frozenset({"district", "township_a", "grid"}),
+        method="post",
+        kwargs=by_uuid("xc_venue"),
+        op="regenerate",
+        sees=frozenset(),
+        writes=True,
     ),
     # API
     Route("unit-list", EVERYONE, sees=frozenset()),
