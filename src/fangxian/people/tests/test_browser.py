@@ -271,6 +271,7 @@ FIELD_PAGES = {
         "/control/checks/",
         "/control/tests/",
         "/control/board/",
+        "/venues/",
     ],
     "site": ["/", "/control/", "/control/checks/", "/sites/", "/control/board/"],
     "lab": ["/", "/testing/points/", "/testing/tubes/", "/testing/results/", "/testing/lookup/"],
