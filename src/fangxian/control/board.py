@@ -112,8 +112,10 @@ def with_people(items, *, chunk: int = 2000):
         part = items[start : start + chunk]
         loaded = Measure.objects.select_related("person", "unit__parent").in_bulk([item.measure_id for item in part])
         for item in part:
-            item.measure = loaded[item.measure_id]
-            yield item
+            # A measure deleted since the loop was read (a person removed from the registry) is left out, not a 500.
+            if item.measure_id in loaded:
+                item.measure = loaded[item.measure_id]
+                yield item
 
 
 def kind_counts(items: list[BoardItem]) -> dict[str, int]:

@@ -256,10 +256,10 @@ def undo_check_out(*, actor: User, stay: Stay, now: datetime.datetime | None = N
 
 
 def recent_check_outs(site: Site, user: User, *, now: datetime.datetime | None = None):
-    """The stays of `site` that ended within the undo window, as `user` may see them."""
+    """The stays of `site` that ended within the undo window and that `user` may take back."""
     now = now or timezone.now()
     return (
-        Stay.objects.restrict(user)
+        Stay.objects.restrict(user, Capability.UNDO)
         .filter(site=site, checked_out_at__gte=now - datetime.timedelta(hours=UNDO_WINDOW_HOURS))
         .select_related("person", "room")
         .order_by("-checked_out_at")

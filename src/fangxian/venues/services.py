@@ -35,7 +35,7 @@ def register_venue(
     name, address = name.strip(), address.strip()
     if not name or not address:
         raise ValidationError("请填写场所名称和地址")
-    cleaned_areas = list(dict.fromkeys(area.strip() for area in (areas or []) if area.strip()))[:100]
+    cleaned_areas = list(dict.fromkeys(area.strip()[:50] for area in (areas or []) if area.strip()))[:100]
     try:
         with transaction.atomic():
             venue = Venue.objects.create(

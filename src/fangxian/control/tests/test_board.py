@@ -96,3 +96,14 @@ def test_the_board_pages_and_exports_the_same_items_as_it_shows(world, client_fo
     assert all("*" in row[1] for row in values[1:])  # numbers masked in the file as on the page
     assert client_for("clerk").get("/control/board/", {"export": "xlsx"}).status_code == 403
     assert "export-xlsx" not in client_for("clerk").get("/control/board/").content.decode()
+
+
+def test_an_item_whose_measure_is_gone_by_the_time_the_page_is_drawn_is_left_out(world):
+    from fangxian.control.board import board_items, with_people
+    from fangxian.control.models import Measure
+
+    alice = _isolated(world, world["alice"])
+    items = board_items(services.closed_loop(Measure.objects.filter(pk=alice.pk)), now=timezone.now())
+    assert items
+    Measure.objects.filter(pk=alice.pk).delete()
+    assert list(with_people(items)) == []
