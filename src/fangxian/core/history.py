@@ -12,6 +12,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
+from fangxian.core.masking import mask_numbers_in_text
+
 # Keys services write that are not model fields (a health check on a measure, a check-out's reason …).
 KEY_LABELS = {
     "grant": _("角色授权"),
@@ -97,7 +99,10 @@ def readable(meta, name: str, value, *, names: dict):
     if is_id and name.endswith("person_id"):
         return _name_of(apps.get_model("people", "Person"), value, names)
     if isinstance(value, str):
-        return _time_text(value)
+        if _ISO_TIME.match(value) or _ISO_DAY.match(value):
+            return _time_text(value)
+        # Free text (a note, an address) may carry an ID number or a phone: masked, as in every list.
+        return mask_numbers_in_text(value)
     if isinstance(value, dict):
         return "；".join(
             f"{key_label(None, key)}：{readable(None, key, item, names=names)}" for key, item in value.items()

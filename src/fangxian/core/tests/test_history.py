@@ -45,3 +45,11 @@ def test_ids_read_as_names_and_times_as_local_times(world, client_for):
         readable(None, "after", {"override": True, "day": "2026-12-01"}, names=names)
         == "越过管控计划：是；日期：2026-12-01"
     )
+
+
+def test_a_number_typed_into_a_note_is_masked_in_the_log(world):
+    from fangxian.core.history import readable
+
+    shown = readable(None, "note", f"已电话联系 {world['alice'].phone}，证件 {world['alice'].doc_number}", names={})
+    assert world["alice"].phone not in shown and world["alice"].doc_number not in shown and "已电话联系" in shown
+    assert readable(None, "day", "2026-12-01", names={}) == "2026-12-01"  # a date is not a number to hide
