@@ -70,7 +70,7 @@ def fresh_cache():
     transaction would leave a partition remembered that is gone."""
     from django.core.cache import cache
 
-    from fangxian.testing import partitions
+    from fangxian.core import partitions
 
     cache.clear()
     yield
@@ -110,6 +110,7 @@ def build_world(tmp_path) -> dict:
         "site": user("site", Role.SITE_STAFF, jiangshan),
         "clerk": user("clerk", Role.CLERK, district),
         "lab": user("lab", Role.SAMPLING_LAB, district),
+        "venue": user("venue", Role.VENUE_STAFF, xincheng),
     }
     alice = register_person(
         actor=system,
@@ -249,7 +250,9 @@ def build_world(tmp_path) -> dict:
         category=VenueCategory.objects.get(code="supermarket"),
         unit=xc_community,
         address="金河社区商业街1号",
+        areas=["一楼", "二楼"],
     )
+    xc_venue.staff.add(users["venue"])
     return {
         "xc_venue": xc_venue,
         "xc_display": xc_display,

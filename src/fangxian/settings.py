@@ -114,6 +114,8 @@ SESSION_COOKIE_AGE = read_int("FANGXIAN_SESSION_SECONDS", 2 * 60 * 60)
 FANGXIAN_NOTIFIER = read_str("FANGXIAN_NOTIFIER", "fangxian.core.notify.LogNotifier")
 # Days of samples and lab submissions kept (whole day partitions are dropped after that); 0 keeps everything.
 TESTING_RETENTION_DAYS = read_int("FANGXIAN_TESTING_RETENTION_DAYS", 30)
+# Days of venue scans kept (minimum necessary: the longest look-back a tracer needs); whole days are dropped.
+SCAN_RETENTION_DAYS = max(1, read_int("FANGXIAN_SCAN_RETENTION_DAYS", 28))
 # The largest file a page or the API takes (MB): a pushed list of a whole city is ~60 MB as xlsx.
 MAX_UPLOAD_MB = read_int("FANGXIAN_MAX_UPLOAD_MB", 200)
 # Errors of an upload shown on its page; all of them are in the file offered for download.

@@ -58,6 +58,10 @@ class Capability(models.TextChoices):
     NEGATIVE_LOOKUP = "testing.lookup", _("48 小时核酸查询")
     VENUES_VIEW = "venues.view", _("查看场所与场所码")
     VENUES_MANAGE = "venues.manage", _("登记场所、生成场所码")
+    VENUE_SCANS_VIEW = "venues.scans", _("查看场所扫码登记（异常码、未接种、无 48 小时核酸）")
+    DOOR_CHECK = "venues.door", _("电子卡口查验并登记扫码")
+    SCANS_INGEST = "venues.ingest", _("上传扫码记录（数字哨兵、平台导出）")
+    COVISIT_TRACE = "venues.covisit", _("时空伴随排查（查看伴随人员名单）")
     AUDIT_VIEW = "audit.view", _("查看变更与访问记录")
     JOBS_VIEW = "jobs.view", _("查看后台任务")
     EXPORT = "lists.export", _("导出列表")
@@ -80,6 +84,7 @@ _READ_WORK = {
     C.RECALLS_VIEW,
     C.KEY_GROUPS_VIEW,
     C.VENUES_VIEW,
+    C.VENUE_SCANS_VIEW,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -132,6 +137,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             C.NEGATIVE_LOOKUP,
             C.VENUES_VIEW,
             C.VENUES_MANAGE,  # the community registers the venues that stand in it
+            C.VENUE_SCANS_VIEW,
         }
     ),
     # A site's staff see their own site (its rooms, its residents and their measures), not the registry.
@@ -150,6 +156,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.SAMPLING_LAB: frozenset(
         _EVERY_ROLE | {C.TESTING_VIEW, C.TUBES_REGISTER, C.RESULTS_REPORT, C.SAMPLES_VIEW, C.NEGATIVE_LOOKUP}
     ),
+    # A venue's staff run its door (电子卡口) and see its own register: their venue, no one else's scans.
+    Role.VENUE_STAFF: frozenset(_EVERY_ROLE | {C.VENUES_VIEW, C.VENUE_SCANS_VIEW, C.DOOR_CHECK, C.SCANS_INGEST}),
     Role.INSPECTOR: frozenset(_EVERY_ROLE | _READ_WORK | {C.TEAMS_VIEW, C.EXPORT, C.JOBS_VIEW}),
     # Masked lists only: no reveal, no export, no audit trail (a change record shows the values it changed).
     # The 48-hour lookup answers yes or no and names nobody: a query desk's question.
@@ -185,6 +193,9 @@ GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
             C.RECALLS_VIEW,
             C.NEGATIVE_LOOKUP,
             C.VENUES_VIEW,
+            C.VENUE_SCANS_VIEW,
+            C.SCANS_INGEST,
+            C.COVISIT_TRACE,
             C.EXPORT,
         },
         GroupDomain.TESTING: {
@@ -217,7 +228,9 @@ GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
 # A working group's member may do at most what any group may; its own group's domain narrows that.
 ROLE_CAPABILITIES[Role.TASK_FORCE] = frozenset().union(*GROUP_DOMAIN_CAPABILITIES.values())
 # A department's staff watch their sector (the key groups and, as they land, the places that name it).
-ROLE_CAPABILITIES[Role.DEPARTMENT_STAFF] = frozenset(_EVERY_ROLE | {C.KEY_GROUPS_VIEW, C.EXPORT})
+ROLE_CAPABILITIES[Role.DEPARTMENT_STAFF] = frozenset(
+    _EVERY_ROLE | {C.KEY_GROUPS_VIEW, C.VENUES_VIEW, C.VENUE_SCANS_VIEW, C.EXPORT}
+)
 
 
 def domain_capabilities(domain: str) -> frozenset[str]:
@@ -225,7 +238,7 @@ def domain_capabilities(domain: str) -> frozenset[str]:
 
 
 # The roles whose grants see only the rows that name the user (a site's staff: their own site).
-MEMBER_ROLES = frozenset({Role.SITE_STAFF})
+MEMBER_ROLES = frozenset({Role.SITE_STAFF, Role.VENUE_STAFF})
 
 
 def capabilities_of(role: str) -> frozenset[str]:

@@ -60,6 +60,7 @@ class Role(models.TextChoices):
     TOWNSHIP_OFFICE = "township_office", _("镇(街道)防控办")
     GRID_MEMBER = "grid_member", _("村(社区)三人小组成员")
     SITE_STAFF = "site_staff", _("隔离点工作人员")
+    VENUE_STAFF = "venue_staff", _("场所工作人员")
     SAMPLING_LAB = "sampling_lab", _("采样点/检测机构")
     INSPECTOR = "inspector", _("督导组")
     CLERK = "clerk", _("只读查询员")

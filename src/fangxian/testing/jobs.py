@@ -6,9 +6,10 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from fangxian.core import partitions
 from fangxian.core import services as core_services
 from fangxian.core.sweeps import sweep
-from fangxian.testing import partitions, services
+from fangxian.testing import services
 from fangxian.testing.models import ResultSubmission, Sample
 
 DAYS_AHEAD = 3

@@ -5,3 +5,6 @@ class VenuesConfig(AppConfig):
     name = "fangxian.venues"
     label = "venues"
     verbose_name = "场所码"
+
+    def ready(self) -> None:
+        from fangxian.venues import jobs  # noqa: F401  (registers the partition and retention sweeps)

@@ -9,9 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability as C
+from fangxian.core.choices import Sector
+from fangxian.core.masking import mask_document, mask_phone
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import ScopedQuerySet
-from fangxian.venues.choices import VenueStatus
+from fangxian.venues.choices import Answer, CodeColour, CodeKind, ScanSource, VenueStatus
 
 
 class VenueCategory(models.Model):
@@ -22,8 +24,14 @@ class VenueCategory(models.Model):
     name = models.CharField(_("名称"), max_length=50)
     default_stay_minutes = models.PositiveSmallIntegerField(_("默认停留（分钟）"))
     regulator = models.CharField(_("行业监管部门"), max_length=50)
+    # The sector whose department staff see these venues' registers (blank: the township's alone).
+    sector = models.CharField(_("监管行业"), max_length=32, choices=Sector.choices, blank=True)
     # Schools, hospitals, care homes: a 48-hour negative at the door, beside the code colour.
     requires_negative = models.BooleanField(_("须查验 48 小时核酸"), default=False)
+    # Co-visit tracing: a visitor counts when their stay meets the case's stay widened by this margin, and is a
+    # close contact when the overlap reaches close_contact_minutes (small, closed rooms only; blank: never).
+    covisit_margin_minutes = models.PositiveSmallIntegerField(_("时空伴随前后延伸（分钟）"), default=30)
+    close_contact_minutes = models.PositiveSmallIntegerField(_("判为密接的重叠时长（分钟）"), null=True, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -59,9 +67,12 @@ class Venue(models.Model):
     code_issued_at = models.DateTimeField(_("场所码生成时间"), default=timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # The venue's own staff (场所工作人员): the door check and the venue's register, nothing else.
+    staff = models.ManyToManyField(User, verbose_name=_("场所工作人员"), blank=True, related_name="venues")
 
     objects = ScopedQuerySet.as_manager()
     scope_unit_field = "unit"
+    scope_sector_field = "category__sector"
     capabilities = {"view": C.VENUES_VIEW, "change": C.VENUES_MANAGE}
 
     class Meta:
@@ -76,3 +87,66 @@ class Venue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def scope_member_q(cls, user, needed=frozenset()) -> Q:
+        return Q(staff=user)
+
+
+class VenueCode(models.Model):
+    """Every code that has named a venue: its own codes (the current one and those revoked by a regeneration)
+    and the provincial platform's. Scans keep the code as scanned and reach their venue through here, so scans
+    at a code registered later attach the moment it is, and a revoked code's past scans stay the venue's."""
+
+    code = models.CharField(_("场所码"), max_length=64, unique=True)
+    venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="codes")
+    kind = models.CharField(_("类型"), max_length=16, choices=CodeKind.choices)
+    issued_at = models.DateTimeField(_("启用时间"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+
+    capabilities = {"view": C.VENUES_VIEW}
+
+    class Meta:
+        verbose_name = _("场所码")
+        verbose_name_plural = _("场所码")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Scan(models.Model):
+    """A person scanned in at a venue code (an arrival; the stay is derived). The city-scale table: on
+    PostgreSQL partitioned by day (core.partitions), written by COPY, no per-row foreign keys. One scan is one
+    person at one code at one second: a batch sent twice writes nothing the second time."""
+
+    day = models.DateField(_("日期"))  # the partition key: the local day of scanned_at
+    scanned_at = models.DateTimeField(_("扫码时间"))
+    venue_code = models.CharField(_("场所码"), max_length=64)
+    area = models.CharField(_("分区"), max_length=50, blank=True)
+    doc_type = models.CharField(_("证件类型"), max_length=32)
+    doc_number = models.CharField(_("证件号码"), max_length=32)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # 代扫: the document of whoever scanned for this person (a parent for a child): both were there.
+    proxy_doc_number = models.CharField(_("代扫人证件号"), max_length=32, blank=True)
+    code_colour = models.CharField(_("健康码"), max_length=8, choices=CodeColour.choices)
+    vaccinated = models.CharField(_("已接种"), max_length=8, choices=Answer.choices)
+    negative = models.CharField(_("48 小时核酸阴性"), max_length=8, choices=Answer.choices)
+    device = models.CharField(_("设备"), max_length=64, blank=True)
+    source = models.CharField(_("来源"), max_length=8, choices=ScanSource.choices)
+
+    capabilities = {"view": C.VENUE_SCANS_VIEW}
+    SENSITIVE_FIELDS = {"doc_number": mask_document, "phone": mask_phone, "proxy_doc_number": mask_document}
+
+    class Meta:
+        verbose_name = _("扫码记录")
+        verbose_name_plural = _("扫码记录")
+        # On PostgreSQL partitions.create_table makes these per day. The unique index serves the person's own
+        # scans too (its first column), and the code + time index the co-visit window and the registers.
+        indexes = [models.Index(fields=["venue_code", "scanned_at"], name="venues_scan_code_time")]
+        constraints = [
+            models.UniqueConstraint(fields=["doc_number", "scanned_at", "venue_code", "day"], name="venues_scan_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.venue_code} {self.scanned_at:%Y-%m-%d %H:%M}"

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
 
+from fangxian.core import partitions
 from fangxian.core.audit import ChangeRows, record_change, require_actor
 from fangxian.core.bulk import (
     allocate_ids,
@@ -22,7 +23,6 @@ from fangxian.core.choices import ChangeKind
 from fangxian.core.models import User
 from fangxian.core.scoping import require
 from fangxian.testing import members as member_checks
-from fangxian.testing import partitions
 from fangxian.testing.choices import (
     POOL_SIZE,
     SamplingMode,

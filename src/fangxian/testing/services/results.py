@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.utils import timezone
 
+from fangxian.core import partitions
 from fangxian.core.audit import require_actor
 from fangxian.core.bulk import (
     in_list_sql,
@@ -20,7 +21,6 @@ from fangxian.core.capabilities import Capability
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import User
 from fangxian.core.scoping import scope_unit_ids
-from fangxian.testing import partitions
 from fangxian.testing.choices import (
     RECALLING_RESULTS,
     RecallStatus,

@@ -3,7 +3,7 @@ import datetime
 from django.db import connection
 from django.utils import timezone
 
-from fangxian.testing import partitions
+from fangxian.core import partitions
 from fangxian.testing.models import Sample
 
 

@@ -1,6 +1,6 @@
-"""Day partitions for the city-scale tables (PostgreSQL declarative partitioning).
+"""Day partitions for the city-scale tables (PostgreSQL declarative partitioning): samples, lab submissions, scans.
 
-On PostgreSQL a sample or result row lands in the partition of its day; partitions are made ahead by a sweep and
+On PostgreSQL a row lands in the partition of its day; partitions are made ahead by a sweep and
 on demand before a write, and the retention policy drops whole days (no DELETE of 10⁷ rows). The tables have no
 primary-key constraint there: nothing refers to a sample by id, and a unique index over 10⁷ new rows a day
 would cost as much as the rows themselves. On SQLite the same models are plain tables.
@@ -12,13 +12,6 @@ import re
 from django.db import connection, models, transaction
 from django.db.utils import ProgrammingError
 
-# Index access method per indexed field on PostgreSQL (default btree). The document is only ever looked up by
-# equality: a hash index is cheaper to keep up than a btree for random keys. The tube stays a btree: its keys
-# arrive in order (cheap to add at the right edge), and a recall of 600 pools probes it 600 times — a BRIN
-# index, nearly free to keep, costs a scan of its whole range map per probe (4 ms each at 10⁷ rows).
-INDEX_METHODS: dict[str, dict[str, str]] = {
-    "testing_sample": {"doc_number": "hash"},
-}
 _known: set[str] = set()
 
 
@@ -26,8 +19,10 @@ def is_partitioned() -> bool:
     return connection.vendor == "postgresql"
 
 
-def create_table(schema_editor, model: type[models.Model], key: str) -> None:
-    """The model's table, partitioned by range of `key` on PostgreSQL; a plain table elsewhere."""
+def create_table(schema_editor, model: type[models.Model], key: str, *, methods: dict[str, str] | None = None) -> None:
+    """The model's table, partitioned by range of `key` on PostgreSQL; a plain table elsewhere. `methods`: the
+    index access method of a single-field index by its column (default btree), e.g. a hash index for a key only
+    ever looked up by equality. The model's unique constraints become unique indexes (they must hold `key`)."""
     if schema_editor.connection.vendor != "postgresql":
         schema_editor.create_model(model)
         return
@@ -45,7 +40,13 @@ def create_table(schema_editor, model: type[models.Model], key: str) -> None:
     schema_editor.execute(f"CREATE SEQUENCE {quote(sequence)}")
     schema_editor.execute(f"CREATE TABLE {quote(table)} ({', '.join(columns)}) PARTITION BY RANGE ({quote(key)})")
     schema_editor.execute(f"ALTER SEQUENCE {quote(sequence)} OWNED BY {quote(table)}.{quote('id')}")
-    methods = INDEX_METHODS.get(table, {})
+    methods = methods or {}
+    for constraint in model._meta.constraints:
+        fields = [model._meta.get_field(name).column for name in constraint.fields]
+        schema_editor.execute(
+            f"CREATE UNIQUE INDEX {quote(constraint.name)} ON {quote(table)} "
+            f"({', '.join(quote(column) for column in fields)})"
+        )
     for index in model._meta.indexes:
         fields = [model._meta.get_field(name).column for name in index.fields]
         method = methods.get(fields[0], "btree") if len(fields) == 1 else "btree"

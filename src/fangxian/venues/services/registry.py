@@ -1,4 +1,4 @@
-"""Venues: registration and their codes. Services never commit: callers own atomic()."""
+"""Venues: registration and their codes."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -9,8 +9,8 @@ from fangxian.core.capabilities import Capability
 from fangxian.core.choices import ChangeKind, UnitLevel
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import require, require_row
-from fangxian.venues.choices import VenueStatus
-from fangxian.venues.models import Venue, VenueCategory, new_venue_code
+from fangxian.venues.choices import CodeKind, VenueStatus
+from fangxian.venues.models import Venue, VenueCategory, VenueCode, new_venue_code
 
 VENUE_LEVELS = (UnitLevel.COMMUNITY, UnitLevel.GRID)
 
@@ -36,6 +36,7 @@ def register_venue(
     if not name or not address:
         raise ValidationError("请填写场所名称和地址")
     cleaned_areas = list(dict.fromkeys(area.strip()[:50] for area in (areas or []) if area.strip()))[:100]
+    external_code = external_code.strip()[:64]
     try:
         with transaction.atomic():
             venue = Venue.objects.create(
@@ -46,9 +47,12 @@ def register_venue(
                 contact=contact.strip()[:50],
                 phone=phone.strip()[:20],
                 areas=cleaned_areas,
-                external_code=external_code.strip()[:64],
+                external_code=external_code,
                 created_by=actor,
             )
+            VenueCode.objects.create(code=venue.code, venue=venue, kind=CodeKind.OWN, issued_at=venue.code_issued_at)
+            if external_code:
+                VenueCode.objects.create(code=external_code, venue=venue, kind=CodeKind.EXTERNAL)
     except IntegrityError:
         raise ValidationError({"external_code": "该外部场所码已登记到其他场所"}) from None
     record_change(
@@ -69,8 +73,11 @@ def regenerate_code(*, actor: User, venue: Venue) -> Venue:
     if venue.status == VenueStatus.CLOSED:
         raise ValidationError("已关闭的场所不再生成场所码")
     before = {"code": venue.code}
-    venue.code, venue.code_issued_at = new_venue_code(), timezone.now()
+    now = timezone.now()
+    VenueCode.objects.filter(venue=venue, kind=CodeKind.OWN, revoked_at__isnull=True).update(revoked_at=now)
+    venue.code, venue.code_issued_at = new_venue_code(), now
     venue.save(update_fields=["code", "code_issued_at"])
+    VenueCode.objects.create(code=venue.code, venue=venue, kind=CodeKind.OWN, issued_at=now)
     record_change(
         actor=actor,
         kind=ChangeKind.UPDATE,

@@ -1,0 +1,25 @@
+"""Venue sweeps, run by the worker every minute: scan day partitions made ahead, days past the retention
+dropped whole (minimum necessary: FANGXIAN_SCAN_RETENTION_DAYS)."""
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from fangxian.core import partitions
+from fangxian.core.sweeps import sweep
+from fangxian.venues.models import Scan
+
+DAYS_AHEAD = 3
+
+
+@sweep
+def make_scan_partitions_ahead() -> int:
+    today = timezone.localdate()
+    return len(partitions.ensure_partitions(Scan, today, today + datetime.timedelta(days=DAYS_AHEAD)))
+
+
+@sweep
+def drop_expired_scans() -> int:
+    oldest = timezone.localdate() - datetime.timedelta(days=settings.SCAN_RETENTION_DAYS)
+    return len(partitions.drop_before(Scan, oldest))

@@ -1,0 +1,399 @@
+"""Co-visit tracing (时空伴随): who was at a case's venues while the case was there.
+
+A scan records an arrival only. A stay runs from a scan to the person's next scan elsewhere, capped by the
+venue category's usual stay; scans at the same venue and sub-area in a row are one stay. Everyone whose stay at
+the same venue (the same sub-area where both scans name one) meets the case's stay widened by the category's
+margin is a co-visitor: meeting at the very edge counts (arriving exactly N minutes after the case left), one
+second later does not. A scan made for someone else (代扫) puts both of them there.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from fangxian.core.masking import mask_document_text
+from fangxian.venues.models import Scan, Venue, VenueCategory, VenueCode
+
+DEFAULT_LOOKBACK_DAYS = 4
+UNREGISTERED_STAY_MINUTES = 60
+UNREGISTERED_MARGIN_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a scan was: a registered venue (all its codes) or, for a code nobody registered, the code alone."""
+
+    key: str
+    name: str
+    codes: tuple[str, ...]
+    stay: datetime.timedelta
+    margin: datetime.timedelta
+    close_contact: datetime.timedelta | None
+    venue: Venue | None = None
+
+
+@dataclass
+class Stay:
+    doc_number: str
+    place: Place
+    area: str
+    start: datetime.datetime
+    end: datetime.datetime
+
+
+@dataclass
+class Encounter:
+    place: Place
+    area: str
+    case_doc: str
+    case_start: datetime.datetime
+    case_end: datetime.datetime
+    start: datetime.datetime
+    end: datetime.datetime
+    overlap: datetime.timedelta
+
+    @property
+    def overlap_minutes(self) -> int:
+        return int(self.overlap.total_seconds() // 60)
+
+
+@dataclass
+class CoVisitor:
+    doc_type: str
+    doc_number: str
+    name: str
+    phone: str
+    proxy_for: str = ""  # the document of whom this person scanned for (they were there as the scanner)
+    encounters: list[Encounter] = field(default_factory=list)
+
+    @property
+    def overlap(self) -> datetime.timedelta:
+        return max((item.overlap for item in self.encounters), default=datetime.timedelta(0))
+
+    @property
+    def overlap_minutes(self) -> int:
+        return int(self.overlap.total_seconds() // 60)
+
+    @property
+    def close_contact(self) -> bool:
+        return any(
+            item.place.close_contact is not None and item.overlap >= item.place.close_contact
+            for item in self.encounters
+        )
+
+
+@dataclass
+class Tracing:
+    cases: list[str]
+    since: datetime.datetime
+    until: datetime.datetime
+    stays: list[Stay]
+    covisitors: list[CoVisitor]
+    cases_without_scans: list[str]
+
+    def venue_hours(self) -> list[tuple[Place, datetime.datetime, int]]:
+        """(place, local hour, how many of the cases were there): where cases met shows first."""
+        seen: dict[tuple[str, datetime.datetime], set[str]] = defaultdict(set)
+        places = {}
+        for stay in self.stays:
+            hour = timezone.localtime(stay.start).replace(minute=0, second=0, microsecond=0)
+            while hour < stay.end:
+                seen[(stay.place.key, hour)].add(stay.doc_number)
+                places[stay.place.key] = stay.place
+                hour += datetime.timedelta(hours=1)
+        rows = [(places[key], hour, len(docs)) for (key, hour), docs in seen.items()]
+        return sorted(rows, key=lambda row: (-row[2], row[1]))
+
+
+def _days(since: datetime.datetime, until: datetime.datetime) -> list[datetime.date]:
+    first, last = timezone.localtime(since).date(), timezone.localtime(until).date()
+    return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+class Places:
+    """Codes → places, read once per tracing: every code of a venue (its own, revoked and provincial) and the
+    category's stay and margin."""
+
+    def __init__(self, codes: Iterable[str]):
+        codes = set(codes)
+        self.by_code: dict[str, Place] = {}
+        venue_ids = set(VenueCode.objects.filter(code__in=codes).values_list("venue_id", flat=True))
+        venues = {venue.pk: venue for venue in Venue.objects.filter(pk__in=venue_ids).select_related("category")}
+        all_codes: dict[int, list[str]] = defaultdict(list)
+        for code, venue_id in VenueCode.objects.filter(venue_id__in=venue_ids).values_list("code", "venue_id"):
+            all_codes[venue_id].append(code)
+        for venue_id, venue in venues.items():
+            category: VenueCategory = venue.category
+            place = Place(
+                key=f"venue:{venue_id}",
+                name=venue.name,
+                codes=tuple(sorted(all_codes[venue_id])),
+                stay=datetime.timedelta(minutes=category.default_stay_minutes),
+                margin=datetime.timedelta(minutes=category.covisit_margin_minutes),
+                close_contact=(
+                    datetime.timedelta(minutes=category.close_contact_minutes)
+                    if category.close_contact_minutes
+                    else None
+                ),
+                venue=venue,
+            )
+            for code in place.codes:
+                self.by_code[code] = place
+        for code in codes - set(self.by_code):
+            self.by_code[code] = Place(
+                key=f"code:{code}",
+                name=f"未登记场所码 {code}",
+                codes=(code,),
+                stay=datetime.timedelta(minutes=UNREGISTERED_STAY_MINUTES),
+                margin=datetime.timedelta(minutes=UNREGISTERED_MARGIN_MINUTES),
+                close_contact=None,
+            )
+
+    def __getitem__(self, code: str) -> Place:
+        return self.by_code[code]
+
+
+def stays_of(scans: list[tuple[str, datetime.datetime, str, str]], places: Places) -> list[Stay]:
+    """One person's stays from their scans (doc, time, code, area), in time order."""
+    scans = sorted(scans, key=lambda scan: scan[1])
+    stays: list[Stay] = []
+    for index, (doc, moment, code, area) in enumerate(scans):
+        place = places[code]
+        following = scans[index + 1] if index + 1 < len(scans) else None
+        if stays and stays[-1].place.key == place.key and stays[-1].area == area and stays[-1].end >= moment:
+            stay = stays[-1]  # still there: the stay runs on from this scan
+        else:
+            stay = Stay(doc, place, area, moment, moment)
+            stays.append(stay)
+        end = moment + place.stay
+        if following is not None:
+            end = min(end, following[1])
+        stay.end = max(stay.end, end)
+    return stays
+
+
+def trace(*, cases: list[str], since: datetime.datetime, until: datetime.datetime, with_names: bool = True) -> Tracing:
+    """Co-visitors of the cases (normalised document numbers) between `since` and `until`."""
+    cases = list(dict.fromkeys(cases))
+    days = _days(since, until)
+    own = list(
+        Scan.objects.filter(
+            day__in=days, doc_number__in=cases, scanned_at__gte=since, scanned_at__lte=until
+        ).values_list("doc_number", "scanned_at", "venue_code", "area")
+    )
+    # A case who scanned for a child was there too.
+    own += list(
+        Scan.objects.filter(
+            day__in=days, proxy_doc_number__in=cases, scanned_at__gte=since, scanned_at__lte=until
+        ).values_list("proxy_doc_number", "scanned_at", "venue_code", "area")
+    )
+    places = Places({row[2] for row in own})
+    by_case: dict[str, list] = defaultdict(list)
+    for row in own:
+        by_case[row[0]].append(row)
+    stays = [stay for doc in cases for stay in stays_of(by_case.get(doc, []), places)]
+    covisitors = _covisitors(stays, cases=set(cases), places=places) if stays else []
+    return Tracing(
+        cases=cases,
+        since=since,
+        until=until,
+        stays=stays,
+        covisitors=covisitors,
+        cases_without_scans=[doc for doc in cases if doc not in by_case],
+    )
+
+
+def _windows(stays: list[Stay]) -> list[tuple[str, datetime.datetime, datetime.datetime]]:
+    """(code, from, to) of arrivals that may meet a case's stay: from a usual stay before the widened start."""
+    windows = []
+    for stay in stays:
+        lo = stay.start - stay.place.margin - stay.place.stay
+        hi = stay.end + stay.place.margin
+        windows.extend((code, lo, hi) for code in stay.place.codes)
+    return windows
+
+
+def _candidates(stays: list[Stay]) -> list[tuple]:
+    """Every scan at the case's places in the windows: (doc_type, doc_number, name, phone, proxy, time, code,
+    area). One statement: a VALUES list of windows joined to the scans on PostgreSQL (an index probe each)."""
+    windows = _windows(stays)
+    days = sorted({day for _, lo, hi in windows for day in _days(lo, hi)})
+    columns = "s.doc_type, s.doc_number, s.name, s.phone, s.proxy_doc_number, s.scanned_at, s.venue_code, s.area"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(%s, %s::timestamptz, %s::timestamptz)"] * len(windows))
+            params = [value for window in windows for value in window]
+            literal_days = ", ".join(f"'{day.isoformat()}'::date" for day in days)  # literal: pruned at planning
+            cursor.execute(
+                f"SELECT DISTINCT {columns} FROM (VALUES {values}) AS w(code, lo, hi) "
+                f"JOIN venues_scan s ON s.venue_code = w.code AND s.scanned_at BETWEEN w.lo AND w.hi "
+                f"WHERE s.day IN ({literal_days})",
+                params,
+            )
+            return cursor.fetchall()
+        rows: set[tuple] = set()
+        adapt = connection.ops.adapt_datetimefield_value
+        for code, lo, hi in windows:
+            cursor.execute(
+                f"SELECT {columns} FROM venues_scan s WHERE s.venue_code = %s AND s.scanned_at BETWEEN %s AND %s",
+                [code, adapt(lo), adapt(hi)],
+            )
+            rows.update(cursor.fetchall())
+    return [(*row[:5], _aware(row[5]), *row[6:]) for row in rows]
+
+
+def _aware(value) -> datetime.datetime:
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, datetime.UTC)
+
+
+def _next_scans(docs: list[str], since: datetime.datetime, until: datetime.datetime) -> dict[str, list]:
+    """Each candidate's own scans near the window, to end their stays at their next scan elsewhere."""
+    found: dict[str, list] = defaultdict(list)
+    days = _days(since, until)
+    for start in range(0, len(docs), 5000):
+        rows = Scan.objects.filter(
+            day__in=days, doc_number__in=docs[start : start + 5000], scanned_at__gte=since, scanned_at__lte=until
+        ).values_list("doc_number", "scanned_at", "venue_code")
+        for doc, moment, code in rows:
+            found[doc].append((moment, code))
+    return found
+
+
+def _covisitors(stays: list[Stay], *, cases: set[str], places: Places) -> list[CoVisitor]:
+    candidates = _candidates(stays)
+    if not candidates:
+        return []
+    lo = min(stay.start - stay.place.margin - stay.place.stay for stay in stays)
+    hi = max(stay.end + stay.place.margin + stay.place.stay for stay in stays)
+    later = _next_scans(sorted({row[1] for row in candidates}), lo, hi)
+    stays_by_place: dict[str, list[Stay]] = defaultdict(list)
+    for stay in stays:
+        stays_by_place[stay.place.key].append(stay)
+    people: dict[str, CoVisitor] = {}
+    for doc_type, doc, name, phone, proxy, moment, code, area in candidates:
+        place = places[code]
+        end = moment + place.stay
+        for other_moment, other_code in later.get(doc, []):
+            if other_moment > moment and other_code not in place.codes:
+                end = min(end, other_moment)
+        for stay in stays_by_place[place.key]:
+            if stay.area and area and stay.area != area:
+                continue
+            lo_case, hi_case = stay.start - place.margin, stay.end + place.margin
+            if moment > hi_case or end < lo_case:
+                continue
+            overlap = max(datetime.timedelta(0), min(end, hi_case) - max(moment, lo_case))
+            encounter = Encounter(place, area or stay.area, stay.doc_number, stay.start, stay.end, moment, end, overlap)
+            present = [(doc, doc_type, name, phone, "")]
+            if proxy:
+                present.append((proxy, "", "", "", doc))  # the one who scanned for them was there as well
+            for who, who_type, who_name, who_phone, proxy_for in present:
+                if who in cases:
+                    continue
+                person = people.setdefault(who, CoVisitor(who_type, who, who_name, who_phone, proxy_for))
+                person.encounters.append(encounter)
+    ranked = sorted(people.values(), key=lambda person: (-person.overlap, person.doc_number))
+    for person in ranked:
+        person.encounters.sort(key=lambda item: item.start)
+    return ranked
+
+
+def default_lookback_days(user) -> int:
+    """The protocol's look-back (密接追溯天数) of the user's district, counted back from now by default."""
+    from fangxian.control.services import protocol_for
+
+    if not user.unit_id:
+        return DEFAULT_LOOKBACK_DAYS
+    return protocol_for(user.unit.district()).lookback_days or DEFAULT_LOOKBACK_DAYS
+
+
+def trace_for(
+    *,
+    user,
+    cases: list[str],
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    lookback_days: int | None = None,
+) -> tuple[Tracing, list[str]]:
+    """trace() as a tracer asks it: documents typed or pasted (normalised, the bad ones named), the window by
+    default the protocol's look-back before now, the capability checked and the query logged (it names people)."""
+    from fangxian.core.audit import record_access, require_actor
+    from fangxian.core.capabilities import Capability
+    from fangxian.core.choices import AccessKind
+    from fangxian.core.scoping import require
+    from fangxian.people.documents import DocumentError, parse_document
+
+    require_actor(user)
+    district = user.unit.district() if user.unit_id else None
+    require(user, Capability.COVISIT_TRACE, district)
+    until = until or timezone.now()
+    since = since or until - datetime.timedelta(days=lookback_days or default_lookback_days(user))
+    if since >= until:
+        raise ValidationError("开始时间应早于结束时间")
+    if until - since > datetime.timedelta(days=31):
+        raise ValidationError("排查时段最长 31 天")
+    docs, problems = [], []
+    for raw in cases:
+        text = str(raw).strip()
+        if not text:
+            continue
+        try:
+            docs.append(parse_document("", text).number)
+        except DocumentError as error:
+            problems.append(f"{mask_document_text(text)}：{error}")
+    if not docs and not problems:
+        raise ValidationError("请填写病例的证件号码")
+    tracing = trace(cases=docs, since=since, until=until)
+    record_access(
+        actor=user,
+        kind=AccessKind.SEARCH,
+        unit=district or user.unit,
+        model="venues.scan",
+        detail={
+            "covisit": len(docs),
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "found": len(tracing.covisitors),
+        },
+    )
+    return tracing, problems
+
+
+def covisit_leads(*, actor, tracing: Tracing) -> int:
+    """The co-visitors as leads (时空伴随; a close contact where the overlap reached the category's threshold),
+    each routed to their own unit with the category's deadline."""
+    from fangxian.leads.choices import LeadCategory, LeadSource
+    from fangxian.venues.services.leads import Sighting, leads_for_sightings
+
+    sightings = []
+    for person in tracing.covisitors:
+        first = person.encounters[0]
+        sightings.append(
+            Sighting(
+                doc_type=person.doc_type,
+                doc_number=person.doc_number,
+                name=person.name,
+                phone=person.phone,
+                venue=first.place.venue or next((e.place.venue for e in person.encounters if e.place.venue), None),
+                detail={
+                    "场所": first.place.name,
+                    "到达时间": timezone.localtime(first.start).strftime("%Y-%m-%d %H:%M"),
+                    "重叠分钟": person.overlap_minutes,
+                },
+                category=LeadCategory.CLOSE_CONTACT if person.close_contact else LeadCategory.COMPANION,
+            )
+        )
+    return leads_for_sightings(
+        actor=actor,
+        sightings=sightings,
+        category=LeadCategory.COMPANION,
+        source=LeadSource.COMPANION,
+        reason="时空伴随排查",
+    )

@@ -1,0 +1,196 @@
+"""The daily registers (每日登记): per venue, the visitors with an abnormal code, unvaccinated, or without a
+48-hour negative; boards by township (属地) and by regulating department; venues whose code nobody scanned
+(沉睡场所码); and the red- and yellow-code visitors turned into leads."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from fangxian.core.audit import record_access, require_actor
+from fangxian.core.capabilities import Capability
+from fangxian.core.choices import AccessKind, UnitLevel
+from fangxian.core.models import Unit, User
+from fangxian.core.scoping import within
+from fangxian.venues.choices import Answer, CodeColour, VenueStatus
+from fangxian.venues.models import Scan, Venue, VenueCode
+
+ABNORMAL = (CodeColour.YELLOW, CodeColour.RED)
+VISITORS_SHOWN = 500
+_NOTABLE = Q(code_colour__in=ABNORMAL) | Q(vaccinated=Answer.NO) | Q(negative=Answer.NO)
+
+
+@dataclass
+class RegisterRow:
+    venue: Venue
+    scans: int = 0
+    abnormal: int = 0
+    unvaccinated: int = 0
+    without_negative: int = 0
+
+
+@dataclass
+class Visitor:
+    venue: Venue
+    scanned_at: datetime.datetime
+    doc_type: str
+    doc_number: str
+    name: str
+    phone: str
+    area: str
+    code_colour: str
+    vaccinated: str
+    negative: str
+
+
+@dataclass
+class Register:
+    day: datetime.date
+    rows: list[RegisterRow]
+    visitors: list[Visitor]
+    visitors_total: int
+
+    @property
+    def sleeping(self) -> list[Venue]:
+        return [row.venue for row in self.rows if row.scans == 0 and row.venue.status == VenueStatus.ACTIVE]
+
+    def totals(self) -> RegisterRow:
+        total = RegisterRow(venue=None)  # type: ignore[arg-type]
+        for row in self.rows:
+            total.scans += row.scans
+            total.abnormal += row.abnormal
+            total.unvaccinated += row.unvaccinated
+            total.without_negative += row.without_negative
+        return total
+
+    def board(self, key) -> list[tuple[str, RegisterRow, int]]:
+        """(label, summed row, venues) per township or per regulator (`key`: venue → label)."""
+        groups: dict[str, RegisterRow] = {}
+        counts: dict[str, int] = defaultdict(int)
+        for row in self.rows:
+            label = key(row.venue)
+            total = groups.setdefault(label, RegisterRow(venue=None))  # type: ignore[arg-type]
+            total.scans += row.scans
+            total.abnormal += row.abnormal
+            total.unvaccinated += row.unvaccinated
+            total.without_negative += row.without_negative
+            counts[label] += 1
+        return sorted(
+            ((label, row, counts[label]) for label, row in groups.items()), key=lambda item: -item[1].abnormal
+        )
+
+
+def township_of(venue: Venue) -> str:
+    unit = venue.unit
+    while unit.level != UnitLevel.TOWNSHIP and unit.parent is not None:
+        unit = unit.parent
+    return unit.name
+
+
+def venues_for(user: User, unit: Unit | None = None):
+    venues = Venue.objects.restrict(user, Capability.VENUE_SCANS_VIEW)
+    if unit is not None:
+        venues = within(venues, unit)
+    return venues.select_related("category", "unit__parent__parent")
+
+
+def day_register(
+    *, user: User, day: datetime.date, unit: Unit | None = None, venues=None, log: bool = True, visitors: bool = True
+) -> Register:
+    """The register of `day` over the venues the user may see (within `unit`): counts per venue, and the notable
+    visitors (the first VISITORS_SHOWN, in time order). Reading it is logged: it names people."""
+    require_actor(user)
+    venue_list = list(venues if venues is not None else venues_for(user, unit))
+    by_id = {venue.pk: venue for venue in venue_list}
+    code_venue = dict(VenueCode.objects.filter(venue_id__in=list(by_id)).values_list("code", "venue_id"))
+    rows = {venue.pk: RegisterRow(venue) for venue in venue_list}
+    scans = Scan.objects.filter(day=day, venue_code__in=list(code_venue))
+    counted = scans.values("venue_code").annotate(
+        scans=Count("id"),
+        abnormal=Count("id", filter=Q(code_colour__in=ABNORMAL)),
+        unvaccinated=Count("id", filter=Q(vaccinated=Answer.NO)),
+        without_negative=Count("id", filter=Q(negative=Answer.NO)),
+    )
+    for item in counted:
+        row = rows[code_venue[item["venue_code"]]]
+        row.scans += item["scans"]
+        row.abnormal += item["abnormal"]
+        row.unvaccinated += item["unvaccinated"]
+        row.without_negative += item["without_negative"]
+    listed: list[Visitor] = []
+    total = sum(row.abnormal + row.unvaccinated + row.without_negative for row in rows.values())
+    if visitors and total:
+        notable = (
+            scans.filter(_NOTABLE)
+            .order_by("scanned_at")
+            .values_list(
+                "venue_code",
+                "scanned_at",
+                "doc_type",
+                "doc_number",
+                "name",
+                "phone",
+                "area",
+                "code_colour",
+                "vaccinated",
+                "negative",
+            )
+        )
+        listed = [Visitor(by_id[code_venue[row[0]]], *row[1:]) for row in notable[:VISITORS_SHOWN]]
+    if log and user.unit_id:
+        record_access(
+            actor=user,
+            kind=AccessKind.LIST,
+            unit=unit or user.unit,
+            model="venues.scan",
+            detail={"register": day.isoformat(), "venues": len(venue_list), "visitors": len(listed)},
+        )
+    ordered = sorted(rows.values(), key=lambda row: (-row.abnormal, -row.unvaccinated, row.venue.name))
+    return Register(day=day, rows=ordered, visitors=listed, visitors_total=total)
+
+
+def notable_scans(*, user: User, day: datetime.date, unit: Unit | None = None):
+    """Every notable scan of the day in the user's venues (for the export): (venue, scan values)."""
+    venues = {venue.pk: venue for venue in venues_for(user, unit)}
+    code_venue = dict(VenueCode.objects.filter(venue_id__in=list(venues)).values_list("code", "venue_id"))
+    rows = Scan.objects.filter(day=day, venue_code__in=list(code_venue)).filter(_NOTABLE).order_by("scanned_at")
+    for scan in rows.iterator(chunk_size=5000):
+        yield venues[code_venue[scan.venue_code]], scan
+
+
+def abnormal_code_leads(*, actor: User, day: datetime.date, unit: Unit | None = None) -> int:
+    """Red- and yellow-code visitors of the day in the actor's venues become leads (异常扫码, source 场所扫码),
+    each routed to the person's own unit; a person with an open lead of that kind is not given another."""
+    from fangxian.leads.choices import LeadCategory, LeadSource
+    from fangxian.venues.services.leads import Sighting, leads_for_sightings
+
+    require_actor(actor)
+    venues = {venue.pk: venue for venue in venues_for(actor, unit)}
+    code_venue = dict(VenueCode.objects.filter(venue_id__in=list(venues)).values_list("code", "venue_id"))
+    scans = Scan.objects.filter(day=day, venue_code__in=list(code_venue), code_colour__in=ABNORMAL).order_by(
+        "scanned_at"
+    )
+    sightings = [
+        Sighting(
+            doc_type=scan.doc_type,
+            doc_number=scan.doc_number,
+            name=scan.name,
+            phone=scan.phone,
+            venue=venues[code_venue[scan.venue_code]],
+            detail={
+                "场所": venues[code_venue[scan.venue_code]].name,
+                "扫码时间": timezone.localtime(scan.scanned_at).strftime("%Y-%m-%d %H:%M"),
+                "健康码": scan.get_code_colour_display(),
+            },
+        )
+        for scan in scans
+    ]
+    return leads_for_sightings(
+        actor=actor,
+        sightings=sightings,
+        category=LeadCategory.ABNORMAL_SCAN,
+        source=LeadSource.VENUE_SCAN,
+        reason="场所扫码异常：红黄码人员",
+    )
