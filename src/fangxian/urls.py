@@ -10,12 +10,14 @@ from fangxian.core.api import UnitViewSet
 from fangxian.dashboard.views import DashboardViewSet, HomeView, ScreenView
 from fangxian.people.api import PersonViewSet
 from fangxian.testing.api import LatestNegativeView, RecallViewSet, ResultBatchView, TubeBatchView
+from fangxian.venues.api import CoVisitView, RegisterView, ScanBatchView, VenueViewSet
 
 router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
 router.register("persons", PersonViewSet, basename="person")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("testing/recalls", RecallViewSet, basename="recall")
+router.register("venues", VenueViewSet, basename="venue")
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -37,6 +39,9 @@ urlpatterns = [
     path("api/testing/tubes/", TubeBatchView.as_view(), name="api-testing-tubes"),
     path("api/testing/results/", ResultBatchView.as_view(), name="api-testing-results"),
     path("api/testing/latest-negative/", LatestNegativeView.as_view(), name="api-testing-latest-negative"),
+    path("api/venues/scans/", ScanBatchView.as_view(), name="api-venues-scans"),
+    path("api/venues/register/", RegisterView.as_view(), name="api-venues-register"),
+    path("api/venues/covisit/", CoVisitView.as_view(), name="api-venues-covisit"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -60,3 +60,9 @@ def mask_numbers_in_text(text: str) -> str:
         return mask_document(normalise_number(token))
 
     return _NUMBER.sub(masked, text)
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 欧阳修文 → 欧***: enough for a door to greet the person, not to name them."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""

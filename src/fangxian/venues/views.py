@@ -1,24 +1,41 @@
+import datetime
+import uuid
+
 from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.views.generic import FormView, TemplateView
 
+from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
+from fangxian.core.choices import AccessKind
 from fangxian.core.exporting import ExportMixin
-from fangxian.core.scoping import can_row
+from fangxian.core.exports import xlsx_bytes, xlsx_response
+from fangxian.core.scoping import can_row, holds
+from fangxian.core.tabular import TableReadError, spool_upload
 from fangxian.core.views import (
     CapabilityRequiredMixin,
     ObjectOperationView,
     ScopedDetailView,
     ScopedListView,
+    ScopedObjectMixin,
     ServiceFormView,
+    error_text,
 )
 from fangxian.venues import services
+from fangxian.venues.files import import_scan_file
 from fangxian.venues.filtersets import VenueFilterSet
-from fangxian.venues.forms import VenueForm
+from fangxian.venues.forms import CoVisitForm, DoorForm, RegisterFilterForm, ScanUploadForm, VenueForm
 from fangxian.venues.models import Venue
-from fangxian.venues.tables import venue_columns
+from fangxian.venues.services.covisit import default_lookback_days
+from fangxian.venues.services.registers import notable_scans, township_of
+from fangxian.venues.tables import covisit_columns, register_columns, venue_columns
 
 
 class VenueListView(ExportMixin, ScopedListView):
@@ -63,6 +80,7 @@ class VenueDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_manage"] = can_row(self.request.user, Capability.VENUES_MANAGE, self.object)
+        context["can_door"] = can_row(self.request.user, Capability.DOOR_CHECK, self.object)
         return context
 
 
@@ -78,3 +96,221 @@ class VenueActionView(ObjectOperationView):
     def op_regenerate(self, request, venue):
         services.regenerate_code(actor=request.user, venue=venue)
         return _("已生成新场所码 %(code)s，旧码作废") % {"code": venue.code}
+
+
+class DoorView(ScopedObjectMixin, TemplateView):
+    """电子卡口: one visitor at a time, on a phone at the door. Asked by POST (the ID stays out of URLs and
+    logs); the answer comes with an empty box for the next person."""
+
+    model = Venue
+    action = Capability.DOOR_CHECK
+    lookup_field = lookup_url_kwarg = "uuid"
+    template_name = "venues/door.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("category")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        venue = kwargs.get("venue") or self.get_object()
+        context["venue"] = venue
+        context.setdefault("form", DoorForm(areas=venue.areas))
+        return context
+
+    def post(self, request, **kwargs):
+        venue = self.get_object()
+        form = DoorForm(request.POST, areas=venue.areas)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(venue=venue, form=form), status=400)
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                check = services.door_check(
+                    actor=request.user,
+                    venue=venue,
+                    doc_number=data["doc_number"],
+                    colour=data["colour"],
+                    area=data["area"],
+                    proxy_doc_number=data["proxy_doc_number"],
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.render_to_response(self.get_context_data(venue=venue, form=form), status=400)
+        # The next visitor starts from an empty box but the same sub-area (a door serves one hall).
+        following = DoorForm(areas=venue.areas, initial={"area": data["area"]})
+        return self.render_to_response(self.get_context_data(venue=venue, form=following, check=check))
+
+
+def _day_from(request) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+class RegisterView(CapabilityRequiredMixin, TemplateView):
+    """每日登记: the day's abnormal-code, unvaccinated and no-negative visitors of the user's venues, boards by
+    township and by regulating department, the venues nobody scanned, and the red/yellow codes made leads."""
+
+    required_capability = Capability.VENUE_SCANS_VIEW
+    write_capability = Capability.LEADS_IMPORT
+    template_name = "venues/register.html"
+
+    def filters(self):
+        form = RegisterFilterForm(self.request.GET or None, user=self.request.user)
+        day, unit = timezone.localdate(), None
+        if form.is_bound and form.is_valid():
+            day = form.cleaned_data["day"] or day
+            unit = form.cleaned_data["unit"]
+        return form, day, unit
+
+    def get(self, request, *args, **kwargs):
+        form, day, unit = self.filters()
+        if request.GET.get("export") == "xlsx":
+            return self.export(day, unit)
+        register = services.day_register(user=request.user, day=day, unit=unit)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                day=day,
+                register=register,
+                totals=register.totals(),
+                by_township=register.board(township_of),
+                by_regulator=register.board(lambda venue: venue.category.regulator),
+                can_export=holds(request.user, Capability.EXPORT),
+                can_lead=holds(request.user, Capability.LEADS_IMPORT),
+                query=request.GET.urlencode(),
+            )
+        )
+
+    def export(self, day, unit):
+        if not holds(self.request.user, Capability.EXPORT):
+            raise PermissionDenied(_("您的角色不能导出"))
+        rows = list(notable_scans(user=self.request.user, day=day, unit=unit))
+        columns = register_columns()
+        content, count = xlsx_bytes(title=f"{day:%m%d}扫码登记", columns=columns, rows=rows)
+        record_access(
+            actor=self.request.user,
+            kind=AccessKind.EXPORT,
+            unit=unit or self.request.user.unit,
+            model="venues.scan",
+            detail={"register": day.isoformat(), "rows": count},
+        )
+        return xlsx_response(filename=f"场所扫码登记-{day:%Y%m%d}", content=content)
+
+    def post(self, request, *args, **kwargs):
+        form, day, unit = self.filters()
+        try:
+            with transaction.atomic():
+                made = services.abnormal_code_leads(actor=request.user, day=day, unit=unit)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, _("已生成 %(count)s 条异常扫码线索，已下发至各人所在单位") % {"count": made})
+        return HttpResponseRedirect(request.get_full_path())
+
+
+class CoVisitView(CapabilityRequiredMixin, TemplateView):
+    """时空伴随排查: case documents and a window → the co-visitors ranked by overlap, the venue-hours where cases
+    met, an export for the tracing team and one action that makes them leads. Asked by POST (IDs stay out of
+    URLs); the page never echoes the numbers typed: the query is kept server-side for an hour under a token
+    that the export and the leads action send back."""
+
+    required_capability = Capability.COVISIT_TRACE
+    template_name = "venues/covisit.html"
+    QUERY_SECONDS = 3600
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", CoVisitForm())
+        context["lookback_days"] = default_lookback_days(self.request.user)
+        return context
+
+    def _key(self, token: str) -> str:
+        return f"covisit:{self.request.user.pk}:{token}"
+
+    def _query(self, request):
+        """The query to run: a new one from the form, or the kept one a token names (export, leads)."""
+        token = request.POST.get("query", "")
+        if token and request.POST.get("op") in {"export", "leads"}:
+            kept = cache.get(self._key(token)) if token.isalnum() else None
+            if kept is None:
+                raise ValidationError(_("本次排查已过期，请重新排查"))
+            return token, kept
+        form = CoVisitForm(request.POST)
+        if not form.is_valid():
+            raise _FormInvalid(form)
+        token = uuid.uuid4().hex
+        kept = {key: form.cleaned_data[key] for key in ("cases", "since", "until")}
+        cache.set(self._key(token), kept, self.QUERY_SECONDS)
+        return token, kept
+
+    def post(self, request, *args, **kwargs):
+        operation = request.POST.get("op", "")
+        try:
+            token, query = self._query(request)
+            with transaction.atomic():
+                tracing, problems = services.trace_for(user=request.user, **query)
+                if operation == "leads":
+                    made = services.covisit_leads(actor=request.user, tracing=tracing)
+        except _FormInvalid as invalid:
+            return self.render_to_response(self.get_context_data(form=invalid.form), status=400)
+        except (ValidationError, PermissionDenied) as error:
+            return self.render_to_response(self.get_context_data(refusal=error_text(error)), status=400)
+        if operation == "export":
+            return self.export(tracing)
+        if operation == "leads":
+            messages.success(request, _("已生成 %(count)s 条时空伴随线索，已下发至各人所在单位") % {"count": made})
+        return self.render_to_response(
+            self.get_context_data(
+                query=token,
+                tracing=tracing,
+                problems=problems,
+                venue_hours=tracing.venue_hours()[:20],
+                covisitors=tracing.covisitors[:500],
+                can_export=holds(request.user, Capability.EXPORT),
+                can_lead=holds(request.user, Capability.LEADS_IMPORT),
+            )
+        )
+
+    def export(self, tracing):
+        if not holds(self.request.user, Capability.EXPORT):
+            raise PermissionDenied(_("您的角色不能导出"))
+        whole = holds(self.request.user, Capability.REVEAL)
+        content, count = xlsx_bytes(title="时空伴随人员", columns=covisit_columns(whole=whole), rows=tracing.covisitors)
+        record_access(
+            actor=self.request.user,
+            kind=AccessKind.EXPORT,
+            unit=self.request.user.unit,
+            model="venues.scan",
+            detail={"covisit": len(tracing.cases), "rows": count, "whole_numbers": whole},
+        )
+        return xlsx_response(filename="时空伴随人员", content=content)
+
+
+class _FormInvalid(Exception):
+    def __init__(self, form):
+        self.form = form
+
+
+class ScanUploadView(CapabilityRequiredMixin, FormView):
+    """扫码记录导入: the provincial platform's export. Every valid row is written, a resend writes nothing,
+    and each bad row is named by its row in the file."""
+
+    required_capability = Capability.SCANS_INGEST
+    template_name = "venues/scan_upload.html"
+    form_class = ScanUploadForm
+
+    def form_valid(self, form):
+        try:
+            with spool_upload(form.cleaned_data["file"]) as path:
+                outcome = import_scan_file(actor=self.request.user, path=path)
+        except TableReadError as error:
+            form.add_error("file", str(error))
+            return self.form_invalid(form)
+        return self.render_to_response(
+            self.get_context_data(form=ScanUploadForm(), outcome=outcome, problems=outcome.problems[:200])
+        )
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -1,5 +1,6 @@
 from django import template
 
+from fangxian.core import masking
 from fangxian.core.masking import mask_numbers_in_text
 
 register = template.Library()
@@ -18,3 +19,8 @@ def role_capabilities(role: str) -> list[str]:
 
     held = capabilities_of(role)
     return [str(capability.label) for capability in Capability if capability.value in held]
+
+
+@register.filter
+def mask_document(value) -> str:
+    return masking.mask_document(str(value or ""))

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from fangxian.core.tests.test_route_walker import PUBLIC, body_text, named_routes
 
-ROLES = ("district", "township_a", "township_b", "grid", "site", "clerk", "lab", "dept", "group")
+ROLES = ("district", "township_a", "township_b", "grid", "site", "clerk", "lab", "dept", "group", "venue")
 EVERYONE = frozenset(ROLES)
 # Who works on 新城街道's people (alice lives in 金河社区 第1网格): the district, 新城's office, 金河's team, and
 # the clerk (masked). Site staff see her because she stays in their site; 刘寨 and the lab never do.
@@ -74,7 +74,7 @@ PAGES = [
     Route("core:unit_tree", EVERYONE, sees=frozenset()),
     Route(
         "core:unit_children",
-        frozenset({"district", "township_a", "clerk", "lab", "group"}),
+        frozenset({"district", "township_a", "clerk", "lab", "group", "venue"}),
         kwargs=lambda w: {"code": "410108001"},
         sees=frozenset(),
     ),
@@ -580,7 +580,7 @@ PAGES = [
         sees=frozenset(),
     ),
     # venues
-    Route("venues:list", READERS | {"township_b"}, sees=frozenset()),
+    Route("venues:list", READERS | {"township_b", "venue", "dept"}, sees=frozenset()),
     Route("venues:create", frozenset({"district", "township_a", "township_b", "grid"}), sees=frozenset()),
     Route(
         "venues:create",
@@ -595,7 +595,45 @@ PAGES = [
         sees=frozenset(),
         writes=True,
     ),
-    Route("venues:detail", READERS, kwargs=by_uuid("xc_venue"), sees=frozenset()),
+    Route("venues:detail", READERS | {"venue"}, kwargs=by_uuid("xc_venue"), sees=frozenset()),
+    Route("venues:door", frozenset({"district", "venue"}), kwargs=by_uuid("xc_venue"), sees=frozenset()),
+    Route(
+        "venues:door",
+        frozenset({"district", "venue"}),
+        method="post",
+        kwargs=by_uuid("xc_venue"),
+        data=lambda w: {"doc_number": w["alice"].doc_number, "colour": "green"},
+        sees=frozenset({"district", "venue"}),  # the number typed, masked, to check against the card in hand
+        writes=True,
+    ),
+    Route("venues:register", READERS | {"township_b", "venue", "dept"}, sees=frozenset()),
+    # The register's export: the offices and the regulating departments (who may export), not a venue's staff.
+    Route("venues:register", OFFICE | {"township_b", "dept"}, query="?export=xlsx", sees=frozenset()),
+    Route("venues:register", frozenset({"district"}), method="post", sees=frozenset()),
+    Route("venues:covisit", frozenset({"district"}), sees=frozenset()),
+    Route(
+        "venues:covisit",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {"cases": w["alice"].doc_number},
+        sees=frozenset({"district"}),
+    ),
+    Route("venues:scan_upload", frozenset({"district", "venue"}), sees=frozenset()),
+    Route(
+        "venues:scan_upload",
+        frozenset({"district", "venue"}),
+        method="post",
+        data=lambda w: {
+            "file": csv_upload(
+                "扫码.csv",
+                f"场所码,证件号码,姓名,扫码时间,健康码\n{w['xc_venue'].code},{w['bob'].doc_number},刘寨乙,"
+                f"{timezone.localtime():%Y-%m-%d %H:%M:%S},黄码\n",
+                "gbk",
+            )
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
     Route(
         "venues:action",
         frozenset({"district", "township_a", "grid"}),
@@ -609,7 +647,7 @@ PAGES = [
     Route("unit-list", EVERYONE, sees=frozenset()),
     Route(
         "unit-detail",
-        frozenset({"district", "township_a", "clerk", "lab", "group"}),
+        frozenset({"district", "township_a", "clerk", "lab", "group", "venue"}),
         kwargs=lambda w: {"code": "410108001"},
         sees=frozenset(),
     ),
@@ -633,6 +671,35 @@ PAGES = [
     ),
     Route("dashboard-detail", READERS, kwargs=lambda w: {"code": w["xc_community"].code}, sees=frozenset()),
     Route("recall-list", READERS | {"township_b", "group"}, sees=frozenset()),
+    Route("venue-list", READERS | {"township_b", "venue", "dept"}, sees=frozenset()),
+    Route("venue-detail", READERS | {"venue"}, kwargs=by_uuid("xc_venue"), sees=frozenset()),
+    Route(
+        "api-venues-scans",
+        frozenset({"district", "venue"}),
+        method="post",
+        json=True,
+        data=lambda w: {
+            "scans": [
+                {
+                    "venue_code": w["xc_venue"].code,
+                    "doc_number": w["bob"].doc_number,
+                    "scanned_at": timezone.localtime().isoformat(),
+                    "code_colour": "red",
+                }
+            ]
+        },
+        writes=True,
+        sees=frozenset(),
+    ),
+    Route("api-venues-register", READERS | {"township_b", "venue", "dept"}, sees=frozenset()),
+    Route(
+        "api-venues-covisit",
+        frozenset({"district"}),
+        method="post",
+        json=True,
+        data=lambda w: {"cases": [w["alice"].doc_number]},
+        sees=frozenset({"district"}),
+    ),
     Route(
         "api-door-events",
         FIELD | {"site"},
@@ -707,7 +774,8 @@ def fingerprint() -> dict:
     models = [
         model
         for model in apps.get_models()
-        if model._meta.app_label in {"core", "people", "leads", "control", "sites", "reports", "testing", "dashboard"}
+        if model._meta.app_label
+        in {"core", "people", "leads", "control", "sites", "reports", "testing", "dashboard", "venues"}
         and model._meta.label not in {"core.AccessRecord"}
     ]
     # Every table's row count in one statement (a query per table, twice per role and route, was a fifth of

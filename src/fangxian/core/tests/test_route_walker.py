@@ -38,6 +38,8 @@ OBJECT_ROUTES = {
     "leads:undo_handover": ("post", lambda w: {"uuid": w["xc_lead"].uuid}),
     "venues:detail": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
     "venues:action": ("post", lambda w: {"uuid": w["xc_venue"].uuid, "operation": "regenerate"}),
+    "venues:door": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
+    "venue-detail": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
     "leads:batch": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_commit": ("post", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_mapping": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
@@ -82,6 +84,12 @@ BODY_ROUTES = {
     },
     "api-testing-results": lambda w: {"results": [{"tube_code": "XC000001", "result": "阳性"}]},
     "testing:lookup": lambda w: {"doc_number": w["alice"].doc_number, "hours": 48},
+    "venues:covisit": lambda w: {"cases": w["alice"].doc_number},
+    "api-venues-covisit": lambda w: {"cases": [w["alice"].doc_number]},
+    "api-venues-scans": lambda w: {
+        "scans": [{"venue_code": w["xc_venue"].code, "doc_number": w["bob"].doc_number, "scanned_at": "2026-01-01"}]
+    },
+    "venues:scan_upload": lambda w: {},
 }
 
 # Routes that list or search: the intruder's response must not contain any trace of the other township's
@@ -109,6 +117,9 @@ LIST_ROUTES = {
     "leads:import_template": "",
     "venues:list": "?q=金河超市",
     "venues:create": "",
+    "venues:register": "",
+    "api-venues-register": "",
+    "venue-list": "",
     "leads:riskareas": "",
     "leads:riskarea_create": "",
     "reports:board": "",
@@ -299,6 +310,10 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "APIRootView": "links only",
         "set_language": "no data",
         "RedirectView": "/favicon.ico to the static icon",
+        "RegisterView": "venues through Venue.objects.restrict(user, venues.scans); scans only at their codes; logged",
+        "CoVisitView": "venues.covisit over the user's district (service require); names only co-visitors; logged",
+        "ScanUploadView": "writes scans only: a venue's staff only at their own venue's codes (allowed_codes)",
+        "ScanBatchView": "writes scans only: a venue's staff only at their own venue's codes (allowed_codes)",
         "ScreenView": "aggregate figures of the live display link's unit and its subtree only; no user, no session",
     }
     offenders = []

@@ -328,6 +328,7 @@ def trace_for(
     from fangxian.core.capabilities import Capability
     from fangxian.core.choices import AccessKind
     from fangxian.core.scoping import require
+    from fangxian.people.choices import DocumentType
     from fangxian.people.documents import DocumentError, parse_document
 
     require_actor(user)
@@ -345,7 +346,7 @@ def trace_for(
         if not text:
             continue
         try:
-            docs.append(parse_document("", text).number)
+            docs.append(parse_document(DocumentType.RESIDENT_ID, text).number)
         except DocumentError as error:
             problems.append(f"{mask_document_text(text)}：{error}")
     if not docs and not problems:

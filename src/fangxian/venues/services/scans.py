@@ -20,7 +20,7 @@ from fangxian.core import partitions
 from fangxian.core.audit import ChangeRows, require_actor
 from fangxian.core.capabilities import MEMBER_ROLES, Capability
 from fangxian.core.choices import ChangeKind, Role
-from fangxian.core.models import User
+from fangxian.core.models import Unit, User
 from fangxian.core.scoping import scope_paths
 from fangxian.people.frames import check_documents
 from fangxian.venues.choices import Answer, CodeColour, ScanSource
@@ -156,7 +156,7 @@ def allowed_codes(actor: User) -> set[str] | None:
     """The codes a user may send scans for: any (None) for the district and its tracing group; a venue's
     staff only their own venues' current codes."""
     everyone = frozenset(set(Role.values) - MEMBER_ROLES)
-    if scope_paths(actor, Capability.SCANS_INGEST, roles=everyone):
+    if actor.is_superuser or scope_paths(actor, Capability.SCANS_INGEST, roles=everyone):
         return None
     venues = Venue.objects.restrict(actor, Capability.SCANS_INGEST)
     return set(VenueCode.objects.filter(venue__in=venues, revoked_at__isnull=True).values_list("code", flat=True))
@@ -197,7 +197,8 @@ def ingest_scans(
         changes.add(
             object_id=f"scans:{now:%Y%m%d%H%M%S%f}",
             object_repr=f"扫码记录 {outcome.written} 条（{ScanSource(source).label}）",
-            unit_id=actor.unit_id,
+            # The command's service account has no unit: the record goes to the top of the tree it wrote into.
+            unit_id=actor.unit_id or Unit.objects.filter(parent__isnull=True).values_list("id", flat=True).first(),
             after={"written": outcome.written, "unchanged": outcome.unchanged, "codes": len(known)},
         )
         changes.insert()
