@@ -116,6 +116,11 @@ FANGXIAN_NOTIFIER = read_str("FANGXIAN_NOTIFIER", "fangxian.core.notify.LogNotif
 TESTING_RETENTION_DAYS = read_int("FANGXIAN_TESTING_RETENTION_DAYS", 30)
 # Days of venue scans kept (minimum necessary: the longest look-back a tracer needs); whole days are dropped.
 SCAN_RETENTION_DAYS = max(1, read_int("FANGXIAN_SCAN_RETENTION_DAYS", 28))
+# What a venue poster's QR code carries before the venue code: the health-code platform's scan address.
+VENUE_QR_PREFIX = read_str("FANGXIAN_VENUE_QR_PREFIX", "https://jkm.henan.gov.cn/venue/")
+# A font with Chinese glyphs for the printed posters (Debian: fonts-noto-cjk); a .ttc names its face by index.
+CJK_FONT = read_str("FANGXIAN_CJK_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
+CJK_FONT_INDEX = read_int("FANGXIAN_CJK_FONT_INDEX", 2)  # 2: Simplified Chinese in the Noto CJK collections
 # The largest file a page or the API takes (MB): a pushed list of a whole city is ~60 MB as xlsx.
 MAX_UPLOAD_MB = read_int("FANGXIAN_MAX_UPLOAD_MB", 200)
 # Errors of an upload shown on its page; all of them are in the file offered for download.
@@ -193,6 +198,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": read_str("LOG_LEVEL", "INFO")},
+    # The poster's font subsetting narrates every glyph at INFO.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
 
 if PRODUCTION:

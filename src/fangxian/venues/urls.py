@@ -11,5 +11,6 @@ urlpatterns = [
     path("scans/upload/", views.ScanUploadView.as_view(), name="scan_upload"),
     path("<uuid:uuid>/", views.VenueDetailView.as_view(), name="detail"),
     path("<uuid:uuid>/door/", views.DoorView.as_view(), name="door"),
+    path("<uuid:uuid>/poster.pdf", views.PosterView.as_view(), name="poster"),
     path("<uuid:uuid>/<str:operation>/", views.VenueActionView.as_view(), name="action"),
 ]

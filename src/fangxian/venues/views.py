@@ -1,15 +1,17 @@
 import datetime
 import uuid
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from fangxian.core.audit import record_access
@@ -33,6 +35,7 @@ from fangxian.venues.files import import_scan_file
 from fangxian.venues.filtersets import VenueFilterSet
 from fangxian.venues.forms import CoVisitForm, DoorForm, RegisterFilterForm, ScanUploadForm, VenueForm
 from fangxian.venues.models import Venue
+from fangxian.venues.poster import poster_pdf
 from fangxian.venues.services.covisit import default_lookback_days
 from fangxian.venues.services.registers import notable_scans, township_of
 from fangxian.venues.tables import covisit_columns, register_columns, venue_columns
@@ -314,3 +317,28 @@ class ScanUploadView(CapabilityRequiredMixin, FormView):
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PosterView(ScopedObjectMixin, View):
+    """The venue-code poster as an A4 PDF, for whoever may see the venue (its staff reprint their own)."""
+
+    model = Venue
+    lookup_field = lookup_url_kwarg = "uuid"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("category", "unit__parent")
+
+    def get(self, request, **kwargs):
+        venue = self.get_object()
+        issuer = f"{venue.unit.district().name}疫情防控指挥部"
+        try:
+            content = poster_pdf(venue, issuer=issuer)
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+            return HttpResponseRedirect(reverse("venues:detail", kwargs={"uuid": venue.uuid}))
+        record_access(
+            actor=request.user, kind=AccessKind.EXPORT, unit=venue.unit, instance=venue, detail={"poster": venue.code}
+        )
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(venue.name + '-场所码.pdf')}"
+        return response

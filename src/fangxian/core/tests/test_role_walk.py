@@ -597,6 +597,7 @@ PAGES = [
     ),
     Route("venues:detail", READERS | {"venue"}, kwargs=by_uuid("xc_venue"), sees=frozenset()),
     Route("venues:door", frozenset({"district", "venue"}), kwargs=by_uuid("xc_venue"), sees=frozenset()),
+    Route("venues:poster", READERS | {"venue"}, kwargs=by_uuid("xc_venue"), sees=frozenset()),
     Route(
         "venues:door",
         frozenset({"district", "venue"}),

@@ -39,6 +39,7 @@ OBJECT_ROUTES = {
     "venues:detail": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
     "venues:action": ("post", lambda w: {"uuid": w["xc_venue"].uuid, "operation": "regenerate"}),
     "venues:door": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
+    "venues:poster": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
     "venue-detail": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
     "leads:batch": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_commit": ("post", lambda w: {"uuid": w["xc_batch"].uuid}),

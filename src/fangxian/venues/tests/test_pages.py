@@ -268,3 +268,31 @@ def test_roles_without_the_work_cannot_trace_or_send_scans(world, client_for, us
     client = client_for(username)
     assert client.post("/venues/covisit/", {"cases": BOB_DOC}).status_code == 403
     assert client.post("/api/venues/scans/", {"scans": []}, content_type="application/json").status_code == 403
+
+
+def test_the_poster_is_an_a4_pdf_with_the_name_code_and_a_qr_code(world, client_for, tmp_path):
+    import shutil
+    import subprocess
+
+    venue = world["xc_venue"]
+    response = client_for("venue").get(f"/venues/{venue.uuid}/poster.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert AccessRecord.objects.filter(detail__poster=venue.code).exists()
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext (poppler-utils) is installed by scripts/ensure-system-packages")
+    path = tmp_path / "poster.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "金河超市" in text and venue.code in text and "商场超市" in text and "场所码" in text
+    size = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "(A4)" in size
+
+
+def test_no_poster_for_a_closed_venue_nor_for_another_township(world, client_for):
+    venue = world["xc_venue"]
+    assert client_for("township_b").get(f"/venues/{venue.uuid}/poster.pdf").status_code == 404
+    venue.status = "closed"
+    venue.save(update_fields=["status"])
+    response = client_for("district").get(f"/venues/{venue.uuid}/poster.pdf", follow=True)
+    assert "已关闭" in response.content.decode()
