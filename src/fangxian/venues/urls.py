@@ -6,6 +6,7 @@ app_name = "venues"
 urlpatterns = [
     path("", views.VenueListView.as_view(), name="list"),
     path("new/", views.VenueCreateView.as_view(), name="create"),
+    path("import/", views.VenueImportView.as_view(), name="import"),
     path("register/", views.RegisterView.as_view(), name="register"),
     path("covisit/", views.CoVisitView.as_view(), name="covisit"),
     path("scans/upload/", views.ScanUploadView.as_view(), name="scan_upload"),

@@ -20,7 +20,7 @@ from fangxian.core.choices import AccessKind
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import xlsx_bytes, xlsx_response
 from fangxian.core.scoping import can_row, holds
-from fangxian.core.tabular import TableReadError, spool_upload
+from fangxian.core.tabular import TableReadError, read_rows, spool_upload
 from fangxian.core.views import (
     CapabilityRequiredMixin,
     ObjectOperationView,
@@ -36,6 +36,7 @@ from fangxian.venues.filtersets import VenueFilterSet
 from fangxian.venues.forms import CoVisitForm, DoorForm, RegisterFilterForm, ScanUploadForm, VenueForm
 from fangxian.venues.models import Venue
 from fangxian.venues.poster import poster_pdf
+from fangxian.venues.services import imports
 from fangxian.venues.services.covisit import default_lookback_days
 from fangxian.venues.services.registers import notable_scans, township_of
 from fangxian.venues.tables import covisit_columns, register_columns, venue_columns
@@ -342,3 +343,52 @@ class PosterView(ScopedObjectMixin, View):
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(venue.name + '-场所码.pdf')}"
         return response
+
+
+class VenueImportView(CapabilityRequiredMixin, TemplateView):
+    """场所导入, two phases: the file is checked whole and every error shown, nothing written; the commit (the
+    rows kept server-side under a token for an hour) registers the valid new venues in one transaction."""
+
+    required_capability = Capability.VENUES_MANAGE
+    template_name = "venues/venue_import.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", ScanUploadForm())
+        return context
+
+    def _key(self, token: str) -> str:
+        return f"venue-import:{self.request.user.pk}:{token}"
+
+    def post(self, request, *args, **kwargs):
+        token = request.POST.get("token", "")
+        if token:
+            rows = cache.get(self._key(token)) if token.isalnum() else None
+            if rows is None:
+                return self.render_to_response(
+                    self.get_context_data(refusal=_("核对结果已过期，请重新上传")), status=400
+                )
+            try:
+                with transaction.atomic():
+                    plan = imports.plan_venues(actor=request.user, rows=rows)
+                    made = imports.import_venues(actor=request.user, plan=plan)
+            except (ValidationError, PermissionDenied, TableReadError) as error:
+                return self.render_to_response(self.get_context_data(refusal=error_text(error)), status=400)
+            cache.delete(self._key(token))
+            messages.success(request, _("已登记 %(count)s 个场所，并生成场所码") % {"count": made})
+            return HttpResponseRedirect(reverse("venues:list"))
+        form = ScanUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            with spool_upload(form.cleaned_data["file"]) as path:
+                rows = read_rows(path)
+            plan = imports.plan_venues(actor=request.user, rows=rows)
+        except TableReadError as error:
+            form.add_error("file", str(error))
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        token = uuid.uuid4().hex
+        cache.set(self._key(token), rows, 3600)
+        return self.render_to_response(
+            self.get_context_data(plan=plan, token=token, errors=plan.errors[:500], preview=plan.new[:50])
+        )

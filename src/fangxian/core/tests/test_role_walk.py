@@ -595,6 +595,16 @@ PAGES = [
         sees=frozenset(),
         writes=True,
     ),
+    Route("venues:import", frozenset({"district", "township_a", "township_b", "grid"}), sees=frozenset()),
+    Route(
+        "venues:import",
+        frozenset({"district", "township_a", "township_b", "grid"}),  # 刘寨 is told the community is not its own
+        method="post",
+        data=lambda w: {
+            "file": csv_upload("场所.csv", "场所名称,类别,所属社区,地址\n金河书店,其他,410108001001,金河路9号\n", "gbk")
+        },
+        sees=frozenset(),
+    ),
     Route("venues:detail", READERS | {"venue"}, kwargs=by_uuid("xc_venue"), sees=frozenset()),
     Route("venues:door", frozenset({"district", "venue"}), kwargs=by_uuid("xc_venue"), sees=frozenset()),
     Route("venues:poster", READERS | {"venue"}, kwargs=by_uuid("xc_venue"), sees=frozenset()),

@@ -7,6 +7,7 @@ without saying how it is scoped; a classified route that leaks the other townshi
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from python_calamine import CalamineWorkbook
 
@@ -91,6 +92,11 @@ BODY_ROUTES = {
         "scans": [{"venue_code": w["xc_venue"].code, "doc_number": w["bob"].doc_number, "scanned_at": "2026-01-01"}]
     },
     "venues:scan_upload": lambda w: {},
+    "venues:import": lambda w: {
+        "file": SimpleUploadedFile(
+            "场所.csv", "场所名称,类别,所属社区,地址\n越权书店,其他,410108001001,金河路9号\n".encode()
+        )
+    },
 }
 
 # Routes that list or search: the intruder's response must not contain any trace of the other township's
@@ -314,6 +320,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "RegisterView": "venues through Venue.objects.restrict(user, venues.scans); scans only at their codes; logged",
         "CoVisitView": "venues.covisit over the user's district (service require); names only co-visitors; logged",
         "ScanUploadView": "writes scans only: a venue's staff only at their own venue's codes (allowed_codes)",
+        "VenueImportView": "communities restricted to venues.manage scope in plan_venues; register_venue checks it",
         "ScanBatchView": "writes scans only: a venue's staff only at their own venue's codes (allowed_codes)",
         "ScreenView": "aggregate figures of the live display link's unit and its subtree only; no user, no session",
     }

@@ -296,3 +296,31 @@ def test_no_poster_for_a_closed_venue_nor_for_another_township(world, client_for
     venue.save(update_fields=["status"])
     response = client_for("district").get(f"/venues/{venue.uuid}/poster.pdf", follow=True)
     assert "已关闭" in response.content.decode()
+
+
+def venue_csv(world, lines: list[str]) -> SimpleUploadedFile:
+    text = "场所名称,类别,所属社区,地址,联系电话,外部场所码,分区\n" + "\n".join(lines) + "\n"
+    return SimpleUploadedFile("场所.csv", text.encode("gbk"), content_type="text/csv")
+
+
+def test_a_venue_list_is_checked_whole_then_registered_once(world, client_for):
+    from fangxian.venues.models import Venue
+
+    client = client_for("township_a")
+    lines = [
+        "金河饭店,餐饮,410108001001,金河路2号,0371-66668888,PROV-1,大厅、包间",
+        "金河药房,药店,新城街道·金河社区,金河路3号,,,",
+        "银湾超市,商场超市,410108002001,银湾1号,,,",  # 刘寨's community: not this office's
+        "无名,游乐场,410108001001,金河路4号,,,",
+        "金河饭店二店,餐饮,410108001001,,123,PROV-1,",
+    ]
+    page = client.post("/venues/import/", {"file": venue_csv(world, lines)}).content.decode()
+    assert "可登记 2 个" in page and "有误 5 处" in page and Venue.objects.count() == 1
+    for message in ("不是您可登记场所的村/社区", "类别不在场所类别表中", "地址为空", "电话号码格式不正确", "重复"):
+        assert message in page
+    token = page.split('name="token" value="')[1].split('"')[0]
+    assert client.post("/venues/import/", {"token": token}).status_code == 302
+    restaurant = Venue.objects.get(name="金河饭店")
+    assert restaurant.external_code == "PROV-1" and restaurant.areas == ["大厅", "包间"]
+    again = client.post("/venues/import/", {"file": venue_csv(world, lines[:2])}).content.decode()
+    assert "可登记 0 个" in again and "已登记 2 个" in again
