@@ -36,6 +36,8 @@ DEMO_USERS = [
     # testing, district-wide, and nothing else).
     ("jiaoyu", "区教育局疫情防控联络员", Role.DEPARTMENT_STAFF, "410108B03"),
     ("hesuan", "核酸检测专班", Role.TASK_FORCE, "410108Z03"),
+    # The staff of one supermarket in the grid team's community (its door check and its own register).
+    ("venue", "便民超市值班员", Role.VENUE_STAFF, "410108001"),
 ]
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -103,6 +105,8 @@ def build(
         if rows:
             _testing(rng, district, townships)
         _venues(rng, communities)
+        if rows:
+            _scans(rng)
     return DemoSummary(len(townships), len(communities), len(grids), teams, len(rows), users)
 
 
@@ -319,17 +323,21 @@ VENUE_NAMES = {
 
 
 def _venues(rng, communities: list[Unit]) -> None:
-    """Two or three venues a community, of mixed categories, each with its venue code (the scans, the door
-    check and co-visit tracing build on them)."""
+    """Two to four venues a community (about 300 in the district), of mixed categories, each with its venue code;
+    the grid team's community has a supermarket, whose staff are the demo's venue user."""
     from fangxian.venues import services as venue_services
     from fangxian.venues.models import VenueCategory
 
     officer = User.objects.get(username="district")
     categories = {category.code: category for category in VenueCategory.objects.filter(code__in=VENUE_NAMES)}
+    first_xincheng = next(unit for unit in communities if unit.code.startswith("410108001"))
     for community in communities:
         short = community.name.removesuffix("社区").removesuffix("村")
-        for code in rng.sample(sorted(VENUE_NAMES), rng.choice([2, 3])):
-            venue_services.register_venue(
+        kinds = rng.sample(sorted(VENUE_NAMES), rng.choice([2, 3, 4]))
+        if community == first_xincheng and "supermarket" not in kinds:
+            kinds[0] = "supermarket"
+        for code in kinds:
+            venue = venue_services.register_venue(
                 actor=officer,
                 name=VENUE_NAMES[code].format(short),
                 category=categories[code],
@@ -339,6 +347,82 @@ def _venues(rng, communities: list[Unit]) -> None:
                 phone="0371-6" + f"{rng.randrange(1000000):07d}",
                 areas=["一楼", "二楼"] if code in ("supermarket", "school") else [],
             )
+            if community == first_xincheng and code == "supermarket":
+                venue.staff.add(User.objects.get(username="venue"))
+
+
+def _scans(rng) -> None:
+    """Three days of scans by the demo's people: mostly at their own community's venues, a few popular ones
+    drawing from the whole district; a few yellow and red codes, some unvaccinated, some without a 48-hour
+    negative, a few scanned for by a relative (代扫). One person of a positive pool (the case) went to three
+    venues yesterday, and their co-visitors can be traced from their file in one click."""
+    from fangxian.testing.models import Recall
+    from fangxian.venues.models import Venue
+    from fangxian.venues.services import scans as scan_service
+
+    officer = User.objects.get(username="district")
+    venues = list(Venue.objects.select_related("unit", "category").order_by("id"))
+    by_community: dict[int, list] = {}
+    for venue in venues:
+        by_community.setdefault(venue.unit_id, []).append(venue)
+    popular = venues[:: max(1, len(venues) // 12)]
+    people = list(
+        Person.objects.values_list("doc_type", "doc_number", "name", "phone", "unit__parent_id").order_by("id")
+    )
+    now = timezone.now().replace(microsecond=0)
+    today = timezone.localdate(now)
+    rows = []
+
+    def scan(person, venue, moment, **extra):
+        doc_type, doc_number, name, phone, _community = person
+        rows.append(
+            {
+                "venue_code": venue.code,
+                "area": rng.choice(venue.areas) if venue.areas else "",
+                "doc_type": doc_type,
+                "doc_number": doc_number,
+                "name": name,
+                "phone": phone,
+                "scanned_at": moment,
+                "code_colour": rng.choices(["green", "yellow", "red"], [994, 5, 1])[0],
+                "vaccinated": rng.choices(["yes", "no", "unknown"], [88, 7, 5])[0],
+                "negative": rng.choices(["yes", "no", "unknown"], [70, 20, 10])[0],
+                "device": f"SENTINEL-{venue.pk:04d}",
+                **extra,
+            }
+        )
+
+    for days_ago in (2, 1, 0):
+        day = today - datetime.timedelta(days=days_ago)
+        last_hour = 21 if days_ago else max(8, timezone.localtime(now).hour - 1)
+        for person in people:
+            if rng.random() > 0.55:
+                continue
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                local = by_community.get(person[4]) or venues
+                venue = rng.choice(local) if rng.random() < 0.75 else rng.choice(popular)
+                moment = timezone.make_aware(
+                    datetime.datetime.combine(day, datetime.time(rng.randint(7, last_hour), rng.randrange(60)))
+                )
+                if moment < now:
+                    extra = {}
+                    if rng.random() < 0.02:
+                        extra["proxy_doc_number"] = rng.choice(people)[1]
+                    scan(person, venue, moment, **extra)
+    held = Recall.objects.filter(person__isnull=False).values_list("doc_number", flat=True).order_by("id").first()
+    case = next((person for person in people if person[1] == held), people[len(people) // 3])
+    yesterday = today - datetime.timedelta(days=1)
+    itinerary = [(popular[0], 9, 5), (popular[1], 12, 10), (popular[2], 15, 40)]
+    for venue, hour, minute in itinerary:
+        start = timezone.make_aware(datetime.datetime.combine(yesterday, datetime.time(hour, minute)))
+        scan(case, venue, start, code_colour="green", area=venue.areas[0] if venue.areas else "")
+        for visitor in rng.sample(people, rng.randint(8, 15)):
+            if visitor[1] != case[1]:
+                scan(visitor, venue, start + datetime.timedelta(minutes=rng.randint(-40, 50)))
+    for start in range(0, len(rows), scan_service.MAX_BATCH):
+        scan_service.ingest_scans(
+            actor=officer, scans=scan_service.frame(rows[start : start + scan_service.MAX_BATCH]), source="gateway"
+        )
 
 
 def _evening_before(now: datetime.datetime) -> datetime.datetime:

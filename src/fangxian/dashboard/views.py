@@ -43,6 +43,8 @@ from fangxian.leads.models import Lead
 from fangxian.people.models import Person
 from fangxian.sites.models import Site
 from fangxian.sites.services import occupancy
+from fangxian.venues.choices import VenueStatus
+from fangxian.venues.models import Venue
 
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
@@ -203,6 +205,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["now"] = timezone.now()
         context.update(self.control_figures(user, now=context["now"]))
         context["my_sites"] = self.staffed_sites(user)
+        context["my_venues"] = list(
+            Venue.objects.restrict(user, Capability.DOOR_CHECK).filter(staff=user, status=VenueStatus.ACTIVE)
+        )
         # One pass over the closed loop for the figures and the tasks: it is the costly part of this page.
         context["tasks"] = workbench.tasks(user, now=context["now"], loop=context.get("loop"))
         return context

@@ -26,6 +26,7 @@ from fangxian.sites.choices import RoomStatus
 from fangxian.sites.models import Arrival, Room, Site
 from fangxian.testing.choices import RecallStatus, TubeStatus
 from fangxian.testing.models import Recall, Tube
+from fangxian.venues.services import registers as venue_registers
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def tasks(user, *, loop=None, now=None) -> list["Task"]:
     `loop`: the closed loop of the measures in scope, when the caller has it already."""
     now = now or timezone.now()
     found: list[Task] = []
-    for provider in (_leads, _measures, _sites, _testing, _reports):
+    for provider in (_leads, _measures, _sites, _testing, _venues, _reports):
         found.extend(provider(user, now=now, loop=loop))
     return sorted(found, key=lambda task: (not task.open, not task.urgent))
 
@@ -198,6 +199,18 @@ def _testing(user, *, now, loop):
             )
         )
     return found
+
+
+def _venues(user, *, now, loop):
+    """Today's abnormal-code visitors of the user's venues: the register goes to the regulator and the township,
+    so it is a task of those who report it (a venue's staff, the offices that file reports, the district), not of
+    a role that only reads."""
+    if not holds(user, C.VENUE_SCANS_VIEW) or not any(
+        holds(user, work) for work in (C.DOOR_CHECK, C.REPORTS_FILE, C.LEADS_IMPORT)
+    ):
+        return []
+    count = venue_registers.abnormal_today(user=user, day=timezone.localdate(now))
+    return [Task("task-venue-abnormal", _("今日场所扫码异常（黄码、红码）人次"), count, reverse("venues:register"))]
 
 
 def _reports(user, *, now, loop):

@@ -69,9 +69,19 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
             f"{data['testing']['tubes_pending']:,} 管；混管阳性（含无效）{data['testing']['positive_pools_today']} 管，"
             f"就地管控待单采复核 {data['testing']['held']} 人。"
         ),
+        "venues_text": _venues_sentence(data["venues"]),
         "reports_text": (reports_text + "。") if reports_text else "未设置日报。",
         "risk_text": f"在控风险区 {len(data['risk_areas'])} 个" + (f"：{areas}" if areas else ""),
     }
+
+
+def _venues_sentence(venues: dict | None) -> str:
+    if not venues:
+        return ""
+    return (
+        f"在用场所 {venues['active']:,} 个，当日扫码 {venues['scans_today']:,} 人次，其中黄码、红码 "
+        f"{venues['abnormal_today']:,} 人次；当日无人扫码的场所码（沉睡场所码）{venues['sleeping']:,} 个。"
+    )
 
 
 def _leads_sentence(t: dict) -> str:

@@ -175,6 +175,7 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
             for area in areas.order_by("level", "name")
         ],
         "testing": _testing(ids, now),
+        "venues": _venues(ids, now),
     }
 
 
@@ -199,3 +200,28 @@ def _testing(ids: list[int], now: datetime.datetime) -> dict[str, int]:
         "positive_pools_today": tubes["recalling"],
         "held": held,
     }
+
+
+def _venues(ids: list[int], now: datetime.datetime) -> dict[str, int]:
+    """Today's scans at the venues of the unit and below: how many, how many yellow or red, and the active venues
+    whose code nobody scanned today (沉睡场所码)."""
+    from fangxian.venues.choices import CodeColour, VenueStatus
+    from fangxian.venues.models import Scan, Venue, VenueCode
+
+    today = timezone.localdate(now)
+    venues = Venue.objects.filter(unit_id__in=ids)
+    code_venue = dict(VenueCode.objects.filter(venue__in=venues.values("pk")).values_list("code", "venue_id"))
+    counted = (
+        Scan.objects.filter(day=today, venue_code__in=list(code_venue))
+        .values("venue_code")
+        .annotate(
+            scans=Count("id"), abnormal=Count("id", filter=Q(code_colour__in=[CodeColour.YELLOW, CodeColour.RED]))
+        )
+    )
+    scanned, scans, abnormal = set(), 0, 0
+    for row in counted:
+        scanned.add(code_venue[row["venue_code"]])
+        scans += row["scans"]
+        abnormal += row["abnormal"]
+    active = set(venues.filter(status=VenueStatus.ACTIVE).values_list("pk", flat=True))
+    return {"scans_today": scans, "abnormal_today": abnormal, "sleeping": len(active - scanned), "active": len(active)}

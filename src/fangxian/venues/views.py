@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -233,6 +233,24 @@ class CoVisitView(CapabilityRequiredMixin, TemplateView):
     def _key(self, token: str) -> str:
         return f"covisit:{self.request.user.pk}:{token}"
 
+    def get(self, request, *args, **kwargs):
+        """?person=<uuid>: one click from a person's file, that person as the case over the default window."""
+        from fangxian.people.models import Person
+
+        wanted = request.GET.get("person", "")
+        if not wanted:
+            return super().get(request, *args, **kwargs)
+        try:
+            person = Person.objects.restrict(request.user).filter(uuid=wanted).first()
+        except ValidationError:
+            person = None
+        if person is None:
+            raise Http404
+        token = uuid.uuid4().hex
+        query = {"cases": [person.doc_number], "since": None, "until": None}
+        cache.set(self._key(token), query, self.QUERY_SECONDS)
+        return self._answer(request, token, query, "")
+
     def _query(self, request):
         """The query to run: a new one from the form, or the kept one a token names (export, leads)."""
         token = request.POST.get("query", "")
@@ -250,15 +268,20 @@ class CoVisitView(CapabilityRequiredMixin, TemplateView):
         return token, kept
 
     def post(self, request, *args, **kwargs):
-        operation = request.POST.get("op", "")
         try:
             token, query = self._query(request)
+        except _FormInvalid as invalid:
+            return self.render_to_response(self.get_context_data(form=invalid.form), status=400)
+        except ValidationError as error:
+            return self.render_to_response(self.get_context_data(refusal=error_text(error)), status=400)
+        return self._answer(request, token, query, request.POST.get("op", ""))
+
+    def _answer(self, request, token: str, query: dict, operation: str):
+        try:
             with transaction.atomic():
                 tracing, problems = services.trace_for(user=request.user, **query)
                 if operation == "leads":
                     made = services.covisit_leads(actor=request.user, tracing=tracing)
-        except _FormInvalid as invalid:
-            return self.render_to_response(self.get_context_data(form=invalid.form), status=400)
         except (ValidationError, PermissionDenied) as error:
             return self.render_to_response(self.get_context_data(refusal=error_text(error)), status=400)
         if operation == "export":

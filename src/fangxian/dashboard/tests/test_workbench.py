@@ -55,3 +55,27 @@ def test_the_site_staff_see_a_person_sent_to_their_hotel_as_a_task_that_opens_th
     assert count_on(page, "task-arrivals") == "1"
     assert f'href="/sites/{site.uuid}/" data-testid="task-arrivals"' in page
     assert count_on(client_for("district").get("/").content.decode(), "task-arrivals") == "1"
+
+
+def test_a_venues_staff_open_their_door_from_home_and_the_abnormal_count_is_the_registers(world, client_for):
+    import datetime
+
+    from django.utils import timezone
+
+    from fangxian.venues.services import scans
+
+    moment = timezone.now() - datetime.timedelta(minutes=5)
+    rows = [
+        {
+            "venue_code": world["xc_venue"].code,
+            "doc_number": world["bob"].doc_number,
+            "scanned_at": moment,
+            "code_colour": "red",
+        }
+    ]
+    scans.ingest_scans(actor=world["district"], scans=scans.frame(rows), source="gateway")
+    page = client_for("venue").get("/").content.decode()
+    assert f"/venues/{world['xc_venue'].uuid}/door/" in page and count_on(page, "task-venue-abnormal") == "1"
+    register = client_for("venue").get("/venues/register/").content.decode()
+    assert 'data-testid="total-abnormal">1<' in register
+    assert count_on(client_for("township_b").get("/").content.decode(), "task-venue-abnormal") == "已清零"

@@ -151,6 +151,12 @@ def day_register(
     return Register(day=day, rows=ordered, visitors=listed, visitors_total=total)
 
 
+def abnormal_today(*, user: User, day: datetime.date) -> int:
+    """Yellow- and red-code scans of `day` at the user's venues (the workbench's count; the register's total)."""
+    codes = VenueCode.objects.filter(venue__in=venues_for(user).values("pk")).values_list("code", flat=True)
+    return Scan.objects.filter(day=day, venue_code__in=list(codes), code_colour__in=ABNORMAL).count()
+
+
 def notable_scans(*, user: User, day: datetime.date, unit: Unit | None = None):
     """Every notable scan of the day in the user's venues (for the export): (venue, scan values)."""
     venues = {venue.pk: venue for venue in venues_for(user, unit)}

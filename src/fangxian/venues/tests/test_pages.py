@@ -324,3 +324,33 @@ def test_a_venue_list_is_checked_whole_then_registered_once(world, client_for):
     assert restaurant.external_code == "PROV-1" and restaurant.areas == ["大厅", "包间"]
     again = client.post("/venues/import/", {"file": venue_csv(world, lines[:2])}).content.decode()
     assert "可登记 0 个" in again and "已登记 2 个" in again
+
+
+def test_scans_today_abnormal_codes_and_sleeping_codes_reach_the_dashboard_and_the_briefing(world, client_for):
+    from fangxian.reports import briefings
+    from fangxian.reports.situation import snapshot
+
+    quiet = services.register_venue(
+        actor=world["district"],
+        name="金河菜市场",
+        category=VenueCategory.objects.get(code="market"),
+        unit=world["xc_community"],
+        address="金河路8号",
+    )
+    code = world["xc_venue"].code
+    scan_rows(
+        world,
+        [
+            {"venue_code": code, "doc_number": BOB_DOC, "scanned_at": ago(30), "code_colour": "red"},
+            {"venue_code": code, "doc_number": doc(8), "scanned_at": ago(20)},
+            {"venue_code": code, "doc_number": doc(9), "scanned_at": ago(60 * 30)},  # yesterday: not today's
+        ],
+    )
+    figures = snapshot(unit=world["huiji"])["venues"]
+    assert figures == {"scans_today": 2, "abnormal_today": 1, "sleeping": 1, "active": 2}
+    assert quiet.pk  # the one nobody scanned
+    page = client_for("district").get("/dashboard/").content.decode()
+    assert 'data-testid="dashboard-venues"' in page
+    briefing = briefings.draft_briefing(actor=world["district"], district=world["huiji"])
+    assert "当日扫码 2 人次，其中黄码、红码 1 人次" in briefing.figures["venues_text"]
+    assert "沉睡场所码）1 个" in briefing.figures["venues_text"]
