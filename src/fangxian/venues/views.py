@@ -161,8 +161,8 @@ class RegisterView(CapabilityRequiredMixin, TemplateView):
     template_name = "venues/register.html"
 
     def filters(self):
-        form = RegisterFilterForm(self.request.GET or None, user=self.request.user)
         day, unit = timezone.localdate(), None
+        form = RegisterFilterForm(self.request.GET or None, user=self.request.user, initial={"day": day})
         if form.is_bound and form.is_valid():
             day = form.cleaned_data["day"] or day
             unit = form.cleaned_data["unit"]

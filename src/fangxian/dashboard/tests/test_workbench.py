@@ -58,13 +58,11 @@ def test_the_site_staff_see_a_person_sent_to_their_hotel_as_a_task_that_opens_th
 
 
 def test_a_venues_staff_open_their_door_from_home_and_the_abnormal_count_is_the_registers(world, client_for):
-    import datetime
-
-    from django.utils import timezone
 
     from fangxian.venues.services import scans
+    from fangxian.venues.tests.test_pages import earlier_today
 
-    moment = timezone.now() - datetime.timedelta(minutes=5)
+    moment = earlier_today(5)
     rows = [
         {
             "venue_code": world["xc_venue"].code,

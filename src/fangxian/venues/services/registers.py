@@ -120,7 +120,9 @@ def day_register(
         row.unvaccinated += item["unvaccinated"]
         row.without_negative += item["without_negative"]
     listed: list[Visitor] = []
-    total = sum(row.abnormal + row.unvaccinated + row.without_negative for row in rows.values())
+    flagged = sum(row.abnormal + row.unvaccinated + row.without_negative for row in rows.values())
+    # A visitor with two flags (a yellow code and unvaccinated) is one line of the register, counted once.
+    total = scans.filter(_NOTABLE).count() if flagged else 0
     if visitors and total:
         notable = (
             scans.filter(_NOTABLE)

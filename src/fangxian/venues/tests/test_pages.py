@@ -31,6 +31,14 @@ def ago(minutes: float) -> datetime.datetime:
     return (timezone.now() - datetime.timedelta(minutes=minutes)).replace(microsecond=0)
 
 
+def earlier_today(minutes: float) -> datetime.datetime:
+    """`minutes` ago, but never before today's local midnight: a register is a day's, and a test run at 00:10 must
+    still put its scans into today."""
+    now = timezone.now().replace(microsecond=0)
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(now), datetime.time()))
+    return max(now - datetime.timedelta(minutes=minutes), min(midnight + datetime.timedelta(seconds=1), now))
+
+
 def door(client, venue, number, colour="green", **extra):
     return client.post(f"/venues/{venue.uuid}/door/", {"doc_number": number, "colour": colour, **extra})
 
@@ -137,16 +145,16 @@ def test_the_register_counts_lists_and_makes_leads_of_red_and_yellow_codes(world
     scan_rows(
         world,
         [
-            {"venue_code": venue.code, "doc_number": BOB_DOC, "scanned_at": ago(30), "code_colour": "red"},
+            {"venue_code": venue.code, "doc_number": BOB_DOC, "scanned_at": earlier_today(30), "code_colour": "red"},
             {
                 "venue_code": venue.code,
                 "doc_number": doc(2),
                 "name": "王五",
-                "scanned_at": ago(20),
+                "scanned_at": earlier_today(20),
                 "code_colour": "yellow",
             },
-            {"venue_code": venue.code, "doc_number": doc(3), "scanned_at": ago(10), "vaccinated": "no"},
-            {"venue_code": venue.code, "doc_number": doc(4), "scanned_at": ago(5)},
+            {"venue_code": venue.code, "doc_number": doc(3), "scanned_at": earlier_today(10), "vaccinated": "no"},
+            {"venue_code": venue.code, "doc_number": doc(4), "scanned_at": earlier_today(5)},
         ],
     )
     page = client_for("township_a").get("/venues/register/").content.decode()
@@ -169,7 +177,14 @@ def test_the_register_counts_lists_and_makes_leads_of_red_and_yellow_codes(world
 def test_the_register_export_masks_numbers(world, client_for):
     scan_rows(
         world,
-        [{"venue_code": world["xc_venue"].code, "doc_number": BOB_DOC, "scanned_at": ago(3), "code_colour": "red"}],
+        [
+            {
+                "venue_code": world["xc_venue"].code,
+                "doc_number": BOB_DOC,
+                "scanned_at": earlier_today(3),
+                "code_colour": "red",
+            }
+        ],
     )
     response = client_for("township_a").get("/venues/register/?export=xlsx")
     rows = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
@@ -341,8 +356,8 @@ def test_scans_today_abnormal_codes_and_sleeping_codes_reach_the_dashboard_and_t
     scan_rows(
         world,
         [
-            {"venue_code": code, "doc_number": BOB_DOC, "scanned_at": ago(30), "code_colour": "red"},
-            {"venue_code": code, "doc_number": doc(8), "scanned_at": ago(20)},
+            {"venue_code": code, "doc_number": BOB_DOC, "scanned_at": earlier_today(30), "code_colour": "red"},
+            {"venue_code": code, "doc_number": doc(8), "scanned_at": earlier_today(20)},
             {"venue_code": code, "doc_number": doc(9), "scanned_at": ago(60 * 30)},  # yesterday: not today's
         ],
     )
@@ -354,3 +369,19 @@ def test_scans_today_abnormal_codes_and_sleeping_codes_reach_the_dashboard_and_t
     briefing = briefings.draft_briefing(actor=world["district"], district=world["huiji"])
     assert "当日扫码 2 人次，其中黄码、红码 1 人次" in briefing.figures["venues_text"]
     assert "沉睡场所码）1 个" in briefing.figures["venues_text"]
+
+
+def test_a_visitor_with_two_flags_is_one_line_of_the_register(world):
+    rows = [
+        {
+            "venue_code": world["xc_venue"].code,
+            "doc_number": BOB_DOC,
+            "scanned_at": earlier_today(9),
+            "code_colour": "yellow",
+            "vaccinated": "no",
+        },
+    ]
+    scan_rows(world, rows)
+    register = services.day_register(user=world["township_a"], day=timezone.localdate(), log=False)
+    assert (register.totals().abnormal, register.totals().unvaccinated, register.visitors_total) == (1, 1, 1)
+    assert len(register.visitors) == 1
