@@ -275,6 +275,7 @@ FIELD_PAGES = {
     ],
     "site": ["/", "/control/", "/control/checks/", "/sites/", "/control/board/"],
     "lab": ["/", "/testing/points/", "/testing/tubes/", "/testing/results/", "/testing/lookup/"],
+    "venue": ["/", "/venues/", "/venues/register/"],
     # Not a field role, but the command office looks at its phone too.
     "district": ["/", "/dashboard/", "/control/board/"],
 }
@@ -328,6 +329,53 @@ def test_field_pages_fit_a_390_px_phone(server, page, role):
     finally:
         phone.close()
     assert not wide, f"{role}: pages wider than the phone: {wide}"
+
+
+def test_a_venues_door_on_a_phone_one_thumb_from_the_id_to_the_answer(server, page):
+    """The venue's staff at the door: home → the door, type an ID, Enter does not let anyone in, a tap on the
+    colour the visitor shows gives the decision in its colour, the scan is recorded and the box is empty again."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(server["database"]) as connection:
+        number = connection.execute(
+            "SELECT doc_number FROM people_person WHERE id NOT IN "
+            "(SELECT person_id FROM control_measure WHERE status = 'active') ORDER BY id LIMIT 1 OFFSET 11"
+        ).fetchone()[0]
+        before = connection.execute("SELECT COUNT(*) FROM venues_scan WHERE doc_number = ?", [number]).fetchone()[0]
+    phone = page.context.browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = phone.new_page()
+        page.goto(f"{server['url']}/login/")
+        page.fill("input[name=username]", "venue")
+        page.fill("input[name=password]", "fangxian-demo")
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/$"))
+        page.get_by_test_id("my-venue").first.click()
+        field = page.locator("input[name=doc_number]")
+        expect(field).to_be_focused()
+        field.fill(number)
+        field.press("Enter")  # a scanner's trailing Enter: nothing is submitted without a colour
+        page.wait_for_timeout(300)
+        expect(page.get_by_test_id("door-answer")).to_have_count(0)
+        green = page.get_by_test_id("colour-green")
+        box = green.bounding_box()
+        # A thumb's target: tall enough, and in the lower part of the screen without scrolling.
+        assert box is not None and box["height"] >= 44 and box["y"] + box["height"] <= 844
+        green.click()
+        answer = page.get_by_test_id("door-answer")
+        expect(answer).to_be_visible()
+        assert answer.get_attribute("data-decision") in {"pass", "deny"}  # deny: no 48-hour negative at a school
+        expect(answer).not_to_contain_text(number)
+        expect(page.locator("input[name=doc_number]")).to_have_value("")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 391
+        page.screenshot(path=str(SCREENSHOTS / "phone_venue_door.png"), full_page=True)
+    finally:
+        phone.close()
+    with sqlite3.connect(server["database"]) as connection:
+        after = connection.execute("SELECT COUNT(*) FROM venues_scan WHERE doc_number = ?", [number]).fetchone()[0]
+        logged = connection.execute(
+            "SELECT COUNT(*) FROM core_accessrecord WHERE model = 'venues.scan' AND detail LIKE '%door%'"
+        ).fetchone()[0]
+    assert after == before + 1 and logged >= 1
 
 
 CONTRAST = """() => {
