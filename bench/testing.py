@@ -39,7 +39,7 @@ def citizen_ids(count: int, seed: int, start: int = 0):
     """`count` distinct valid citizen ID numbers (polars Series), the `start`-th onwards of the seed's list."""
     import polars as pl
 
-    from fangxian.testing.members import _check_char
+    from fangxian.people.frames import _check_char
 
     rng = random.Random(seed)
     offset = rng.randrange(10_000) + start
