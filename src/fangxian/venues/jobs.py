@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fangxian.core import partitions
 from fangxian.core.sweeps import sweep
-from fangxian.venues.models import Scan
+from fangxian.venues.models import Scan, VenueDay
 
 DAYS_AHEAD = 3
 
@@ -22,4 +22,5 @@ def make_scan_partitions_ahead() -> int:
 @sweep
 def drop_expired_scans() -> int:
     oldest = timezone.localdate() - datetime.timedelta(days=settings.SCAN_RETENTION_DAYS)
+    VenueDay.objects.filter(day__lt=oldest).delete()
     return len(partitions.drop_before(Scan, oldest))

@@ -150,3 +150,24 @@ class Scan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.venue_code} {self.scanned_at:%Y-%m-%d %H:%M}"
+
+
+class VenueDay(models.Model):
+    """A venue code's day in figures, kept by the ingestion in the same transaction as the scans it counts: the
+    registers, the dashboard and the workbench read these instead of counting a day's scans (10⁷ rows) again."""
+
+    day = models.DateField()
+    venue_code = models.CharField(max_length=64)
+    scans = models.PositiveIntegerField(default=0)
+    abnormal = models.PositiveIntegerField(default=0)  # yellow or red code
+    unvaccinated = models.PositiveIntegerField(default=0)
+    without_negative = models.PositiveIntegerField(default=0)
+    notable = models.PositiveIntegerField(default=0)  # any of the three: a line of the register
+
+    capabilities = {"view": C.VENUE_SCANS_VIEW}
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "venue_code"], name="venue_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.venue_code} {self.day}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from fangxian.core.masking import mask_document_text
@@ -122,11 +123,13 @@ class Places:
     def __init__(self, codes: Iterable[str]):
         codes = set(codes)
         self.by_code: dict[str, Place] = {}
-        venue_ids = set(VenueCode.objects.filter(code__in=codes).values_list("venue_id", flat=True))
-        venues = {venue.pk: venue for venue in Venue.objects.filter(pk__in=venue_ids).select_related("category")}
+        venues: dict[int, Venue] = {}
         all_codes: dict[int, list[str]] = defaultdict(list)
-        for code, venue_id in VenueCode.objects.filter(venue_id__in=venue_ids).values_list("code", "venue_id"):
-            all_codes[venue_id].append(code)
+        # Every code of every venue one of `codes` names, with the venue and its category: one statement.
+        named = VenueCode.objects.filter(venue__codes__code__in=codes).select_related("venue__category").distinct()
+        for venue_code in named:
+            venues[venue_code.venue_id] = venue_code.venue
+            all_codes[venue_code.venue_id].append(venue_code.code)
         for venue_id, venue in venues.items():
             category: VenueCategory = venue.category
             place = Place(
@@ -181,23 +184,26 @@ def trace(*, cases: list[str], since: datetime.datetime, until: datetime.datetim
     """Co-visitors of the cases (normalised document numbers) between `since` and `until`."""
     cases = list(dict.fromkeys(cases))
     days = _days(since, until)
-    own = list(
-        Scan.objects.filter(
-            day__in=days, doc_number__in=cases, scanned_at__gte=since, scanned_at__lte=until
-        ).values_list("doc_number", "scanned_at", "venue_code", "area")
-    )
-    # A case who scanned for a child was there too.
-    own += list(
-        Scan.objects.filter(
-            day__in=days, proxy_doc_number__in=cases, scanned_at__gte=since, scanned_at__lte=until
-        ).values_list("proxy_doc_number", "scanned_at", "venue_code", "area")
-    )
+    own = []
+    # A case who scanned for a child was there too: one statement finds both (two index scans, OR'd).
+    rows = Scan.objects.filter(
+        Q(doc_number__in=cases) | Q(proxy_doc_number__in=cases),
+        day__in=days,
+        scanned_at__gte=since,
+        scanned_at__lte=until,
+    ).values_list("doc_number", "proxy_doc_number", "scanned_at", "venue_code", "area")
+    wanted = set(cases)
+    for doc, proxy, moment, code, area in rows:
+        if doc in wanted:
+            own.append((doc, moment, code, area))
+        if proxy in wanted:
+            own.append((proxy, moment, code, area))
     places = Places({row[2] for row in own})
     by_case: dict[str, list] = defaultdict(list)
     for row in own:
         by_case[row[0]].append(row)
     stays = [stay for doc in cases for stay in stays_of(by_case.get(doc, []), places)]
-    covisitors = _covisitors(stays, cases=set(cases), places=places) if stays else []
+    covisitors = _covisitors(stays, cases=set(cases)) if stays else []
     return Tracing(
         cases=cases,
         since=since,
@@ -208,43 +214,88 @@ def trace(*, cases: list[str], since: datetime.datetime, until: datetime.datetim
     )
 
 
-def _windows(stays: list[Stay]) -> list[tuple[str, datetime.datetime, datetime.datetime]]:
-    """(code, from, to) of arrivals that may meet a case's stay: from a usual stay before the widened start."""
+def _meetings(stays: list[Stay]) -> list[tuple]:
+    """Every scan at the case's places that may meet one of their stays, with the end of that visitor's stay:
+    (stay index, doc_type, doc_number, name, phone, proxy, arrived, left, area). On PostgreSQL one statement: the
+    windows as arrays joined to the scans (an index probe each), and each visitor's next scan elsewhere found by
+    a probe of the unique index (person, time) — no row leaves the database that cannot meet a stay."""
+    if connection.vendor == "postgresql":
+        return _meetings_postgresql(stays)
+    return _meetings_python(stays)
+
+
+def _windows(stays: list[Stay]):
+    """(stay index, place number, code, widened start, widened end, usual stay) per code of each stay's place."""
+    numbers: dict[str, int] = {}
     windows = []
-    for stay in stays:
-        lo = stay.start - stay.place.margin - stay.place.stay
-        hi = stay.end + stay.place.margin
-        windows.extend((code, lo, hi) for code in stay.place.codes)
-    return windows
+    for index, stay in enumerate(stays):
+        place = stay.place
+        number = numbers.setdefault(place.key, len(numbers))
+        lo, hi = stay.start - place.margin, stay.end + place.margin
+        windows.extend((index, number, code, lo, hi, place.stay) for code in place.codes)
+    codes = {(numbers[stay.place.key], code) for stay in stays for code in stay.place.codes}
+    return windows, sorted(codes)
 
 
-def _candidates(stays: list[Stay]) -> list[tuple]:
-    """Every scan at the case's places in the windows: (doc_type, doc_number, name, phone, proxy, time, code,
-    area). One statement: a VALUES list of windows joined to the scans on PostgreSQL (an index probe each)."""
-    windows = _windows(stays)
-    days = sorted({day for _, lo, hi in windows for day in _days(lo, hi)})
-    columns = "s.doc_type, s.doc_number, s.name, s.phone, s.proxy_doc_number, s.scanned_at, s.venue_code, s.area"
+def _meetings_postgresql(stays: list[Stay]) -> list[tuple]:
+    windows, codes = _windows(stays)
+    days = sorted({day for *_, lo, hi, stay in windows for day in _days(lo - stay, hi)})
+    literal_days = ", ".join(f"'{day.isoformat()}'::date" for day in days)  # literal: pruned at planning
+    columns = list(zip(*windows, strict=True))
+    place_codes = list(zip(*codes, strict=True))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            values = ", ".join(["(%s, %s::timestamptz, %s::timestamptz)"] * len(windows))
-            params = [value for window in windows for value in window]
-            literal_days = ", ".join(f"'{day.isoformat()}'::date" for day in days)  # literal: pruned at planning
-            cursor.execute(
-                f"SELECT DISTINCT {columns} FROM (VALUES {values}) AS w(code, lo, hi) "
-                f"JOIN venues_scan s ON s.venue_code = w.code AND s.scanned_at BETWEEN w.lo AND w.hi "
-                f"WHERE s.day IN ({literal_days})",
-                params,
-            )
-            return cursor.fetchall()
-        rows: set[tuple] = set()
-        adapt = connection.ops.adapt_datetimefield_value
-        for code, lo, hi in windows:
+        cursor.execute(
+            f"""
+            WITH w(i, p, code, lo, hi, stay) AS (
+                SELECT * FROM unnest(%s::int[], %s::int[], %s::text[], %s::timestamptz[], %s::timestamptz[],
+                                     %s::interval[])
+            ), pc(p, code) AS (SELECT * FROM unnest(%s::int[], %s::text[]))
+            SELECT w.i, s.doc_type, s.doc_number, s.name, s.phone, s.proxy_doc_number, s.scanned_at,
+                   LEAST(s.scanned_at + w.stay, n.next_at), s.area
+            FROM w
+            JOIN venues_scan s ON s.venue_code = w.code AND s.scanned_at BETWEEN w.lo - w.stay AND w.hi
+                              AND s.day IN ({literal_days})
+            LEFT JOIN LATERAL (
+                SELECT min(n.scanned_at) AS next_at FROM venues_scan n
+                WHERE n.doc_number = s.doc_number AND n.day IN (s.day, s.day + 1)
+                  AND n.scanned_at > s.scanned_at AND n.scanned_at < s.scanned_at + w.stay
+                  AND NOT EXISTS (SELECT 1 FROM pc WHERE pc.p = w.p AND pc.code = n.venue_code)
+            ) n ON true
+            WHERE LEAST(s.scanned_at + w.stay, n.next_at) >= w.lo
+            """,
+            [list(column) for column in columns] + [list(column) for column in place_codes],
+        )
+        return cursor.fetchall()
+
+
+def _meetings_python(stays: list[Stay]) -> list[tuple]:
+    """The same on SQLite: the scans in each window, then each candidate's own scans to end their stays."""
+    windows, _codes = _windows(stays)
+    columns = "s.doc_type, s.doc_number, s.name, s.phone, s.proxy_doc_number, s.scanned_at, s.venue_code, s.area"
+    found: list[tuple] = []
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for index, _number, code, lo, hi, stay in windows:
             cursor.execute(
                 f"SELECT {columns} FROM venues_scan s WHERE s.venue_code = %s AND s.scanned_at BETWEEN %s AND %s",
-                [code, adapt(lo), adapt(hi)],
+                [code, adapt(lo - stay), adapt(hi)],
             )
-            rows.update(cursor.fetchall())
-    return [(*row[:5], _aware(row[5]), *row[6:]) for row in rows]
+            found.extend((index, *row[:5], _aware(row[5]), *row[6:]) for row in cursor.fetchall())
+    if not found:
+        return []
+    first = min(row[6] for row in found)
+    last = max(row[6] + stays[row[0]].place.stay for row in found)
+    later = _next_scans(sorted({row[2] for row in found}), first, last)
+    meetings = []
+    for index, doc_type, doc, name, phone, proxy, moment, _code, area in found:
+        place = stays[index].place
+        end = moment + place.stay
+        for other_moment, other_code in later.get(doc, []):
+            if other_moment > moment and other_code not in place.codes:
+                end = min(end, other_moment)
+        if end >= stays[index].start - place.margin:
+            meetings.append((index, doc_type, doc, name, phone, proxy, moment, end, area))
+    return meetings
 
 
 def _aware(value) -> datetime.datetime:
@@ -266,39 +317,28 @@ def _next_scans(docs: list[str], since: datetime.datetime, until: datetime.datet
     return found
 
 
-def _covisitors(stays: list[Stay], *, cases: set[str], places: Places) -> list[CoVisitor]:
-    candidates = _candidates(stays)
-    if not candidates:
-        return []
-    lo = min(stay.start - stay.place.margin - stay.place.stay for stay in stays)
-    hi = max(stay.end + stay.place.margin + stay.place.stay for stay in stays)
-    later = _next_scans(sorted({row[1] for row in candidates}), lo, hi)
-    stays_by_place: dict[str, list[Stay]] = defaultdict(list)
-    for stay in stays:
-        stays_by_place[stay.place.key].append(stay)
+def _covisitors(stays: list[Stay], *, cases: set[str]) -> list[CoVisitor]:
     people: dict[str, CoVisitor] = {}
-    for doc_type, doc, name, phone, proxy, moment, code, area in candidates:
-        place = places[code]
-        end = moment + place.stay
-        for other_moment, other_code in later.get(doc, []):
-            if other_moment > moment and other_code not in place.codes:
-                end = min(end, other_moment)
-        for stay in stays_by_place[place.key]:
-            if stay.area and area and stay.area != area:
+    seen: set[tuple] = set()
+    for index, doc_type, doc, name, phone, proxy, moment, end, area in _meetings(stays):
+        stay = stays[index]
+        if stay.area and area and stay.area != area:
+            continue
+        place = stay.place
+        lo_case, hi_case = stay.start - place.margin, stay.end + place.margin
+        if moment > hi_case or end < lo_case or (index, doc, moment) in seen:
+            continue
+        seen.add((index, doc, moment))  # a venue's two codes may list one scan for one stay once each
+        overlap = max(datetime.timedelta(0), min(end, hi_case) - max(moment, lo_case))
+        encounter = Encounter(place, area or stay.area, stay.doc_number, stay.start, stay.end, moment, end, overlap)
+        present = [(doc, doc_type, name, phone, "")]
+        if proxy:
+            present.append((proxy, "", "", "", doc))  # the one who scanned for them was there as well
+        for who, who_type, who_name, who_phone, proxy_for in present:
+            if who in cases:
                 continue
-            lo_case, hi_case = stay.start - place.margin, stay.end + place.margin
-            if moment > hi_case or end < lo_case:
-                continue
-            overlap = max(datetime.timedelta(0), min(end, hi_case) - max(moment, lo_case))
-            encounter = Encounter(place, area or stay.area, stay.doc_number, stay.start, stay.end, moment, end, overlap)
-            present = [(doc, doc_type, name, phone, "")]
-            if proxy:
-                present.append((proxy, "", "", "", doc))  # the one who scanned for them was there as well
-            for who, who_type, who_name, who_phone, proxy_for in present:
-                if who in cases:
-                    continue
-                person = people.setdefault(who, CoVisitor(who_type, who, who_name, who_phone, proxy_for))
-                person.encounters.append(encounter)
+            person = people.setdefault(who, CoVisitor(who_type, who, who_name, who_phone, proxy_for))
+            person.encounters.append(encounter)
     ranked = sorted(people.values(), key=lambda person: (-person.overlap, person.doc_number))
     for person in ranked:
         person.encounters.sort(key=lambda item: item.start)

@@ -6,7 +6,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from fangxian.core.audit import record_access, require_actor
@@ -15,7 +15,7 @@ from fangxian.core.choices import AccessKind, UnitLevel
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import within
 from fangxian.venues.choices import Answer, CodeColour, VenueStatus
-from fangxian.venues.models import Scan, Venue, VenueCode
+from fangxian.venues.models import Scan, Venue, VenueCode, VenueDay
 
 ABNORMAL = (CodeColour.YELLOW, CodeColour.RED)
 VISITORS_SHOWN = 500
@@ -99,33 +99,41 @@ def venues_for(user: User, unit: Unit | None = None):
 def day_register(
     *, user: User, day: datetime.date, unit: Unit | None = None, venues=None, log: bool = True, visitors: bool = True
 ) -> Register:
-    """The register of `day` over the venues the user may see (within `unit`): counts per venue, and the notable
-    visitors (the first VISITORS_SHOWN, in time order). Reading it is logged: it names people."""
+    """The register of `day` over the venues the user may see (within `unit`): counts per venue (from the day
+    figures the ingestion keeps), and the notable visitors of the venues with the most of them first (up to
+    VISITORS_SHOWN, in time order; the export has them all). Reading it is logged: it names people."""
     require_actor(user)
     venue_list = list(venues if venues is not None else venues_for(user, unit))
     by_id = {venue.pk: venue for venue in venue_list}
     code_venue = dict(VenueCode.objects.filter(venue_id__in=list(by_id)).values_list("code", "venue_id"))
     rows = {venue.pk: RegisterRow(venue) for venue in venue_list}
-    scans = Scan.objects.filter(day=day, venue_code__in=list(code_venue))
-    counted = scans.values("venue_code").annotate(
-        scans=Count("id"),
-        abnormal=Count("id", filter=Q(code_colour__in=ABNORMAL)),
-        unvaccinated=Count("id", filter=Q(vaccinated=Answer.NO)),
-        without_negative=Count("id", filter=Q(negative=Answer.NO)),
+    notable_by_code: dict[str, int] = {}
+    figures = VenueDay.objects.filter(day=day, venue_code__in=list(code_venue)).values_list(
+        "venue_code", "scans", "abnormal", "unvaccinated", "without_negative", "notable"
     )
-    for item in counted:
-        row = rows[code_venue[item["venue_code"]]]
-        row.scans += item["scans"]
-        row.abnormal += item["abnormal"]
-        row.unvaccinated += item["unvaccinated"]
-        row.without_negative += item["without_negative"]
+    for code, scans, abnormal, unvaccinated, without_negative, notable in figures:
+        row = rows[code_venue[code]]
+        row.scans += scans
+        row.abnormal += abnormal
+        row.unvaccinated += unvaccinated
+        row.without_negative += without_negative
+        if notable:
+            notable_by_code[code] = notable
+    total = sum(notable_by_code.values())
+    ordered = sorted(rows.values(), key=lambda row: (-row.abnormal, -row.unvaccinated, row.venue.name))
     listed: list[Visitor] = []
-    flagged = sum(row.abnormal + row.unvaccinated + row.without_negative for row in rows.values())
-    # A visitor with two flags (a yellow code and unvaccinated) is one line of the register, counted once.
-    total = scans.filter(_NOTABLE).count() if flagged else 0
     if visitors and total:
+        # The codes of the venues with the most to register, until they hold a page of visitors: the listing
+        # reads those venues' scans only (by the code + time index), not the whole day of the unit.
+        wanted, enough = [], 0
+        for code, count in sorted(notable_by_code.items(), key=lambda item: -item[1]):
+            wanted.append(code)
+            enough += count
+            if enough >= VISITORS_SHOWN:
+                break
         notable = (
-            scans.filter(_NOTABLE)
+            Scan.objects.filter(day=day, venue_code__in=wanted)
+            .filter(_NOTABLE)
             .order_by("scanned_at")
             .values_list(
                 "venue_code",
@@ -149,14 +157,13 @@ def day_register(
             model="venues.scan",
             detail={"register": day.isoformat(), "venues": len(venue_list), "visitors": len(listed)},
         )
-    ordered = sorted(rows.values(), key=lambda row: (-row.abnormal, -row.unvaccinated, row.venue.name))
     return Register(day=day, rows=ordered, visitors=listed, visitors_total=total)
 
 
 def abnormal_today(*, user: User, day: datetime.date) -> int:
     """Yellow- and red-code scans of `day` at the user's venues (the workbench's count; the register's total)."""
-    codes = VenueCode.objects.filter(venue__in=venues_for(user).values("pk")).values_list("code", flat=True)
-    return Scan.objects.filter(day=day, venue_code__in=list(codes), code_colour__in=ABNORMAL).count()
+    codes = VenueCode.objects.filter(venue__in=venues_for(user).values("pk")).values("code")
+    return VenueDay.objects.filter(day=day, venue_code__in=codes).aggregate(n=Sum("abnormal"))["n"] or 0
 
 
 def notable_scans(*, user: User, day: datetime.date, unit: Unit | None = None):

@@ -181,13 +181,10 @@ def ingest_scans(
         raise BatchTooLarge(f"一批最多 {limit:,} 条扫码记录，本批 {scans.height:,} 条，请分批发送")
     if scans.height == 0:
         return outcome
-    checked, problems = _check(scans.with_row_index("_row", offset=1), actor=actor, now=now)
+    checked, problems, known = _check(scans.with_row_index("_row", offset=1), actor=actor, now=now)
     outcome.problems = sorted(problems, key=lambda problem: problem.row)
     if checked.height == 0:
         return outcome
-    known = dict(
-        VenueCode.objects.filter(code__in=checked["venue_code"].unique().to_list()).values_list("code", "venue_id")
-    )
     outcome.unregistered = checked.filter(~pl.col("venue_code").is_in(list(known))).height
     rows = checked.with_columns(pl.lit(source).alias("source")).select(WRITTEN_COLUMNS)
     outcome.written = write(rows)
@@ -209,8 +206,10 @@ class BatchTooLarge(ValueError):
     pass
 
 
-def _check(scans: pl.DataFrame, *, actor: User, now: datetime.datetime) -> tuple[pl.DataFrame, list[ScanProblem]]:
-    problems: list[ScanProblem] = []
+def _check(
+    scans: pl.DataFrame, *, actor: User, now: datetime.datetime
+) -> tuple[pl.DataFrame, list[ScanProblem], dict[str, datetime.datetime | None]]:
+    """The valid rows, normalised; the problems of the others; the batch's registered codes (→ revoked at)."""
     oldest = now - datetime.timedelta(days=settings.SCAN_RETENTION_DAYS)
     scans = scans.with_columns(
         pl.col("venue_code").str.strip_chars(),
@@ -225,6 +224,8 @@ def _check(scans: pl.DataFrame, *, actor: User, now: datetime.datetime) -> tuple
         pl.col("vaccinated").str.strip_chars().str.to_lowercase().replace_strict(_ANSWERS, default=None),
         pl.col("negative").str.strip_chars().str.to_lowercase().replace_strict(_ANSWERS, default=None),
     )
+    known = _codes(scans["venue_code"].unique().to_list())
+    revoked = {code: at for code, at in known.items() if at is not None}
     rules = [
         ((pl.col("venue_code") == "") | (pl.col("venue_code").str.len_chars() > 64), "场所码为空或超过 64 位"),
         (pl.col("scanned_at").is_null(), "扫码时间为空或无法识别（应为 2026-12-06 08:30:00）"),
@@ -234,24 +235,35 @@ def _check(scans: pl.DataFrame, *, actor: User, now: datetime.datetime) -> tuple
         (pl.col("vaccinated").is_null(), "是否接种无法识别（应为 是/否/未知）"),
         (pl.col("negative").is_null(), "48 小时核酸无法识别（应为 是/否/未知）"),
     ]
-    codes = allowed_codes(actor)
-    if codes is not None:
-        rules.append((~pl.col("venue_code").is_in(list(codes)), "不是您所在场所的场所码（或该码已作废）"))
-    refused = pl.lit(False)
-    for condition, message in rules:
-        hit = scans.filter(~refused & condition.fill_null(False))["_row"].to_list()
-        problems.extend(ScanProblem(row, message) for row in hit)
-        refused = refused | condition.fill_null(False)
-    scans = scans.filter(~refused)
-    scans, invalid = check_documents(scans, today=timezone.localdate(now))
+    allowed = allowed_codes(actor)
+    if allowed is not None:
+        rules.append((~pl.col("venue_code").is_in(list(allowed)), "不是您所在场所的场所码（或该码已作废）"))
+    if revoked:
+        # A code revoked by a regeneration names its venue for the scans made before, not after.
+        cut = (
+            pl.col("venue_code")
+            .replace_strict(revoked, default=None, return_dtype=pl.Datetime("us", "UTC"))
+            .dt.truncate("1s")
+        )
+        rules.append(
+            (cut.is_not_null() & (pl.col("scanned_at") >= cut), "场所码已作废（场所已重新生成场所码），请扫描新码")
+        )
+    # One pass: each row's first broken rule, or none.
+    verdict = pl.when(rules[0][0].fill_null(False)).then(pl.lit(rules[0][1]))
+    for condition, message in rules[1:]:
+        verdict = verdict.when(condition.fill_null(False)).then(pl.lit(message))
+    scans = scans.with_columns(verdict.otherwise(pl.lit(None, pl.String)).alias("_problem"))
+    refused = scans.filter(pl.col("_problem").is_not_null())
+    problems = [ScanProblem(row, message) for row, message in refused.select("_row", "_problem").iter_rows()]
+    scans = scans.filter(pl.col("_problem").is_null()).drop("_problem")
+    today = timezone.localdate(now)
+    scans, invalid = check_documents(scans, today=today)
     problems.extend(ScanProblem(row, message) for row, message in invalid)
-    scans, revoked = _refuse_revoked(scans)
-    problems.extend(revoked)
     proxied = scans.filter(pl.col("proxy_doc_number") != "")
     if proxied.height:
         proxies, invalid = check_documents(
             proxied.select("_row", pl.lit("").alias("doc_type"), pl.col("proxy_doc_number").alias("doc_number")),
-            today=timezone.localdate(now),
+            today=today,
         )
         problems.extend(ScanProblem(row, f"代扫人证件号：{message}") for row, message in invalid)
         bad = [row for row, _ in invalid]
@@ -261,45 +273,79 @@ def _check(scans: pl.DataFrame, *, actor: User, now: datetime.datetime) -> tuple
     scans = scans.with_columns(
         pl.col("scanned_at").dt.convert_time_zone(settings.TIME_ZONE).dt.date().alias("day")
     ).unique(["doc_number", "scanned_at", "venue_code"], keep="first", maintain_order=True)
-    return scans, problems
+    return scans, problems, known
 
 
-def _refuse_revoked(scans: pl.DataFrame) -> tuple[pl.DataFrame, list[ScanProblem]]:
-    """A code revoked by a regeneration names its venue for the scans made before, not after."""
-    revoked = dict(
-        VenueCode.objects.filter(code__in=scans["venue_code"].unique().to_list(), revoked_at__isnull=False).values_list(
-            "code", "revoked_at"
-        )
-    )
-    if not revoked:
-        return scans, []
-    cut = pl.DataFrame(
-        {"venue_code": list(revoked), "_revoked_at": list(revoked.values())},
-        schema={"venue_code": pl.String, "_revoked_at": pl.Datetime("us", "UTC")},
-    )
-    joined = scans.join(cut, on="venue_code", how="left")
-    late = pl.col("_revoked_at").is_not_null() & (pl.col("scanned_at") >= pl.col("_revoked_at").dt.truncate("1s"))
-    problems = [
-        ScanProblem(row, "场所码已作废（场所已重新生成场所码），请扫描新码")
-        for row in joined.filter(late)["_row"].to_list()
-    ]
-    return joined.filter(~late).drop("_revoked_at"), problems
+def _codes(codes: list[str]) -> dict[str, datetime.datetime | None]:
+    """The registered codes among `codes` and when each was revoked (None: in use). On PostgreSQL the codes go as
+    one array: ten thousand IN parameters cost more than the lookup."""
+    if not codes:
+        return {}
+    if connection.vendor != "postgresql":
+        return dict(VenueCode.objects.filter(code__in=codes).values_list("code", "revoked_at"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT code, revoked_at FROM venues_venuecode WHERE code = ANY(%s)", [codes])
+        return dict(cursor.fetchall())
 
 
 def write(rows: pl.DataFrame) -> int:
-    """Rows (WRITTEN_COLUMNS) into the scans table, each at most once; returns how many were new."""
+    """Rows (WRITTEN_COLUMNS) into the scans table, each at most once, and the day figures of the new ones
+    (VenueDay) in the same transaction; returns how many were new."""
     if rows.height == 0:
         return 0
     days = rows["day"].unique().to_list()
     partitions.ensure_partitions(Scan, min(days), max(days))
     if connection.vendor != "postgresql":
-        return _insert_new_sqlite(rows)
+        written = _insert_new_sqlite(rows)
+        _recount_sqlite(rows)
+        return written
     try:
         with transaction.atomic():
             _copy(rows, "venues_scan")
-        return rows.height
+        new = rows
     except IntegrityError:  # some of it is stored already: a resend, or part of one
-        return _insert_new_postgresql(rows)
+        new = _insert_new_postgresql(rows)
+    _add_day_figures(new)
+    return new.height
+
+
+_FIGURES = ["day", "venue_code", "code_colour", "vaccinated", "negative"]
+
+
+def _add_day_figures(new: pl.DataFrame) -> None:
+    """Add the new scans to their codes' day figures. Keys in order, so that two batches at once lock the
+    same venues' rows in the same order (no deadlock), each for the blink of its own transaction."""
+    if new.height == 0:
+        return
+    abnormal = pl.col("code_colour").is_in([CodeColour.YELLOW, CodeColour.RED])
+    unvaccinated = pl.col("vaccinated") == Answer.NO
+    without_negative = pl.col("negative") == Answer.NO
+    figures = (
+        new.group_by("day", "venue_code")
+        .agg(
+            pl.len().alias("scans"),
+            abnormal.sum().alias("abnormal"),
+            unvaccinated.sum().alias("unvaccinated"),
+            without_negative.sum().alias("without_negative"),
+            (abnormal | unvaccinated | without_negative).sum().alias("notable"),
+        )
+        .sort("day", "venue_code")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO venues_venueday (day, venue_code, scans, abnormal, unvaccinated, without_negative, notable)
+            SELECT * FROM unnest(%s::date[], %s::text[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[])
+            ORDER BY 1, 2
+            ON CONFLICT (day, venue_code) DO UPDATE SET
+                scans = venues_venueday.scans + excluded.scans,
+                abnormal = venues_venueday.abnormal + excluded.abnormal,
+                unvaccinated = venues_venueday.unvaccinated + excluded.unvaccinated,
+                without_negative = venues_venueday.without_negative + excluded.without_negative,
+                notable = venues_venueday.notable + excluded.notable
+            """,
+            [figures[column].to_list() for column in figures.columns],
+        )
 
 
 def _csv(rows: pl.DataFrame) -> bytes:
@@ -318,7 +364,8 @@ def _copy(rows: pl.DataFrame, table: str) -> None:
         copy.write(_csv(rows))
 
 
-def _insert_new_postgresql(rows: pl.DataFrame) -> int:
+def _insert_new_postgresql(rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows not stored yet, inserted; returns them (their figures columns) as the database says."""
     columns = ", ".join(rows.columns)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -329,9 +376,29 @@ def _insert_new_postgresql(rows: pl.DataFrame) -> int:
         _copy(rows, "venues_scan_incoming")
         cursor.execute(
             f"INSERT INTO venues_scan ({columns}) SELECT {columns} FROM venues_scan_incoming "
-            "ON CONFLICT (doc_number, scanned_at, venue_code, day) DO NOTHING"
+            f"ON CONFLICT (doc_number, scanned_at, venue_code, day) DO NOTHING RETURNING {', '.join(_FIGURES)}"
         )
-        return cursor.rowcount
+        inserted = cursor.fetchall()
+    return pl.DataFrame(inserted, schema={name: rows.schema[name] for name in _FIGURES}, orient="row")
+
+
+def _recount_sqlite(rows: pl.DataFrame) -> None:
+    """SQLite (the embedded default, small): the touched codes' day figures counted again from their scans."""
+    keys = rows.select("day", "venue_code").unique().with_columns(pl.col("day").cast(pl.String)).rows()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            """
+            INSERT INTO venues_venueday (day, venue_code, scans, abnormal, unvaccinated, without_negative, notable)
+            SELECT day, venue_code, COUNT(*),
+                   SUM(code_colour IN ('yellow', 'red')), SUM(vaccinated = 'no'), SUM(negative = 'no'),
+                   SUM(code_colour IN ('yellow', 'red') OR vaccinated = 'no' OR negative = 'no')
+            FROM venues_scan WHERE day = %s AND venue_code = %s GROUP BY day, venue_code
+            ON CONFLICT (day, venue_code) DO UPDATE SET scans = excluded.scans, abnormal = excluded.abnormal,
+                unvaccinated = excluded.unvaccinated, without_negative = excluded.without_negative,
+                notable = excluded.notable
+            """,
+            keys,
+        )
 
 
 def _insert_new_sqlite(rows: pl.DataFrame) -> int:

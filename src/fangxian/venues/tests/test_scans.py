@@ -125,3 +125,29 @@ def test_retention_drops_whole_days(world):
     with override_settings(SCAN_RETENTION_DAYS=10):
         jobs.drop_expired_scans()
     assert list(Scan.objects.values_list("doc_number", flat=True)) == [BOB_DOC]
+
+
+def test_the_day_figures_count_each_new_scan_once_whatever_is_resent(world):
+    from django.db.models import Count, Q
+
+    from fangxian.venues.models import VenueDay
+
+    officer, venue = world["district"], world["xc_venue"]
+    rows = [
+        {"venue_code": venue.code, "doc_number": ALICE_DOC, "scanned_at": at(3), "code_colour": "red"},
+        {"venue_code": venue.code, "doc_number": BOB_DOC, "scanned_at": at(3), "vaccinated": "no"},
+        {"venue_code": "PROV-5", "doc_number": BOB_DOC, "scanned_at": at(2), "negative": "no"},
+    ]
+    ingest(officer, rows)
+    ingest(officer, rows)  # the same batch again
+    ingest(officer, [rows[0], {**rows[1], "scanned_at": at(1)}])  # part again, with one new scan
+    for figure in VenueDay.objects.all():
+        scans = Scan.objects.filter(day=figure.day, venue_code=figure.venue_code).aggregate(
+            scans=Count("id"),
+            abnormal=Count("id", filter=Q(code_colour__in=["yellow", "red"])),
+            unvaccinated=Count("id", filter=Q(vaccinated="no")),
+            without_negative=Count("id", filter=Q(negative="no")),
+        )
+        kept = {name: getattr(figure, name) for name in scans}
+        assert kept == scans, figure
+    assert sum(VenueDay.objects.values_list("scans", flat=True)) == Scan.objects.count() == 4
