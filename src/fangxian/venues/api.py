@@ -165,8 +165,8 @@ class RegisterView(APIView):
                     {
                         "venue": row.venue.name,
                         "uuid": str(row.venue.uuid),
-                        "unit": row.venue.unit.code,
-                        "regulator": row.venue.category.regulator,
+                        "unit": row.venue.unit_code,
+                        "regulator": row.venue.regulator,
                         "scans": row.scans,
                         "abnormal": row.abnormal,
                         "unvaccinated": row.unvaccinated,

@@ -38,7 +38,7 @@ from fangxian.venues.models import Venue
 from fangxian.venues.poster import poster_pdf
 from fangxian.venues.services import imports
 from fangxian.venues.services.covisit import default_lookback_days
-from fangxian.venues.services.registers import notable_scans, township_of
+from fangxian.venues.services.registers import notable_scans
 from fangxian.venues.tables import covisit_columns, register_columns, venue_columns
 
 
@@ -179,8 +179,8 @@ class RegisterView(CapabilityRequiredMixin, TemplateView):
                 day=day,
                 register=register,
                 totals=register.totals(),
-                by_township=register.board(township_of),
-                by_regulator=register.board(lambda venue: venue.category.regulator),
+                by_township=register.board(lambda venue: venue.township),
+                by_regulator=register.board(lambda venue: venue.regulator),
                 can_export=holds(request.user, Capability.EXPORT),
                 can_lead=holds(request.user, Capability.LEADS_IMPORT),
                 query=request.GET.urlencode(),

@@ -22,9 +22,22 @@ VISITORS_SHOWN = 500
 _NOTABLE = Q(code_colour__in=ABNORMAL) | Q(vaccinated=Answer.NO) | Q(negative=Answer.NO)
 
 
+@dataclass(frozen=True)
+class VenueRef:
+    """What a register says of a venue (a township's register lists thousands: no model instance each)."""
+
+    pk: int
+    uuid: object
+    name: str
+    status: str
+    regulator: str
+    unit_code: str
+    township: str
+
+
 @dataclass
 class RegisterRow:
-    venue: Venue
+    venue: VenueRef
     scans: int = 0
     abnormal: int = 0
     unvaccinated: int = 0
@@ -33,7 +46,7 @@ class RegisterRow:
 
 @dataclass
 class Visitor:
-    venue: Venue
+    venue: VenueRef
     scanned_at: datetime.datetime
     doc_type: str
     doc_number: str
@@ -82,18 +95,24 @@ class Register:
         )
 
 
-def township_of(venue: Venue) -> str:
-    unit = venue.unit
-    while unit.level != UnitLevel.TOWNSHIP and unit.parent is not None:
-        unit = unit.parent
-    return unit.name
-
-
 def venues_for(user: User, unit: Unit | None = None):
     venues = Venue.objects.restrict(user, Capability.VENUE_SCANS_VIEW)
     if unit is not None:
         venues = within(venues, unit)
-    return venues.select_related("category", "unit__parent__parent")
+    return venues
+
+
+def venue_refs(venues) -> dict[int, VenueRef]:
+    townships = dict(Unit.objects.filter(level=UnitLevel.TOWNSHIP).values_list("code", "name"))
+    rows = venues.values_list(
+        "pk", "uuid", "name", "status", "category__regulator", "unit__code", "unit__path"
+    ).order_by()
+    refs = {}
+    for pk, uuid, name, status, regulator, unit_code, path in rows:
+        parts = path.strip("/").split("/")
+        township = townships.get(parts[1], "") if len(parts) > 1 else ""
+        refs[pk] = VenueRef(pk, uuid, name, status, regulator, unit_code, township)
+    return refs
 
 
 def day_register(
@@ -103,16 +122,29 @@ def day_register(
     figures the ingestion keeps), and the notable visitors of the venues with the most of them first (up to
     VISITORS_SHOWN, in time order; the export has them all). Reading it is logged: it names people."""
     require_actor(user)
-    venue_list = list(venues if venues is not None else venues_for(user, unit))
-    by_id = {venue.pk: venue for venue in venue_list}
-    code_venue = dict(VenueCode.objects.filter(venue_id__in=list(by_id)).values_list("code", "venue_id"))
-    rows = {venue.pk: RegisterRow(venue) for venue in venue_list}
+    scope = venues if venues is not None else venues_for(user, unit)
+    by_id = venue_refs(scope)
+    rows = {pk: RegisterRow(ref) for pk, ref in by_id.items()}
+    code_venue: dict[str, int] = {}
     notable_by_code: dict[str, int] = {}
-    figures = VenueDay.objects.filter(day=day, venue_code__in=list(code_venue)).values_list(
-        "venue_code", "scans", "abnormal", "unvaccinated", "without_negative", "notable"
+    # The day's figures of every code of the venues in scope, in one statement (the scope as a subquery).
+    figures = VenueDay.objects.filter(
+        day=day, venue_code__in=VenueCode.objects.filter(venue__in=scope).values("code")
+    ).values_list("venue_code", "scans", "abnormal", "unvaccinated", "without_negative", "notable")
+    codes = (
+        dict(
+            VenueCode.objects.filter(code__in=[row[0] for row in figures], venue__in=scope).values_list(
+                "code", "venue_id"
+            )
+        )
+        if figures
+        else {}
     )
     for code, scans, abnormal, unvaccinated, without_negative, notable in figures:
-        row = rows[code_venue[code]]
+        if code not in codes:
+            continue
+        code_venue[code] = codes[code]
+        row = rows[codes[code]]
         row.scans += scans
         row.abnormal += abnormal
         row.unvaccinated += unvaccinated
@@ -155,7 +187,7 @@ def day_register(
             kind=AccessKind.LIST,
             unit=unit or user.unit,
             model="venues.scan",
-            detail={"register": day.isoformat(), "venues": len(venue_list), "visitors": len(listed)},
+            detail={"register": day.isoformat(), "venues": len(by_id), "visitors": len(listed)},
         )
     return Register(day=day, rows=ordered, visitors=listed, visitors_total=total)
 
@@ -168,7 +200,7 @@ def abnormal_today(*, user: User, day: datetime.date) -> int:
 
 def notable_scans(*, user: User, day: datetime.date, unit: Unit | None = None):
     """Every notable scan of the day in the user's venues (for the export): (venue, scan values)."""
-    venues = {venue.pk: venue for venue in venues_for(user, unit)}
+    venues = {venue.pk: venue for venue in venues_for(user, unit).select_related("category")}
     code_venue = dict(VenueCode.objects.filter(venue_id__in=list(venues)).values_list("code", "venue_id"))
     rows = Scan.objects.filter(day=day, venue_code__in=list(code_venue)).filter(_NOTABLE).order_by("scanned_at")
     for scan in rows.iterator(chunk_size=5000):
@@ -182,7 +214,7 @@ def abnormal_code_leads(*, actor: User, day: datetime.date, unit: Unit | None = 
     from fangxian.venues.services.leads import Sighting, leads_for_sightings
 
     require_actor(actor)
-    venues = {venue.pk: venue for venue in venues_for(actor, unit)}
+    venues = {venue.pk: venue for venue in venues_for(actor, unit).select_related("unit")}
     code_venue = dict(VenueCode.objects.filter(venue_id__in=list(venues)).values_list("code", "venue_id"))
     scans = Scan.objects.filter(day=day, venue_code__in=list(code_venue), code_colour__in=ABNORMAL).order_by(
         "scanned_at"
