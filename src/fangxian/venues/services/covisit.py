@@ -227,7 +227,7 @@ def _meetings(stays: list[Stay]) -> list[tuple]:
 def _windows(stays: list[Stay]):
     """(stay index, place number, code, widened start, widened end, usual stay) per code of each stay's place."""
     numbers: dict[str, int] = {}
-    windows = []
+    windows: list[tuple[int, int, str, datetime.datetime, datetime.datetime, datetime.timedelta]] = []
     for index, stay in enumerate(stays):
         place = stay.place
         number = numbers.setdefault(place.key, len(numbers))

@@ -90,7 +90,7 @@ def door_check(
         if person
         else None
     )
-    if measure is not None:
+    if person is not None and measure is not None:
         # The door is told no more than to turn the person back; the community is told where they are.
         decision = DoorDecision.DENY
         reasons.append("不予通行：请其留在原地，属地社区将核实")

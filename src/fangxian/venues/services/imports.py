@@ -69,16 +69,16 @@ def plan_venues(*, actor: User, rows: list[list[str]]) -> VenuePlan:
     body = rows[header_at + 1 :]
     if len(body) > MAX_ROWS:
         raise TableReadError(f"一次最多导入 {MAX_ROWS:,} 个场所，请拆分文件")
-    categories = {}
-    for category in VenueCategory.objects.all():
-        categories[category.name] = categories[category.code] = category
-    units = {}
-    for unit in Unit.objects.filter(
+    categories: dict[str, VenueCategory] = {}
+    for kind in VenueCategory.objects.all():
+        categories[kind.name] = categories[kind.code] = kind
+    units: dict[str, Unit] = {}
+    for place in Unit.objects.filter(
         id__in=scope_unit_ids(actor, Capability.VENUES_MANAGE), level__in=list(VENUE_LEVELS), is_active=True
     ).select_related("parent"):
-        units[unit.code] = unit
-        units.setdefault(unit.label, unit)
-        units.setdefault(unit.name, unit)  # a bare name, when it is the only one of that name in scope
+        units[place.code] = place
+        units.setdefault(place.label, place)
+        units.setdefault(place.name, place)  # a bare name, when it is the only one of that name in scope
     ambiguous = _ambiguous_names(units.values())
     registered_external = set(VenueCode.objects.values_list("code", flat=True))
     registered_names = set(Venue.objects.values_list("unit_id", "name"))
@@ -90,7 +90,7 @@ def plan_venues(*, actor: User, rows: list[list[str]]) -> VenuePlan:
         if not any(value.values()):
             continue
         plan.rows += 1
-        problems = []
+        problems: list[RowError] = []
 
         def problem(column: str, message: str, value=value, line=line, problems=problems) -> None:
             problems.append(RowError(line, HEADERS[column][0], value.get(column, ""), message))
@@ -98,10 +98,10 @@ def plan_venues(*, actor: User, rows: list[list[str]]) -> VenuePlan:
         for name in REQUIRED:
             if not value.get(name):
                 problem(name, f"{HEADERS[name][0]}为空")
-        category = categories.get(value.get("category", ""))
+        category: VenueCategory | None = categories.get(value.get("category", ""))
         if value.get("category") and category is None:
             problem("category", "类别不在场所类别表中（如 商场超市、餐饮、中小学校）")
-        unit = units.get(value.get("unit", ""))
+        unit: Unit | None = units.get(value.get("unit", ""))
         if value.get("unit") and (unit is None or value["unit"] in ambiguous):
             problem("unit", "不是您可登记场所的村/社区（请填社区代码，或“街道·社区”）")
         phone = value.get("phone", "")

@@ -3,6 +3,7 @@ registry does not know them (in the venue's community, where they were seen), th
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from fangxian.core.audit import require_actor
@@ -34,8 +35,9 @@ def leads_for_sightings(*, actor: User, sightings: list[Sighting], category: str
     require_actor(actor)
     if not sightings:
         return 0
-    district = actor.unit.district() if actor.unit_id else None
-    require(actor, Capability.LEADS_IMPORT, district or actor.unit)
+    if actor.unit is None:
+        raise PermissionDenied("该账号不属于任何单位，不能生成线索")
+    require(actor, Capability.LEADS_IMPORT, actor.unit.district())
     first: dict[str, Sighting] = {}
     for sighting in sightings:
         first.setdefault(sighting.doc_number, sighting)

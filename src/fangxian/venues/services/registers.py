@@ -66,7 +66,7 @@ class Register:
     visitors_total: int
 
     @property
-    def sleeping(self) -> list[Venue]:
+    def sleeping(self) -> list[VenueRef]:
         return [row.venue for row in self.rows if row.scans == 0 and row.venue.status == VenueStatus.ACTIVE]
 
     def totals(self) -> RegisterRow:
@@ -163,7 +163,7 @@ def day_register(
             enough += count
             if enough >= VISITORS_SHOWN:
                 break
-        notable = (
+        found = (
             Scan.objects.filter(day=day, venue_code__in=wanted)
             .filter(_NOTABLE)
             .order_by("scanned_at")
@@ -180,12 +180,13 @@ def day_register(
                 "negative",
             )
         )
-        listed = [Visitor(by_id[code_venue[row[0]]], *row[1:]) for row in notable[:VISITORS_SHOWN]]
-    if log and user.unit_id:
+        listed = [Visitor(by_id[code_venue[row[0]]], *row[1:]) for row in found[:VISITORS_SHOWN]]
+    where = unit or user.unit
+    if log and where is not None:
         record_access(
             actor=user,
             kind=AccessKind.LIST,
-            unit=unit or user.unit,
+            unit=where,
             model="venues.scan",
             detail={"register": day.isoformat(), "venues": len(by_id), "visitors": len(listed)},
         )

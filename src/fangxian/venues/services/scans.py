@@ -29,7 +29,7 @@ from fangxian.venues.models import Scan, Venue, VenueCode
 MAX_BATCH = 10_000
 # A device's clock may run a little ahead; a scan further in the future is a wrong clock or a typo.
 CLOCK_SKEW = datetime.timedelta(minutes=5)
-SCAN_COLUMNS = {
+SCAN_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "venue_code": pl.String,
     "area": pl.String,
     "doc_type": pl.String,
@@ -195,11 +195,18 @@ def ingest_scans(
             object_id=f"scans:{now:%Y%m%d%H%M%S%f}",
             object_repr=f"扫码记录 {outcome.written} 条（{ScanSource(source).label}）",
             # The command's service account has no unit: the record goes to the top of the tree it wrote into.
-            unit_id=actor.unit_id or Unit.objects.filter(parent__isnull=True).values_list("id", flat=True).first(),
+            unit_id=actor.unit_id or _top_unit_id(),
             after={"written": outcome.written, "unchanged": outcome.unchanged, "codes": len(known)},
         )
         changes.insert()
     return outcome
+
+
+def _top_unit_id() -> int:
+    top = Unit.objects.filter(parent__isnull=True).values_list("id", flat=True).first()
+    if top is None:
+        raise ValueError("no unit to record the write under: load the district first (fangxian units load)")
+    return top
 
 
 class BatchTooLarge(ValueError):
@@ -249,10 +256,8 @@ def _check(
             (cut.is_not_null() & (pl.col("scanned_at") >= cut), "场所码已作废（场所已重新生成场所码），请扫描新码")
         )
     # One pass: each row's first broken rule, or none.
-    verdict = pl.when(rules[0][0].fill_null(False)).then(pl.lit(rules[0][1]))
-    for condition, message in rules[1:]:
-        verdict = verdict.when(condition.fill_null(False)).then(pl.lit(message))
-    scans = scans.with_columns(verdict.otherwise(pl.lit(None, pl.String)).alias("_problem"))
+    verdict = pl.coalesce([pl.when(condition.fill_null(False)).then(pl.lit(message)) for condition, message in rules])
+    scans = scans.with_columns(verdict.alias("_problem"))
     refused = scans.filter(pl.col("_problem").is_not_null())
     problems = [ScanProblem(row, message) for row, message in refused.select("_row", "_problem").iter_rows()]
     scans = scans.filter(pl.col("_problem").is_null()).drop("_problem")
