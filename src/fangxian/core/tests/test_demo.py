@@ -20,6 +20,7 @@ def test_the_demo_district_has_its_real_streets_communities_grids_and_users(db):
         "lab",
         "jiaoyu",
         "hesuan",
+        "venue",
     }
     assert Grant.objects.get(user__username="xincheng").unit.code == "410108001"
     # Beside the territory: the department and the working group the two last demo users belong to.
