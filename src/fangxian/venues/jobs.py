@@ -1,5 +1,6 @@
 """Venue sweeps, run by the worker every minute: scan day partitions made ahead, days past the retention
-dropped whole (minimum necessary: FANGXIAN_SCAN_RETENTION_DAYS)."""
+dropped whole (minimum necessary: FANGXIAN_SCAN_RETENTION_DAYS), and red/yellow codes made leads where the
+district chose it."""
 
 import datetime
 
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from fangxian.core import partitions
+from fangxian.core import services as core_services
 from fangxian.core.sweeps import sweep
 from fangxian.venues.models import Scan, VenueDay
 
@@ -24,3 +26,11 @@ def drop_expired_scans() -> int:
     oldest = timezone.localdate() - datetime.timedelta(days=settings.SCAN_RETENTION_DAYS)
     VenueDay.objects.filter(day__lt=oldest).delete()
     return len(partitions.drop_before(Scan, oldest))
+
+
+@sweep
+def abnormal_code_leads() -> int:
+    """Red- and yellow-code visitors made leads in the districts that chose it (VenuePolicy)."""
+    from fangxian.venues.services.registers import automatic_abnormal_leads
+
+    return automatic_abnormal_leads(actor=core_services.service_account())

@@ -171,3 +171,24 @@ class VenueDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.venue_code} {self.day}"
+
+
+class VenuePolicy(models.Model):
+    """A district's choices for its venues: whether red- and yellow-code visitors become leads by themselves
+    (every minute, by the worker) or only when an officer makes them from the register."""
+
+    district = models.OneToOneField(Unit, on_delete=models.PROTECT, related_name="+")
+    abnormal_leads_auto = models.BooleanField(_("红黄码人员自动生成线索"), default=False)
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "district"
+    capabilities = {"view": C.VENUE_SCANS_VIEW, "change": C.LEADS_IMPORT}
+
+    class Meta:
+        verbose_name = _("场所设置")
+        verbose_name_plural = _("场所设置")
+
+    def __str__(self) -> str:
+        return str(self.district)

@@ -34,7 +34,7 @@ from fangxian.venues import services
 from fangxian.venues.files import import_scan_file
 from fangxian.venues.filtersets import VenueFilterSet
 from fangxian.venues.forms import CoVisitForm, DoorForm, RegisterFilterForm, ScanUploadForm, VenueForm
-from fangxian.venues.models import Venue
+from fangxian.venues.models import Venue, VenuePolicy
 from fangxian.venues.poster import poster_pdf
 from fangxian.venues.services import imports
 from fangxian.venues.services.covisit import default_lookback_days
@@ -183,6 +183,7 @@ class RegisterView(CapabilityRequiredMixin, TemplateView):
                 by_regulator=register.board(lambda venue: venue.regulator),
                 can_export=holds(request.user, Capability.EXPORT),
                 can_lead=holds(request.user, Capability.LEADS_IMPORT),
+                policy=VenuePolicy.objects.restrict(request.user).first(),
                 query=request.GET.urlencode(),
             )
         )
@@ -206,11 +207,20 @@ class RegisterView(CapabilityRequiredMixin, TemplateView):
         form, day, unit = self.filters()
         try:
             with transaction.atomic():
-                made = services.abnormal_code_leads(actor=request.user, day=day, unit=unit)
+                if request.POST.get("op") == "policy":
+                    district = request.user.unit.district() if request.user.unit else None
+                    if district is None:
+                        raise PermissionDenied(_("该账号不属于任何单位"))
+                    auto = request.POST.get("auto") == "on"
+                    services.set_policy(actor=request.user, district=district, abnormal_leads_auto=auto)
+                    done = _("已开启：红黄码人员每分钟自动生成线索") if auto else _("已关闭自动生成，改为手动生成")
+                else:
+                    made = services.abnormal_code_leads(actor=request.user, day=day, unit=unit)
+                    done = _("已生成 %(count)s 条异常扫码线索，已下发至各人所在单位") % {"count": made}
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, error_text(error))
         else:
-            messages.success(request, _("已生成 %(count)s 条异常扫码线索，已下发至各人所在单位") % {"count": made})
+            messages.success(request, done)
         return HttpResponseRedirect(request.get_full_path())
 
 

@@ -3,7 +3,7 @@ co-visit tracing. Services never commit: callers own atomic()."""
 
 from fangxian.venues.services.covisit import CoVisitor, Tracing, covisit_leads, trace, trace_for
 from fangxian.venues.services.door import DoorCheck, door_check
-from fangxian.venues.services.registers import Register, abnormal_code_leads, day_register
+from fangxian.venues.services.registers import Register, abnormal_code_leads, day_register, set_policy
 from fangxian.venues.services.registry import VENUE_LEVELS, regenerate_code, register_venue
 from fangxian.venues.services.scans import BatchTooLarge, ScanOutcome, ingest_scans
 
@@ -23,5 +23,6 @@ __all__ = [
     "trace_for",
     "regenerate_code",
     "register_venue",
+    "set_policy",
     "trace",
 ]

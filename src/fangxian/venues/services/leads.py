@@ -24,7 +24,10 @@ class Sighting:
     category: str = ""  # overrides the call's category (a co-visitor above the close-contact threshold)
 
 
-def leads_for_sightings(*, actor: User, sightings: list[Sighting], category: str, source: str, reason: str) -> int:
+def leads_for_sightings(
+    *, actor: User, sightings: list[Sighting], category: str, source: str, reason: str, district=None
+) -> int:
+    """`district`: whose leads these are when the actor has no unit of its own (the worker's service account)."""
     from fangxian.leads.choices import LeadStatus
     from fangxian.leads.models import Lead
     from fangxian.leads.services import NewLead, create_leads
@@ -35,9 +38,11 @@ def leads_for_sightings(*, actor: User, sightings: list[Sighting], category: str
     require_actor(actor)
     if not sightings:
         return 0
-    if actor.unit is None:
-        raise PermissionDenied("该账号不属于任何单位，不能生成线索")
-    require(actor, Capability.LEADS_IMPORT, actor.unit.district())
+    if district is None:
+        if actor.unit is None:
+            raise PermissionDenied("该账号不属于任何单位，不能生成线索")
+        district = actor.unit.district()
+    require(actor, Capability.LEADS_IMPORT, district)
     first: dict[str, Sighting] = {}
     for sighting in sightings:
         first.setdefault(sighting.doc_number, sighting)

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from fangxian.core.audit import record_access, require_actor
+from fangxian.core.audit import record_access, record_change, require_actor
 from fangxian.core.capabilities import Capability
-from fangxian.core.choices import AccessKind, UnitLevel
+from fangxian.core.choices import AccessKind, ChangeKind, UnitLevel
 from fangxian.core.models import Unit, User
-from fangxian.core.scoping import within
+from fangxian.core.scoping import require, within
 from fangxian.venues.choices import Answer, CodeColour, VenueStatus
-from fangxian.venues.models import Scan, Venue, VenueCode, VenueDay
+from fangxian.venues.models import Scan, Venue, VenueCode, VenueDay, VenuePolicy
 
 ABNORMAL = (CodeColour.YELLOW, CodeColour.RED)
 VISITORS_SHOWN = 500
@@ -215,8 +215,13 @@ def abnormal_code_leads(*, actor: User, day: datetime.date, unit: Unit | None = 
     from fangxian.venues.services.leads import Sighting, leads_for_sightings
 
     require_actor(actor)
-    venues = {venue.pk: venue for venue in venues_for(actor, unit).select_related("unit")}
-    code_venue = dict(VenueCode.objects.filter(venue_id__in=list(venues)).values_list("code", "venue_id"))
+    scope = venues_for(actor, unit)
+    # Only the codes whose day figures hold a yellow or red code: the day's other scans are not read.
+    flagged = VenueDay.objects.filter(
+        day=day, abnormal__gt=0, venue_code__in=VenueCode.objects.filter(venue__in=scope).values("code")
+    ).values_list("venue_code", flat=True)
+    code_venue = dict(VenueCode.objects.filter(code__in=list(flagged)).values_list("code", "venue_id"))
+    venues = {venue.pk: venue for venue in Venue.objects.filter(pk__in=set(code_venue.values())).select_related("unit")}
     scans = Scan.objects.filter(day=day, venue_code__in=list(code_venue), code_colour__in=ABNORMAL).order_by(
         "scanned_at"
     )
@@ -241,4 +246,36 @@ def abnormal_code_leads(*, actor: User, day: datetime.date, unit: Unit | None = 
         category=LeadCategory.ABNORMAL_SCAN,
         source=LeadSource.VENUE_SCAN,
         reason="场所扫码异常：红黄码人员",
+        district=unit.district() if unit is not None else None,
     )
+
+
+def set_policy(*, actor: User, district: Unit, abnormal_leads_auto: bool) -> VenuePolicy:
+    """Turn the automatic red/yellow-code leads on or off for the district (recorded)."""
+    require_actor(actor)
+    require(actor, Capability.LEADS_IMPORT, district)
+    policy = VenuePolicy.objects.filter(district=district).first()
+    before = {"abnormal_leads_auto": policy.abnormal_leads_auto if policy else False}
+    policy, _ = VenuePolicy.objects.update_or_create(
+        district=district,
+        defaults={"abnormal_leads_auto": abnormal_leads_auto, "changed_by": actor, "changed_at": timezone.now()},
+    )
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=policy,
+        unit=district,
+        before=before,
+        after={"abnormal_leads_auto": abnormal_leads_auto},
+        reason="红黄码人员自动生成线索：" + ("开启" if abnormal_leads_auto else "关闭"),
+    )
+    return policy
+
+
+def automatic_abnormal_leads(*, actor: User, now: datetime.datetime | None = None) -> int:
+    """The worker's minute: today's red- and yellow-code visitors made leads in every district that wants it."""
+    day = timezone.localdate(now)
+    made = 0
+    for policy in VenuePolicy.objects.filter(abnormal_leads_auto=True).select_related("district"):
+        made += abnormal_code_leads(actor=actor, day=day, unit=policy.district)
+    return made

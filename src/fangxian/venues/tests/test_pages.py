@@ -385,3 +385,28 @@ def test_a_visitor_with_two_flags_is_one_line_of_the_register(world):
     register = services.day_register(user=world["township_a"], day=timezone.localdate(), log=False)
     assert (register.totals().abnormal, register.totals().unvaccinated, register.visitors_total) == (1, 1, 1)
     assert len(register.visitors) == 1
+
+
+def test_a_district_may_have_red_and_yellow_codes_made_leads_by_the_worker(world, client_for):
+    from fangxian.core.models import ChangeRecord
+    from fangxian.venues import jobs
+
+    scan_rows(
+        world,
+        [
+            {
+                "venue_code": world["xc_venue"].code,
+                "doc_number": BOB_DOC,
+                "scanned_at": earlier_today(4),
+                "code_colour": "red",
+            }
+        ],
+    )
+    assert jobs.abnormal_code_leads() == 0  # not chosen: nothing happens by itself
+    assert client_for("township_a").post("/venues/register/", {"op": "policy", "auto": "on"}).status_code == 403
+    client_for("district").post("/venues/register/", {"op": "policy", "auto": "on"})
+    assert ChangeRecord.objects.filter(reason__contains="自动生成线索：开启").exists()
+    assert jobs.abnormal_code_leads() == 1
+    lead = Lead.objects.get(source="venue_scan")
+    assert lead.unit == world["bob"].unit
+    assert jobs.abnormal_code_leads() == 0  # once
