@@ -210,7 +210,14 @@ def _venues(user, *, now, loop):
     ):
         return []
     count = venue_registers.abnormal_today(user=user, day=timezone.localdate(now))
-    return [Task("task-venue-abnormal", _("今日场所扫码异常（黄码、红码）人次"), count, reverse("venues:register"))]
+    return [
+        Task(
+            "task-venue-abnormal",
+            _("今日场所扫码异常（黄码、红码）人次"),
+            count,
+            _link("venues:register", only="abnormal"),
+        )
+    ]
 
 
 def _reports(user, *, now, loop):

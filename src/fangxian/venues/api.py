@@ -154,9 +154,9 @@ class RegisterView(APIView):
         day = _day(request.query_params.get("day"))
         unit = None
         if code := request.query_params.get("unit"):
-            unit = Unit.objects.filter(code=code).first()
+            unit = Unit.objects.restrict(request.user).filter(code=code).first()
             if unit is None:
-                raise NotFound("未找到该单位")
+                raise NotFound("未找到该单位（或不在您的管辖范围内）")
         register = services.day_register(user=request.user, day=day, unit=unit)
         return Response(
             {

@@ -38,7 +38,7 @@ from fangxian.venues.models import Venue, VenuePolicy
 from fangxian.venues.poster import poster_pdf
 from fangxian.venues.services import imports
 from fangxian.venues.services.covisit import default_lookback_days
-from fangxian.venues.services.registers import notable_scans
+from fangxian.venues.services.registers import KINDS, notable_scans
 from fangxian.venues.tables import covisit_columns, register_columns, venue_columns
 
 
@@ -125,7 +125,9 @@ class DoorView(ScopedObjectMixin, TemplateView):
         venue = self.get_object()
         form = DoorForm(request.POST, areas=venue.areas)
         if not form.is_valid():
-            return self.render_to_response(self.get_context_data(venue=venue, form=form), status=400)
+            return self.render_to_response(
+                self.get_context_data(venue=venue, form=_without(form, "doc_number", "proxy_doc_number")), status=400
+            )
         data = form.cleaned_data
         try:
             with transaction.atomic():
@@ -139,7 +141,9 @@ class DoorView(ScopedObjectMixin, TemplateView):
                 )
         except ValidationError as error:
             form.add_error(None, error)
-            return self.render_to_response(self.get_context_data(venue=venue, form=form), status=400)
+            return self.render_to_response(
+                self.get_context_data(venue=venue, form=_without(form, "doc_number", "proxy_doc_number")), status=400
+            )
         # The next visitor starts from an empty box but the same sub-area (a door serves one hall).
         following = DoorForm(areas=venue.areas, initial={"area": data["area"]})
         return self.render_to_response(self.get_context_data(venue=venue, form=following, check=check))
@@ -166,13 +170,16 @@ class RegisterView(CapabilityRequiredMixin, TemplateView):
         if form.is_bound and form.is_valid():
             day = form.cleaned_data["day"] or day
             unit = form.cleaned_data["unit"]
+        elif form.is_bound and self.request.method == "GET":
+            messages.warning(self.request, _("所选日期或单位无效（或不在您的管辖范围内），显示今天、全部管辖单位"))
         return form, day, unit
 
     def get(self, request, *args, **kwargs):
         form, day, unit = self.filters()
         if request.GET.get("export") == "xlsx":
             return self.export(day, unit)
-        register = services.day_register(user=request.user, day=day, unit=unit)
+        only = request.GET.get("only", "")
+        register = services.day_register(user=request.user, day=day, unit=unit, only=only if only in KINDS else "")
         return self.render_to_response(
             self.get_context_data(
                 form=form,
@@ -184,6 +191,9 @@ class RegisterView(CapabilityRequiredMixin, TemplateView):
                 can_export=holds(request.user, Capability.EXPORT),
                 can_lead=holds(request.user, Capability.LEADS_IMPORT),
                 policy=VenuePolicy.objects.restrict(request.user).first(),
+                only=only,
+                base_query=request.GET.copy(),
+                one_venue=len(register.rows) == 1,
                 query=request.GET.urlencode(),
             )
         )
@@ -281,7 +291,7 @@ class CoVisitView(CapabilityRequiredMixin, TemplateView):
         try:
             token, query = self._query(request)
         except _FormInvalid as invalid:
-            return self.render_to_response(self.get_context_data(form=invalid.form), status=400)
+            return self.render_to_response(self.get_context_data(form=_without(invalid.form, "cases")), status=400)
         except ValidationError as error:
             return self.render_to_response(self.get_context_data(refusal=error_text(error)), status=400)
         return self._answer(request, token, query, request.POST.get("op", ""))
@@ -325,6 +335,14 @@ class CoVisitView(CapabilityRequiredMixin, TemplateView):
         return xlsx_response(filename="时空伴随人员", content=content)
 
 
+def _without(form, *fields: str):
+    """A refused form shown again with its errors but not the numbers typed: a page shows no whole ID number."""
+    form.data = form.data.copy()
+    for name in fields:
+        form.data[name] = ""
+    return form
+
+
 class _FormInvalid(Exception):
     def __init__(self, form):
         self.form = form
@@ -364,6 +382,10 @@ class PosterView(ScopedObjectMixin, View):
 
     def get(self, request, **kwargs):
         venue = self.get_object()
+        # Printing is for those who put the poster up: the venue's managers and its own staff (and it is logged
+        # as an export): a read-only role sees the venue, it does not print its code.
+        if not any(holds(request.user, work) for work in (Capability.VENUES_MANAGE, Capability.DOOR_CHECK)):
+            raise PermissionDenied(_("您的角色不能打印场所码"))
         issuer = f"{venue.unit.district().name}疫情防控指挥部"
         try:
             content = poster_pdf(venue, issuer=issuer)

@@ -607,7 +607,8 @@ PAGES = [
     ),
     Route("venues:detail", READERS | {"venue"}, kwargs=by_uuid("xc_venue"), sees=frozenset()),
     Route("venues:door", frozenset({"district", "venue"}), kwargs=by_uuid("xc_venue"), sees=frozenset()),
-    Route("venues:poster", READERS | {"venue"}, kwargs=by_uuid("xc_venue"), sees=frozenset()),
+    # The poster: those who put it up (the venue's managers and its own staff), not a read-only role.
+    Route("venues:poster", FIELD | {"venue"}, kwargs=by_uuid("xc_venue"), sees=frozenset()),
     Route(
         "venues:door",
         frozenset({"district", "venue"}),

@@ -354,7 +354,7 @@ def test_a_venues_door_on_a_phone_one_thumb_from_the_id_to_the_answer(server, pa
         expect(field).to_be_focused()
         field.fill(number)
         field.press("Enter")  # a scanner's trailing Enter: nothing is submitted without a colour
-        page.wait_for_timeout(300)
+        expect(page.locator("[data-door-hint]")).to_be_visible()  # and says why
         expect(page.get_by_test_id("door-answer")).to_have_count(0)
         green = page.get_by_test_id("colour-green")
         box = green.bounding_box()

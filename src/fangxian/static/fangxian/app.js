@@ -62,3 +62,13 @@ document.addEventListener("click", (event) => {
   save.scrollIntoView({block: "center"});
   save.focus();
 });
+
+// The door (电子卡口): Enter in the ID box (a scanner ends with one) submits nothing until a colour is tapped;
+// say so, rather than seem frozen.
+document.addEventListener("keydown", (event) => {
+  const form = event.target.closest && event.target.closest("form[data-door]");
+  if (!form || event.key !== "Enter" || event.target.name !== "doc_number") return;
+  event.preventDefault();
+  const hint = form.querySelector("[data-door-hint]");
+  if (hint) hint.classList.remove("d-none");
+});

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
@@ -374,7 +375,13 @@ def trace_for(
     require_actor(user)
     district = user.unit.district() if user.unit_id else None
     require(user, Capability.COVISIT_TRACE, district)
-    until = until or timezone.now()
+    now = timezone.now()
+    until = until or now
+    # Scans older than the retention are gone: a window wholly before it (or before any scan could exist) is a
+    # typing error, said as such rather than answered with nobody.
+    kept_from = now - datetime.timedelta(days=settings.SCAN_RETENTION_DAYS + 1)
+    if until < kept_from:
+        raise ValidationError(f"结束时间早于扫码记录的保留期限（{settings.SCAN_RETENTION_DAYS} 天），该时段已无记录")
     since = since or until - datetime.timedelta(days=lookback_days or default_lookback_days(user))
     if since >= until:
         raise ValidationError("开始时间应早于结束时间")
@@ -389,8 +396,9 @@ def trace_for(
             docs.append(parse_document(DocumentType.RESIDENT_ID, text).number)
         except DocumentError as error:
             problems.append(f"{mask_document_text(text)}：{error}")
-    if not docs and not problems:
-        raise ValidationError("请填写病例的证件号码")
+    if not docs:
+        # Nothing to trace is not "nobody met them": say which numbers could not be read.
+        raise ValidationError("；".join(problems) if problems else "请填写病例的证件号码")
     tracing = trace(cases=docs, since=since, until=until)
     record_access(
         actor=user,

@@ -37,6 +37,7 @@ class DoorCheck:
     decision: str
     reasons: list[str] = field(default_factory=list)
     recorded: bool = False
+    masked_proxy: str = ""
 
     @property
     def decision_label(self) -> str:
@@ -146,4 +147,5 @@ def door_check(
         decision=decision,
         reasons=reasons,
         recorded=outcome.written + outcome.unchanged > 0,
+        masked_proxy=mask_document(proxy_doc_number.strip().upper()) if proxy_doc_number.strip() else "",
     )

@@ -114,7 +114,7 @@ def plan_venues(*, actor: User, rows: list[list[str]]) -> VenuePlan:
                 number = Decimal(text) if text else None
             except InvalidOperation:
                 number = Decimal(999)
-            if number is not None and abs(number) > limit:
+            if number is not None and (not number.is_finite() or abs(number) > limit):
                 problem(name, "坐标无效")
                 number = None
             coordinates.append(number.quantize(Decimal("0.000001")) if number is not None else None)

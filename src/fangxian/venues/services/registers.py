@@ -20,6 +20,12 @@ from fangxian.venues.models import Scan, Venue, VenueCode, VenueDay, VenuePolicy
 ABNORMAL = (CodeColour.YELLOW, CodeColour.RED)
 VISITORS_SHOWN = 500
 _NOTABLE = Q(code_colour__in=ABNORMAL) | Q(vaccinated=Answer.NO) | Q(negative=Answer.NO)
+# The register's lines of one kind (?only=): its condition and the day figure that counts it.
+KINDS = {
+    "abnormal": (Q(code_colour__in=ABNORMAL), "abnormal"),
+    "unvaccinated": (Q(vaccinated=Answer.NO), "unvaccinated"),
+    "without_negative": (Q(negative=Answer.NO), "without_negative"),
+}
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,14 @@ def venue_refs(venues) -> dict[int, VenueRef]:
 
 
 def day_register(
-    *, user: User, day: datetime.date, unit: Unit | None = None, venues=None, log: bool = True, visitors: bool = True
+    *,
+    user: User,
+    day: datetime.date,
+    unit: Unit | None = None,
+    venues=None,
+    log: bool = True,
+    visitors: bool = True,
+    only: str = "",
 ) -> Register:
     """The register of `day` over the venues the user may see (within `unit`): counts per venue (from the day
     figures the ingestion keeps), and the notable visitors of the venues with the most of them first (up to
@@ -140,9 +153,13 @@ def day_register(
         if figures
         else {}
     )
+    condition, figure = KINDS.get(only, (_NOTABLE, "notable"))
     for code, scans, abnormal, unvaccinated, without_negative, notable in figures:
         if code not in codes:
             continue
+        notable = {"abnormal": abnormal, "unvaccinated": unvaccinated, "without_negative": without_negative}.get(
+            figure, notable
+        )
         code_venue[code] = codes[code]
         row = rows[codes[code]]
         row.scans += scans
@@ -165,7 +182,7 @@ def day_register(
                 break
         found = (
             Scan.objects.filter(day=day, venue_code__in=wanted)
-            .filter(_NOTABLE)
+            .filter(condition)
             .order_by("scanned_at")
             .values_list(
                 "venue_code",
@@ -181,6 +198,8 @@ def day_register(
             )
         )
         listed = [Visitor(by_id[code_venue[row[0]]], *row[1:]) for row in found[:VISITORS_SHOWN]]
+        # Red and yellow codes first (what the door and the township act on), each part in time order.
+        listed.sort(key=lambda visitor: (visitor.code_colour not in ABNORMAL, visitor.scanned_at))
     where = unit or user.unit
     if log and where is not None:
         record_access(

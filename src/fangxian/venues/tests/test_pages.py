@@ -410,3 +410,27 @@ def test_a_district_may_have_red_and_yellow_codes_made_leads_by_the_worker(world
     lead = Lead.objects.get(source="venue_scan")
     assert lead.unit == world["bob"].unit
     assert jobs.abnormal_code_leads() == 0  # once
+
+
+def test_refusals_name_the_problem_and_never_echo_a_whole_number(world, client_for):
+    district = client_for("district")
+    ancient = district.post(
+        "/api/venues/covisit/", {"cases": [BOB_DOC], "until": "0001-01-02T00:00:00Z"}, content_type="application/json"
+    )
+    assert ancient.status_code == 400 and "保留期限" in json.dumps(ancient.json(), ensure_ascii=False)
+    page = district.post("/venues/covisit/", {"cases": BOB_DOC, "since": "2026-13-45"})
+    assert page.status_code == 400 and BOB_DOC not in page.content.decode()
+    wrong = door(client_for("venue"), world["xc_venue"], BOB_DOC, "purple")
+    assert wrong.status_code == 400 and BOB_DOC not in wrong.content.decode()
+    assert client_for("township_a").get("/api/venues/register/?unit=410108002").status_code == 404
+    assert client_for("clerk").get(f"/venues/{world['xc_venue'].uuid}/poster.pdf").status_code == 403
+
+
+def test_a_venue_list_with_a_nan_coordinate_is_told_so(world, client_for):
+    upload = SimpleUploadedFile(
+        "场所.csv",
+        "场所名称,类别,所属社区,地址,纬度\n测试场所A,商场超市,410108001001,某地址,NaN\n".encode(),
+        "text/csv",
+    )
+    page = client_for("township_a").post("/venues/import/", {"file": upload})
+    assert page.status_code == 200 and "坐标无效" in page.content.decode()
