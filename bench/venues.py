@@ -12,6 +12,9 @@ into a day-partitioned table that carries the same indexes (the indexed floor). 
 case at a time (1,000 cases, each given 10–30 stays in the look-back window), all 1,000 at once, a township's
 register for one day, and — as a reference line — DuckDB answering the same co-visit windows over the same
 rows written as Parquet. The database in --db is dropped and recreated.
+
+On this 2-core machine ingestion runs at ~39,000 scans/s, so the full fortnight takes about 45 minutes of
+ingestion and ~25 GB; `--scans 14000000` (a tenth of the city) runs in about 9 minutes.
 """
 
 import argparse

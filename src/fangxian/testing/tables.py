@@ -1,16 +1,26 @@
 """Columns of the testing lists, shared by the pages and the xlsx exports (numbers masked)."""
 
+from django.urls import reverse
 from django.utils.html import format_html
 
 from fangxian.core.exports import Column
 
 
-def recall_columns() -> list[Column]:
+def recall_columns(*, openable: frozenset[int] = frozenset()) -> list[Column]:
+    """`openable`: the registered people among them the reader may open (their name links to their file)."""
+
     def tube(recall):
         return format_html('{}<div class="small text-secondary">{}</div>', recall.tube.code, recall.tube.point.name)
 
+    def name(recall):
+        if recall.person_id in openable:
+            return format_html(
+                '<a href="{}">{}</a>', reverse("people:detail", kwargs={"uuid": recall.person.uuid}), recall.name
+            )
+        return recall.name
+
     return [
-        Column("姓名", lambda r: r.name, 10, heading=True),
+        Column("姓名", lambda r: r.name, 10, cell=name, heading=True),
         Column("证件号码", lambda r: r.masked_doc_number, 22, css="masked"),
         Column("责任单位", lambda r: r.unit.label, 18),
         Column("现住址", lambda r: r.person.address if r.person else "", 36),

@@ -18,7 +18,7 @@ from fangxian.core.choices import AccessKind, Action, UnitLevel
 from fangxian.core.exporting import ExportMixin, keep_problems
 from fangxian.core.masking import mask_document, mask_document_text, normalise_number
 from fangxian.core.models import ChangeRecord, Unit, district_path_of
-from fangxian.core.scoping import user_can
+from fangxian.core.scoping import holds, user_can
 from fangxian.core.tabular import TableReadError, spool_upload
 from fangxian.core.views import (
     ActionView,
@@ -394,7 +394,14 @@ class RecallListView(ExportMixin, ScopedListView):
     table_testid = "recalls"
 
     def list_columns(self):
-        return recall_columns()
+        # A name opens the person's file for a reader who may see that person (a recall is listed where the
+        # person was sampled, which need not be where they live).
+        openable: frozenset[int] = frozenset()
+        rows = getattr(self, "object_list", None)  # none for the export, whose cells are plain text
+        if rows is not None and holds(self.user, Action.VIEW, model=Person):
+            people = rows.exclude(person__isnull=True).values("person_id")
+            openable = frozenset(Person.objects.restrict(self.user).filter(pk__in=people).values_list("pk", flat=True))
+        return recall_columns(openable=openable)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

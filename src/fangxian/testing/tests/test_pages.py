@@ -50,6 +50,9 @@ def test_the_sampling_table_registers_a_tube_scan_by_scan_then_closes_and_ships_
 
 
 def test_a_lab_uploads_a_result_file_and_the_recall_list_shows_the_pool(world, point, client_for, register):
+    from fangxian.people.models import Person
+
+    known = Person.objects.create(name="受检1", doc_number=citizen_id(1), unit=world["xc_grid"])
     register({"P0001": [1, 2, 3], "P0002": [4]})
     client = client_for("township_a")
     content = "管码,检测结果\nP0001,阳性\nP0002,阴性\nP0003,阴性\n".encode("gbk")
@@ -59,6 +62,7 @@ def test_a_lab_uploads_a_result_file_and_the_recall_list_shows_the_pool(world, p
     recalls = client.get("/testing/recalls/").content.decode()
     table = recalls.split('data-testid="recalls"')[1]
     assert "受检1" in table and citizen_id(1) not in recalls and "金河社区广场采样点" in table
+    assert f'href="/persons/{known.uuid}/"' in table  # a registered person opens their file from the list
     assert AccessRecord.objects.filter(actor=world["township_a"], model="testing.recall").exists()
     export = client.get("/testing/recalls/?export=xlsx")
     assert export.status_code == 200 and export["Content-Type"].startswith("application/vnd.openxmlformats")
