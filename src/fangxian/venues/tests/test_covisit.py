@@ -136,3 +136,22 @@ def test_venue_hours_count_the_cases_that_were_there(world):
     scan(world, shop, doc(1), local(1, 10, 30))
     hours = traced(cases=(CASE, doc(1))).venue_hours()
     assert hours[0][0].name == "金河药房" and hours[0][1] == timezone.localtime(local(1, 10)) and hours[0][2] == 2
+
+
+def test_tracing_cases_together_finds_what_tracing_them_one_by_one_finds(world):
+    shop, restaurant = venue(world, "金河药房", "pharmacy"), venue(world, "金河饭店", "restaurant")
+    second = doc(50)
+    scan(world, shop, CASE, local(1, 10))
+    scan(world, restaurant, second, local(1, 12))
+    scan(world, shop, second, local(1, 10, 20))  # both cases at the shop: their windows overlap
+    for n, (place, hour, minute) in enumerate(
+        [(shop, 10, 5), (shop, 10, 30), (restaurant, 12, 40), (restaurant, 11, 0)]
+    ):
+        scan(world, place, doc(n + 1), local(1, hour, minute))
+    together = found(traced(cases=(CASE, second)))
+    apart: dict[str, int] = {}
+    for case in (CASE, second):
+        for who, minutes in found(traced(cases=(case,))).items():
+            if who not in (CASE, second):
+                apart[who] = max(apart.get(who, 0), minutes)
+    assert together == apart and len(together) == 4
