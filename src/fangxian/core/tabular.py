@@ -47,6 +47,22 @@ def match_headers(row: list, wordings: Mapping[str, Iterable[str]]) -> dict[str,
     return columns
 
 
+def find_header(
+    rows: list[list[str]], wordings: Mapping[str, list[str]], required: Iterable[str], *, missing_header: str
+) -> tuple[int, dict[str, int]]:
+    """The header row among the first 20 (a title or a note may stand above it) and field -> column index; a
+    file without one is refused with `missing_header`, a required column absent is named by its first wording."""
+    required = list(required)
+    header_at = next((i for i, row in enumerate(rows[:20]) if len(match_headers(row, wordings)) >= len(required)), None)
+    if header_at is None:
+        raise TableReadError(missing_header)
+    columns = match_headers(rows[header_at], wordings)
+    missing = [wordings[name][0] for name in required if name not in columns]
+    if missing:
+        raise TableReadError("缺少必需的列：" + "、".join(missing))
+    return header_at, columns
+
+
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 _EXACT_FLOAT_LIMIT = 2**53

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.db import transaction
 
 from fangxian.core.models import User
-from fangxian.core.tabular import TableReadError, match_headers, read_rows
+from fangxian.core.tabular import find_header, read_rows
 from fangxian.venues.choices import ScanSource
 from fangxian.venues.services import scans as scan_service
 
@@ -42,13 +42,12 @@ def import_scan_file(*, actor: User, path: Path, progress=None) -> FileOutcome:
     """Every valid row written (each batch in its own transaction: a killed import leaves whole batches, and a
     re-run writes only what is missing); problems named by their row in the file."""
     rows = read_rows(path)
-    header_at = next((i for i, row in enumerate(rows[:20]) if len(match_headers(row, HEADERS)) >= len(REQUIRED)), None)
-    if header_at is None:
-        raise TableReadError("未找到表头：需要“场所码”“证件号码”“扫码时间”三列（可另有姓名、健康码、是否接种等）")
-    columns = match_headers(rows[header_at], HEADERS)
-    missing = [HEADERS[name][0] for name in REQUIRED if name not in columns]
-    if missing:
-        raise TableReadError("缺少必需的列：" + "、".join(missing))
+    header_at, columns = find_header(
+        rows,
+        HEADERS,
+        REQUIRED,
+        missing_header="未找到表头：需要“场所码”“证件号码”“扫码时间”三列（可另有姓名、健康码、是否接种等）",
+    )
     body = rows[header_at + 1 :]
     outcome = FileOutcome()
     for start in range(0, len(body), BATCH):

@@ -12,7 +12,7 @@ from fangxian.core.audit import require_actor
 from fangxian.core.capabilities import Capability
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import scope_unit_ids
-from fangxian.core.tabular import RowError, TableReadError, match_headers
+from fangxian.core.tabular import RowError, TableReadError, find_header
 from fangxian.venues.models import Venue, VenueCategory, VenueCode
 from fangxian.venues.services.registry import VENUE_LEVELS, register_venue
 
@@ -59,13 +59,9 @@ class VenuePlan:
 def plan_venues(*, actor: User, rows: list[list[str]]) -> VenuePlan:
     """Check every row against the categories, the actor's communities and the venues already registered."""
     require_actor(actor)
-    header_at = next((i for i, row in enumerate(rows[:20]) if len(match_headers(row, HEADERS)) >= len(REQUIRED)), None)
-    if header_at is None:
-        raise TableReadError("未找到表头：需要“场所名称”“类别”“所属社区”“地址”四列")
-    columns = match_headers(rows[header_at], HEADERS)
-    missing = [HEADERS[name][0] for name in REQUIRED if name not in columns]
-    if missing:
-        raise TableReadError("缺少必需的列：" + "、".join(missing))
+    header_at, columns = find_header(
+        rows, HEADERS, REQUIRED, missing_header="未找到表头：需要“场所名称”“类别”“所属社区”“地址”四列"
+    )
     body = rows[header_at + 1 :]
     if len(body) > MAX_ROWS:
         raise TableReadError(f"一次最多导入 {MAX_ROWS:,} 个场所，请拆分文件")

@@ -434,3 +434,13 @@ def test_a_venue_list_with_a_nan_coordinate_is_told_so(world, client_for):
     )
     page = client_for("township_a").post("/venues/import/", {"file": upload})
     assert page.status_code == 200 and "坐标无效" in page.content.decode()
+
+
+def test_a_scan_file_without_its_columns_is_refused_by_name(world, client_for):
+    headless = SimpleUploadedFile("扫码.csv", "a,b,c\n1,2,3\n".encode(), "text/csv")
+    page = client_for("district").post("/venues/scans/upload/", {"file": headless}).content.decode()
+    assert "未找到表头" in page
+    partial = SimpleUploadedFile("扫码.csv", "场所码,证件号码,姓名,健康码\nX,Y,Z,绿码\n".encode(), "text/csv")
+    page = client_for("district").post("/venues/scans/upload/", {"file": partial}).content.decode()
+    assert "缺少必需的列：扫码时间" in page
+    assert Scan.objects.count() == 0
