@@ -437,7 +437,7 @@ def test_a_venue_list_with_a_nan_coordinate_is_told_so(world, client_for):
 
 
 def test_a_scan_file_without_its_columns_is_refused_by_name(world, client_for):
-    headless = SimpleUploadedFile("扫码.csv", "a,b,c\n1,2,3\n".encode(), "text/csv")
+    headless = SimpleUploadedFile("扫码.csv", b"a,b,c\n1,2,3\n", "text/csv")
     page = client_for("district").post("/venues/scans/upload/", {"file": headless}).content.decode()
     assert "未找到表头" in page
     partial = SimpleUploadedFile("扫码.csv", "场所码,证件号码,姓名,健康码\nX,Y,Z,绿码\n".encode(), "text/csv")
