@@ -24,3 +24,8 @@ def role_capabilities(role: str) -> list[str]:
 @register.filter
 def mask_document(value) -> str:
     return masking.mask_document(str(value or ""))
+
+
+@register.filter
+def mask_phone(value) -> str:
+    return masking.mask_phone(str(value or ""))

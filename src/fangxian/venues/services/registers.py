@@ -219,8 +219,11 @@ def abnormal_today(*, user: User, day: datetime.date) -> int:
 
 
 def notable_scans(*, user: User, day: datetime.date, unit: Unit | None = None):
-    """Every notable scan of the day in the user's venues (for the export): (venue, scan values)."""
-    venues = {venue.pk: venue for venue in venues_for(user, unit).select_related("category")}
+    """Every notable scan of the day in the venues the user may export (a user may see more than they may take
+    away): (venue, scan values)."""
+    exportable = Venue.objects.restrict(user, Capability.EXPORT).values("pk")
+    scope = venues_for(user, unit).filter(pk__in=exportable).select_related("category")
+    venues = {venue.pk: venue for venue in scope}
     code_venue = dict(VenueCode.objects.filter(venue_id__in=list(venues)).values_list("code", "venue_id"))
     rows = Scan.objects.filter(day=day, venue_code__in=list(code_venue)).filter(_NOTABLE).order_by("scanned_at")
     for scan in rows.iterator(chunk_size=5000):

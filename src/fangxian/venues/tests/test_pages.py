@@ -444,3 +444,36 @@ def test_a_scan_file_without_its_columns_is_refused_by_name(world, client_for):
     page = client_for("district").post("/venues/scans/upload/", {"file": partial}).content.decode()
     assert "缺少必需的列：扫码时间" in page
     assert Scan.objects.count() == 0
+
+
+def test_the_venue_contact_phone_is_whole_for_its_managers_and_masked_for_readers(world, client_for):
+    venue = world["xc_venue"]
+    venue.phone = "13911112222"
+    venue.save(update_fields=["phone"])
+    assert "13911112222" in client_for("township_a").get(f"/venues/{venue.uuid}/").content.decode()
+    for reader in ("clerk", "venue"):
+        page = client_for(reader).get(f"/venues/{venue.uuid}/").content.decode()
+        assert "13911112222" not in page and "2222" in page
+
+
+def test_the_register_export_holds_only_the_venues_the_user_may_export(world, client_for):
+    from fangxian.core.choices import Role
+    from fangxian.core.models import Grant
+
+    scan_rows(
+        world,
+        [
+            {
+                "venue_code": world["xc_venue"].code,
+                "doc_number": BOB_DOC,
+                "scanned_at": earlier_today(3),
+                "code_colour": "red",
+            }
+        ],
+    )
+    # 刘寨's office also reads the whole district as a clerk: it sees 新城's register but may export only its own.
+    Grant.objects.create(user=world["township_b"], role=Role.CLERK, unit=world["huiji"])
+    client = client_for("township_b")
+    assert 'data-testid="total-abnormal">1<' in client.get("/venues/register/").content.decode()
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(client.get("/venues/register/?export=xlsx").content))
+    assert len(rows.get_sheet_by_index(0).to_python()) == 1  # the header only
