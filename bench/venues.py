@@ -159,7 +159,7 @@ def main() -> None:  # noqa: PLR0915 - one measured run, in the order it is repo
     from fangxian.core.models import Unit, User
     from fangxian.venues.choices import CodeKind
     from fangxian.venues.models import Venue, VenueCategory, VenueCode, new_venue_code
-    from fangxian.venues.services import covisit, registers
+    from fangxian.venues.services import covisit, figures, registers
     from fangxian.venues.services import scans as scan_service
 
     postgres = connection.vendor == "postgresql"
@@ -207,8 +207,17 @@ def main() -> None:  # noqa: PLR0915 - one measured run, in the order it is repo
         for old in parquet.glob("*.parquet"):
             old.unlink()
     zone = settings.TIME_ZONE
-    service_seconds = floor_seconds = service_floor_days_seconds = 0.0
-    written = floor_rows = 0
+    service_seconds = floor_seconds = service_floor_days_seconds = fold_seconds = 0.0
+    written = floor_rows = folds = 0
+    last_fold = time.perf_counter()
+
+    def fold() -> float:
+        """What the worker does every minute: the batches' day figures folded into VenueDay."""
+        tick = time.perf_counter()
+        with transaction.atomic():
+            figures.fold()
+        return time.perf_counter() - tick
+
     for day_number, day in enumerate(days):
         kept = []
         for first in range(0, per_day, BATCH):
@@ -235,11 +244,17 @@ def main() -> None:  # noqa: PLR0915 - one measured run, in the order it is repo
                     copy_floor(connection, rows)
                 floor_seconds += time.perf_counter() - tick
                 floor_rows += rows.height
+            if time.perf_counter() - last_fold >= 60:
+                fold_seconds += fold()
+                folds += 1
+                last_fold = time.perf_counter()
             if not args.no_duckdb:
                 kept.append(rows.select("scanned_at", "venue_code", "area", "doc_number", "proxy_doc_number"))
         if kept:
             pl.concat(kept).write_parquet(parquet / f"{day:%Y%m%d}.parquet")
         print(f"  {day}: {written:,} scans written so far, service {written / service_seconds:,.0f}/s", flush=True)
+    fold_seconds += fold()
+    folds += 1
     if floor_days:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE venues_scan_floor")
@@ -301,6 +316,11 @@ def main() -> None:  # noqa: PLR0915 - one measured run, in the order it is repo
         print(f"  ratio service / floor:                      {service_rate / floor_rate:>12.2f}   (goal ≥ 0.70)")
     print(
         f"ingestion, all days through the service:      {written / service_seconds:>12,.0f} scans/s   (goal ≥ 200,000)"
+    )
+    print(
+        f"  day figures folded by the worker (once a minute): {folds} folds, {fold_seconds:.1f} s in all "
+        f"({fold_seconds / service_seconds:.1%} of the service's time); "
+        f"with the folds {written / (service_seconds + fold_seconds):,.0f} scans/s"
     )
     print(f"co-visit, one case ({lookback}-day window, 10–30 stays), {len(cases):,} cases:")
     print(

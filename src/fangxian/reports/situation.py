@@ -206,20 +206,18 @@ def _venues(ids: list[int], now: datetime.datetime) -> dict[str, int]:
     """Today's scans at the venues of the unit and below: how many, how many yellow or red, and the active venues
     whose code nobody scanned today (沉睡场所码)."""
     from fangxian.venues.choices import VenueStatus
-    from fangxian.venues.models import Venue, VenueCode, VenueDay
+    from fangxian.venues.models import Venue, VenueCode
+    from fangxian.venues.services import figures
 
     today = timezone.localdate(now)
     venues = Venue.objects.filter(unit_id__in=ids)
     code_venue = dict(VenueCode.objects.filter(venue__in=venues.values("pk")).values_list("code", "venue_id"))
     # The day figures the ingestion keeps: no count over the day's scans.
-    counted = VenueDay.objects.filter(day=today, venue_code__in=list(code_venue)).values_list(
-        "venue_code", "scans", "abnormal"
-    )
     scanned, scans, abnormal = set(), 0, 0
-    for code, count, flagged in counted:
-        if count:
+    for code, counts in figures.for_day(today, code_venue).items():
+        if counts.scans:
             scanned.add(code_venue[code])
-        scans += count
-        abnormal += flagged
+        scans += counts.scans
+        abnormal += counts.abnormal
     active = set(venues.filter(status=VenueStatus.ACTIVE).values_list("pk", flat=True))
     return {"scans_today": scans, "abnormal_today": abnormal, "sleeping": len(active - scanned), "active": len(active)}

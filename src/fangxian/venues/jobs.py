@@ -1,6 +1,6 @@
 """Venue sweeps, run by the worker every minute: scan day partitions made ahead, days past the retention
-dropped whole (minimum necessary: FANGXIAN_SCAN_RETENTION_DAYS), and red/yellow codes made leads where the
-district chose it."""
+dropped whole (minimum necessary: FANGXIAN_SCAN_RETENTION_DAYS), the batches' day figures folded, and
+red/yellow codes made leads where the district chose it."""
 
 import datetime
 
@@ -10,7 +10,8 @@ from django.utils import timezone
 from fangxian.core import partitions
 from fangxian.core import services as core_services
 from fangxian.core.sweeps import sweep
-from fangxian.venues.models import Scan, VenueDay
+from fangxian.venues.models import Scan
+from fangxian.venues.services import figures
 
 DAYS_AHEAD = 3
 
@@ -24,8 +25,13 @@ def make_scan_partitions_ahead() -> int:
 @sweep
 def drop_expired_scans() -> int:
     oldest = timezone.localdate() - datetime.timedelta(days=settings.SCAN_RETENTION_DAYS)
-    VenueDay.objects.filter(day__lt=oldest).delete()
+    figures.drop_before(oldest)
     return len(partitions.drop_before(Scan, oldest))
+
+
+@sweep
+def fold_day_figures() -> int:
+    return figures.fold()
 
 
 @sweep

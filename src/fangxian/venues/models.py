@@ -153,8 +153,8 @@ class Scan(models.Model):
 
 
 class VenueDay(models.Model):
-    """A venue code's day in figures, kept by the ingestion in the same transaction as the scans it counts: the
-    registers, the dashboard and the workbench read these instead of counting a day's scans (10⁷ rows) again."""
+    """A venue code's day in figures, from the scans written (VenueDayDelta folded in): the registers, the
+    dashboard and the workbench read these instead of counting a day's scans (10⁷ rows) again."""
 
     day = models.DateField()
     venue_code = models.CharField(max_length=64)
@@ -171,6 +171,26 @@ class VenueDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.venue_code} {self.day}"
+
+
+class VenueDayDelta(models.Model):
+    """What one batch of scans adds to one day's figures, as one row: the codes it touched and, in the same order,
+    the counts it adds (comma-separated). Appended in the batch's transaction — ten thousand scans touch
+    thousands of codes, and adding to each code's VenueDay row cost more than writing the scans — then folded
+    into VenueDay by the worker every minute; readers add the rows not folded yet (services.figures)."""
+
+    day = models.DateField()
+    codes = models.TextField()  # one per line
+    scans = models.TextField()
+    abnormal = models.TextField()
+    unvaccinated = models.TextField()
+    without_negative = models.TextField()
+    notable = models.TextField()
+
+    capabilities = {"view": C.VENUE_SCANS_VIEW}
+
+    def __str__(self) -> str:
+        return f"{self.day} +{self.codes.count(chr(10)) + 1} codes"
 
 
 class VenuePolicy(models.Model):

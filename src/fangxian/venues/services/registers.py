@@ -6,7 +6,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from fangxian.core.audit import record_access, record_change, require_actor
@@ -15,7 +15,8 @@ from fangxian.core.choices import AccessKind, ChangeKind, UnitLevel
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import require, within
 from fangxian.venues.choices import Answer, CodeColour, VenueStatus
-from fangxian.venues.models import Scan, Venue, VenueCode, VenueDay, VenuePolicy
+from fangxian.venues.models import Scan, Venue, VenueCode, VenuePolicy
+from fangxian.venues.services import figures
 
 ABNORMAL = (CodeColour.YELLOW, CodeColour.RED)
 VISITORS_SHOWN = 500
@@ -140,32 +141,24 @@ def day_register(
     rows = {pk: RegisterRow(ref) for pk, ref in by_id.items()}
     code_venue: dict[str, int] = {}
     notable_by_code: dict[str, int] = {}
-    # The day's figures of every code of the venues in scope, in one statement (the scope as a subquery).
-    figures = VenueDay.objects.filter(
-        day=day, venue_code__in=VenueCode.objects.filter(venue__in=scope).values("code")
-    ).values_list("venue_code", "scans", "abnormal", "unvaccinated", "without_negative", "notable")
+    # The day's figures of every code of the venues in scope (the scope runs inside the statement).
+    counted = figures.for_day(day, VenueCode.objects.filter(venue__in=scope).values("code"))
     codes = (
-        dict(
-            VenueCode.objects.filter(code__in=[row[0] for row in figures], venue__in=scope).values_list(
-                "code", "venue_id"
-            )
-        )
-        if figures
+        dict(VenueCode.objects.filter(code__in=list(counted), venue__in=scope).values_list("code", "venue_id"))
+        if counted
         else {}
     )
     condition, figure = KINDS.get(only, (_NOTABLE, "notable"))
-    for code, scans, abnormal, unvaccinated, without_negative, notable in figures:
+    for code, counts in counted.items():
         if code not in codes:
             continue
-        notable = {"abnormal": abnormal, "unvaccinated": unvaccinated, "without_negative": without_negative}.get(
-            figure, notable
-        )
+        notable = getattr(counts, figure)
         code_venue[code] = codes[code]
         row = rows[codes[code]]
-        row.scans += scans
-        row.abnormal += abnormal
-        row.unvaccinated += unvaccinated
-        row.without_negative += without_negative
+        row.scans += counts.scans
+        row.abnormal += counts.abnormal
+        row.unvaccinated += counts.unvaccinated
+        row.without_negative += counts.without_negative
         if notable:
             notable_by_code[code] = notable
     total = sum(notable_by_code.values())
@@ -215,7 +208,7 @@ def day_register(
 def abnormal_today(*, user: User, day: datetime.date) -> int:
     """Yellow- and red-code scans of `day` at the user's venues (the workbench's count; the register's total)."""
     codes = VenueCode.objects.filter(venue__in=venues_for(user).values("pk")).values("code")
-    return VenueDay.objects.filter(day=day, venue_code__in=codes).aggregate(n=Sum("abnormal"))["n"] or 0
+    return sum(counts.abnormal for counts in figures.for_day(day, codes, abnormal_only=True).values())
 
 
 def notable_scans(*, user: User, day: datetime.date, unit: Unit | None = None):
@@ -239,9 +232,7 @@ def abnormal_code_leads(*, actor: User, day: datetime.date, unit: Unit | None = 
     require_actor(actor)
     scope = venues_for(actor, unit)
     # Only the codes whose day figures hold a yellow or red code: the day's other scans are not read.
-    flagged = VenueDay.objects.filter(
-        day=day, abnormal__gt=0, venue_code__in=VenueCode.objects.filter(venue__in=scope).values("code")
-    ).values_list("venue_code", flat=True)
+    flagged = figures.for_day(day, VenueCode.objects.filter(venue__in=scope).values("code"), abnormal_only=True)
     code_venue = dict(VenueCode.objects.filter(code__in=list(flagged)).values_list("code", "venue_id"))
     venues = {venue.pk: venue for venue in Venue.objects.filter(pk__in=set(code_venue.values())).select_related("unit")}
     scans = Scan.objects.filter(day=day, venue_code__in=list(code_venue), code_colour__in=ABNORMAL).order_by(

@@ -25,6 +25,7 @@ from fangxian.core.scoping import scope_paths
 from fangxian.people.frames import check_documents
 from fangxian.venues.choices import Answer, CodeColour, ScanSource
 from fangxian.venues.models import Scan, Venue, VenueCode
+from fangxian.venues.services import figures
 
 MAX_BATCH = 10_000
 # A device's clock may run a little ahead; a scan further in the future is a wrong clock or a typo.
@@ -234,7 +235,12 @@ def _check(
     known = _codes(scans["venue_code"].unique().to_list())
     revoked = {code: at for code, at in known.items() if at is not None}
     rules = [
-        ((pl.col("venue_code") == "") | (pl.col("venue_code").str.len_chars() > 64), "场所码为空或超过 64 位"),
+        (
+            (pl.col("venue_code") == "")
+            | (pl.col("venue_code").str.len_chars() > 64)
+            | pl.col("venue_code").str.contains(r"[\x00-\x1f]"),
+            "场所码为空、超过 64 位或含控制字符",
+        ),
         (pl.col("scanned_at").is_null(), "扫码时间为空或无法识别（应为 2026-12-06 08:30:00）"),
         (pl.col("scanned_at") > now + CLOCK_SKEW, "扫码时间在未来，请核对设备时钟"),
         (pl.col("scanned_at") < oldest, f"扫码时间早于保留期限（{settings.SCAN_RETENTION_DAYS} 天），不再接收"),
@@ -283,26 +289,30 @@ def _check(
 
 def _codes(codes: list[str]) -> dict[str, datetime.datetime | None]:
     """The registered codes among `codes` and when each was revoked (None: in use). On PostgreSQL the codes go as
-    one array: ten thousand IN parameters cost more than the lookup."""
+    one line-separated text split by the server: ten thousand IN parameters, or an array adapted element by
+    element, cost more than the lookup."""
     if not codes:
         return {}
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or any("\n" in code for code in codes):
         return dict(VenueCode.objects.filter(code__in=codes).values_list("code", "revoked_at"))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT code, revoked_at FROM venues_venuecode WHERE code = ANY(%s)", [codes])
+        cursor.execute(
+            "SELECT code, revoked_at FROM venues_venuecode WHERE code = ANY(string_to_array(%s, E'\\n'))",
+            ["\n".join(codes)],
+        )
         return dict(cursor.fetchall())
 
 
 def write(rows: pl.DataFrame) -> int:
-    """Rows (WRITTEN_COLUMNS) into the scans table, each at most once, and the day figures of the new ones
-    (VenueDay) in the same transaction; returns how many were new."""
+    """Rows (WRITTEN_COLUMNS) into the scans table, each at most once, and the new ones added to their codes'
+    day figures in the same transaction; returns how many were new."""
     if rows.height == 0:
         return 0
     days = rows["day"].unique().to_list()
     partitions.ensure_partitions(Scan, min(days), max(days))
     if connection.vendor != "postgresql":
         written = _insert_new_sqlite(rows)
-        _recount_sqlite(rows)
+        figures.add(rows)
         return written
     try:
         with transaction.atomic():
@@ -310,47 +320,11 @@ def write(rows: pl.DataFrame) -> int:
         new = rows
     except IntegrityError:  # some of it is stored already: a resend, or part of one
         new = _insert_new_postgresql(rows)
-    _add_day_figures(new)
+    figures.add(new)
     return new.height
 
 
 _FIGURES = ["day", "venue_code", "code_colour", "vaccinated", "negative"]
-
-
-def _add_day_figures(new: pl.DataFrame) -> None:
-    """Add the new scans to their codes' day figures. Keys in order, so that two batches at once lock the
-    same venues' rows in the same order (no deadlock), each for the blink of its own transaction."""
-    if new.height == 0:
-        return
-    abnormal = pl.col("code_colour").is_in([CodeColour.YELLOW, CodeColour.RED])
-    unvaccinated = pl.col("vaccinated") == Answer.NO
-    without_negative = pl.col("negative") == Answer.NO
-    figures = (
-        new.group_by("day", "venue_code")
-        .agg(
-            pl.len().alias("scans"),
-            abnormal.sum().alias("abnormal"),
-            unvaccinated.sum().alias("unvaccinated"),
-            without_negative.sum().alias("without_negative"),
-            (abnormal | unvaccinated | without_negative).sum().alias("notable"),
-        )
-        .sort("day", "venue_code")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO venues_venueday (day, venue_code, scans, abnormal, unvaccinated, without_negative, notable)
-            SELECT * FROM unnest(%s::date[], %s::text[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[])
-            ORDER BY 1, 2
-            ON CONFLICT (day, venue_code) DO UPDATE SET
-                scans = venues_venueday.scans + excluded.scans,
-                abnormal = venues_venueday.abnormal + excluded.abnormal,
-                unvaccinated = venues_venueday.unvaccinated + excluded.unvaccinated,
-                without_negative = venues_venueday.without_negative + excluded.without_negative,
-                notable = venues_venueday.notable + excluded.notable
-            """,
-            [figures[column].to_list() for column in figures.columns],
-        )
 
 
 def _csv(rows: pl.DataFrame) -> bytes:
@@ -385,25 +359,6 @@ def _insert_new_postgresql(rows: pl.DataFrame) -> pl.DataFrame:
         )
         inserted = cursor.fetchall()
     return pl.DataFrame(inserted, schema={name: rows.schema[name] for name in _FIGURES}, orient="row")
-
-
-def _recount_sqlite(rows: pl.DataFrame) -> None:
-    """SQLite (the embedded default, small): the touched codes' day figures counted again from their scans."""
-    keys = rows.select("day", "venue_code").unique().with_columns(pl.col("day").cast(pl.String)).rows()
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            """
-            INSERT INTO venues_venueday (day, venue_code, scans, abnormal, unvaccinated, without_negative, notable)
-            SELECT day, venue_code, COUNT(*),
-                   SUM(code_colour IN ('yellow', 'red')), SUM(vaccinated = 'no'), SUM(negative = 'no'),
-                   SUM(code_colour IN ('yellow', 'red') OR vaccinated = 'no' OR negative = 'no')
-            FROM venues_scan WHERE day = %s AND venue_code = %s GROUP BY day, venue_code
-            ON CONFLICT (day, venue_code) DO UPDATE SET scans = excluded.scans, abnormal = excluded.abnormal,
-                unvaccinated = excluded.unvaccinated, without_negative = excluded.without_negative,
-                notable = excluded.notable
-            """,
-            keys,
-        )
 
 
 def _insert_new_sqlite(rows: pl.DataFrame) -> int:
