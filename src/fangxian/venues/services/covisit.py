@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fangxian.core.masking import mask_document_text
-from fangxian.venues.models import Scan, Venue, VenueCategory, VenueCode
+from fangxian.venues.models import Scan, Venue, VenueCode
 
 DEFAULT_LOOKBACK_DAYS = 4
 UNREGISTERED_STAY_MINUTES = 60
@@ -36,7 +36,7 @@ class Place:
     stay: datetime.timedelta
     margin: datetime.timedelta
     close_contact: datetime.timedelta | None
-    venue: Venue | None = None
+    venue_id: int | None = None
 
 
 @dataclass
@@ -124,27 +124,34 @@ class Places:
     def __init__(self, codes: Iterable[str]):
         codes = set(codes)
         self.by_code: dict[str, Place] = {}
-        venues: dict[int, Venue] = {}
+        # Every code of every venue one of `codes` names, with the venue's name and its category's minutes: one
+        # statement, only the columns a place needs.
+        named = (
+            VenueCode.objects.filter(venue__codes__code__in=codes)
+            .values_list(
+                "venue_id",
+                "code",
+                "venue__name",
+                "venue__category__default_stay_minutes",
+                "venue__category__covisit_margin_minutes",
+                "venue__category__close_contact_minutes",
+            )
+            .distinct()
+        )
+        venues: dict[int, tuple] = {}
         all_codes: dict[int, list[str]] = defaultdict(list)
-        # Every code of every venue one of `codes` names, with the venue and its category: one statement.
-        named = VenueCode.objects.filter(venue__codes__code__in=codes).select_related("venue__category").distinct()
-        for venue_code in named:
-            venues[venue_code.venue_id] = venue_code.venue
-            all_codes[venue_code.venue_id].append(venue_code.code)
-        for venue_id, venue in venues.items():
-            category: VenueCategory = venue.category
+        for venue_id, code, *venue in named:
+            venues[venue_id] = tuple(venue)
+            all_codes[venue_id].append(code)
+        for venue_id, (name, stay, margin, close_contact) in venues.items():
             place = Place(
                 key=f"venue:{venue_id}",
-                name=venue.name,
+                name=name,
                 codes=tuple(sorted(all_codes[venue_id])),
-                stay=datetime.timedelta(minutes=category.default_stay_minutes),
-                margin=datetime.timedelta(minutes=category.covisit_margin_minutes),
-                close_contact=(
-                    datetime.timedelta(minutes=category.close_contact_minutes)
-                    if category.close_contact_minutes
-                    else None
-                ),
-                venue=venue,
+                stay=datetime.timedelta(minutes=stay),
+                margin=datetime.timedelta(minutes=margin),
+                close_contact=datetime.timedelta(minutes=close_contact) if close_contact else None,
+                venue_id=venue_id,
             )
             for code in place.codes:
                 self.by_code[code] = place
@@ -252,7 +259,7 @@ _ONE_CASE_SQL = """
     JOIN venues_scan s ON s.venue_code = w.code AND s.scanned_at BETWEEN w.lo - w.stay AND w.hi AND s.day IN ({days})
     LEFT JOIN LATERAL (
         SELECT min(n.scanned_at) AS next_at FROM venues_scan n
-        WHERE n.doc_number = s.doc_number AND n.day IN (s.day, s.day + 1)
+        WHERE n.doc_number = s.doc_number AND n.day IN (s.day, s.day + 1) AND n.day IN ({next_days})
           AND n.scanned_at > s.scanned_at AND n.scanned_at < s.scanned_at + w.stay
           AND NOT EXISTS (SELECT 1 FROM pc WHERE pc.p = w.p AND pc.code = n.venue_code)
     ) n ON true
@@ -270,7 +277,7 @@ _MANY_CASES_SQL = """
         SELECT c.*, LEAST(c.scanned_at + c.stay, n.next_at) AS ends FROM candidate c
         LEFT JOIN LATERAL (
             SELECT min(n.scanned_at) AS next_at FROM venues_scan n
-            WHERE n.doc_number = c.doc_number AND n.day IN (c.day, c.day + 1)
+            WHERE n.doc_number = c.doc_number AND n.day IN (c.day, c.day + 1) AND n.day IN ({next_days})
               AND n.scanned_at > c.scanned_at AND n.scanned_at < c.scanned_at + c.stay
               AND NOT EXISTS (SELECT 1 FROM pc WHERE pc.p = c.p AND pc.code = n.venue_code)
         ) n ON true
@@ -284,14 +291,22 @@ _MANY_CASES_SQL = """
 def _meetings_postgresql(stays: list[Stay]) -> list[tuple]:
     windows, codes = _windows(stays)
     days = sorted({day for *_, lo, hi, stay in windows for day in _days(lo - stay, hi)})
-    literal_days = ", ".join(f"'{day.isoformat()}'::date" for day in days)  # literal: pruned at planning
+    # Literal days: the partitions are pruned at planning, for the window's scans and for the visitors' next
+    # scans (their day or the next), so the plan names a few partitions instead of every kept day.
+    next_days = sorted(set(days) | {day + datetime.timedelta(days=1) for day in days})
     many = len({stay.doc_number for stay in stays}) > 1
-    query = _WINDOWS_SQL + (_MANY_CASES_SQL if many else _ONE_CASE_SQL).format(days=literal_days)
+    query = _WINDOWS_SQL + (_MANY_CASES_SQL if many else _ONE_CASE_SQL).format(
+        days=_literal(days), next_days=_literal(next_days)
+    )
     columns = list(zip(*windows, strict=True))
     place_codes = list(zip(*codes, strict=True))
     with connection.cursor() as cursor:
         cursor.execute(query, [list(column) for column in columns] + [list(column) for column in place_codes])
         return cursor.fetchall()
+
+
+def _literal(days: list[datetime.date]) -> str:
+    return ", ".join(f"'{day.isoformat()}'::date" for day in days)
 
 
 def _meetings_python(stays: list[Stay]) -> list[tuple]:
@@ -446,16 +461,21 @@ def covisit_leads(*, actor, tracing: Tracing) -> int:
     from fangxian.leads.choices import LeadCategory, LeadSource
     from fangxian.venues.services.leads import Sighting, leads_for_sightings
 
+    venue_ids = {item.place.venue_id for person in tracing.covisitors for item in person.encounters}
+    venues = Venue.objects.select_related("unit").in_bulk([pk for pk in venue_ids if pk is not None])
     sightings = []
     for person in tracing.covisitors:
         first = person.encounters[0]
+        # The first registered venue they met a case at: a lead is registered in its community when the
+        # registry does not know the person.
+        venue_id = next((item.place.venue_id for item in person.encounters if item.place.venue_id), None)
         sightings.append(
             Sighting(
                 doc_type=person.doc_type,
                 doc_number=person.doc_number,
                 name=person.name,
                 phone=person.phone,
-                venue=first.place.venue or next((e.place.venue for e in person.encounters if e.place.venue), None),
+                venue=venues.get(venue_id) if venue_id else None,
                 detail={
                     "场所": first.place.name,
                     "到达时间": timezone.localtime(first.start).strftime("%Y-%m-%d %H:%M"),
