@@ -107,6 +107,7 @@ def build(
         _venues(rng, communities)
         if rows:
             _scans(rng)
+            _cases(rng)
     return DemoSummary(len(townships), len(communities), len(grids), teams, len(rows), users)
 
 
@@ -409,16 +410,23 @@ def _scans(rng) -> None:
                     if rng.random() < 0.02:
                         extra["proxy_doc_number"] = rng.choice(people)[1]
                     scan(person, venue, moment, **extra)
-    held = Recall.objects.filter(person__isnull=False).values_list("doc_number", flat=True).order_by("id").first()
-    case = next((person for person in people if person[1] == held), people[len(people) // 3])
+    # Two people still held by positive pools went to three venues each yesterday: the first becomes the
+    # demo's first case (_cases); the second is left for a user to re-test, open and trace.
+    held = list(
+        Recall.objects.filter(person__isnull=False, status="held")
+        .values_list("doc_number", flat=True)
+        .order_by("id")[:2]
+    )
     yesterday = today - datetime.timedelta(days=1)
-    itinerary = [(popular[0], 9, 5), (popular[1], 12, 10), (popular[2], 15, 40)]
-    for venue, hour, minute in itinerary:
-        start = timezone.make_aware(datetime.datetime.combine(yesterday, datetime.time(hour, minute)))
-        scan(case, venue, start, code_colour="green", area=venue.areas[0] if venue.areas else "")
-        for visitor in rng.sample(people, rng.randint(8, 15)):
-            if visitor[1] != case[1]:
-                scan(visitor, venue, start + datetime.timedelta(minutes=rng.randint(-40, 50)))
+    for number, doc in enumerate(held or [None]):
+        case = next((person for person in people if person[1] == doc), people[len(people) // 3])
+        itinerary = [(popular[3 * number], 9, 5), (popular[3 * number + 1], 12, 10), (popular[3 * number + 2], 15, 40)]
+        for venue, hour, minute in itinerary:
+            start = timezone.make_aware(datetime.datetime.combine(yesterday, datetime.time(hour, minute)))
+            scan(case, venue, start, code_colour="green", area=venue.areas[0] if venue.areas else "")
+            for visitor in rng.sample(people, rng.randint(8, 15)):
+                if visitor[1] != case[1]:
+                    scan(visitor, venue, start + datetime.timedelta(minutes=rng.randint(-40, 50)))
     for start in range(0, len(rows), scan_service.MAX_BATCH):
         scan_service.ingest_scans(
             actor=officer, scans=scan_service.frame(rows[start : start + scan_service.MAX_BATCH]), source="gateway"
@@ -737,3 +745,139 @@ def _testing(rng, district: Unit, townships: list[Unit]) -> None:
         ]:
             unit = person.unit.parent if person.unit.level == UnitLevel.GRID else person.unit
             KeyGroupMember.objects.create(group=group, person=person, unit=unit)
+
+
+def _cases(rng) -> None:
+    """A small cluster. The person of a positive pool whose co-visits the scans traced re-tested positive on a
+    single tube: their case opened by itself (社会面: the pool was sampled in the community), its itinerary from
+    their scans and samples, their co-visitors and named contacts (a workmate, a friend who lives in 金水区 with
+    the 协查函 sent, a housemate's household as secondary contacts) pushed to the grid teams. One pushed close
+    contact was placed under a measure and tested positive there: a second case (管控中发现), infected by the
+    first. A friend of the first case fell ill and was confirmed at the fever clinic: a third, its report done."""
+    from fangxian.cases import services as cases
+    from fangxian.cases.choices import CaseClass, ContactClass, FoundBy, Relation
+    from fangxian.cases.models import Case
+    from fangxian.control import services as control
+    from fangxian.leads.choices import Outcome
+    from fangxian.leads.services import verify_lead
+    from fangxian.people.services import register_person
+    from fangxian.testing import members as member_checks
+    from fangxian.testing import services as testing
+    from fangxian.testing.models import Recall
+
+    officer = User.objects.get(username="district")
+    lab = User.objects.get(username="lab")
+    system = core_services.service_account()
+    recall = (
+        Recall.objects.filter(person__isnull=False, status="held").select_related("tube__point").order_by("id").first()
+    )
+    if recall is None:
+        return
+    single = testing.NewTube(f"{recall.tube.code}C1", 1)
+    member = {
+        "tube_code": single.code,
+        "doc_type": recall.doc_type,
+        "doc_number": recall.doc_number,
+        "name": recall.name,
+    }
+    testing.register_tubes(
+        actor=officer, point=recall.tube.point, tubes=[single], members=member_checks.frame([member])
+    )
+    testing.ingest_results(
+        actor=lab, lab="郑州金域医学检验所", rows=testing.result_frame([{"tube_code": single.code, "result": "阳性"}])
+    )
+    cases.open_cases_from_positives(actor=system)
+    first = Case.objects.get(person__doc_number=recall.doc_number)
+    cases.prefill_itinerary(actor=officer, case=first)
+    cases.contacts_from_covisit(actor=officer, case=first)
+    now = timezone.now().replace(microsecond=0)
+    yesterday_noon = timezone.make_aware(
+        datetime.datetime.combine(timezone.localdate(now) - datetime.timedelta(days=1), datetime.time(12))
+    )
+    others = list(
+        Person.objects.exclude(doc_number=recall.doc_number)
+        .exclude(doc_number__in=first.contacts.values("doc_number"))
+        .exclude(measures__isnull=False)  # people nobody has worked on yet: their contact leads are new
+        .exclude(leads__isnull=False)
+        .exclude(cases__isnull=False)
+        .select_related("unit")
+        .order_by("id")[:3]
+    )
+    if len(others) < 3:
+        return
+    workmate, housemate, fevered = others[0], others[1], others[2]
+    cases.add_contact(
+        actor=officer,
+        case=first,
+        doc_type=workmate.doc_type,
+        doc_number=workmate.doc_number,
+        name="",
+        relation=Relation.WORK,
+        classification=ContactClass.CLOSE,
+        exposed_at=yesterday_noon,
+        note="同一办公室",
+    )
+    close_home = cases.add_contact(
+        actor=officer,
+        case=first,
+        doc_type=housemate.doc_type,
+        doc_number=housemate.doc_number,
+        name="",
+        relation=Relation.HOUSEHOLD,
+        classification=ContactClass.CLOSE,
+        exposed_at=now,
+        note="同住",
+    )
+    # The housemate's own household: two more people at that address, secondary contacts through them.
+    for number in (1, 2):
+        born = datetime.date(1980 + number, 3, 9)
+        first17 = f"410108{born:%Y%m%d}7{number}{number}"
+        register_person(
+            actor=officer,
+            unit=housemate.unit,
+            name=_name(rng),
+            doc_type=DocumentType.RESIDENT_ID,
+            doc_number=first17 + check_char(first17),
+            address=housemate.address,
+            reason="演示数据",
+        )
+    cases.household_secondaries(actor=officer, contact=close_home)
+    away = "410105198807150031"
+    away = away[:17] + check_char(away[:17])
+    outbound = cases.add_contact(
+        actor=officer,
+        case=first,
+        doc_type=DocumentType.RESIDENT_ID,
+        doc_number=away,
+        name="金水区友人",
+        phone="13903710031",
+        address="郑州市金水区花园路街道某小区",
+        relation=Relation.OTHER,
+        classification=ContactClass.CLOSE,
+        exposed_at=yesterday_noon,
+        home_region="金水区",
+    )
+    cases.record_outbound(actor=officer, contact=outbound, step="sent")
+    cases.mark_done(actor=officer, case=first, step="core")
+    cases.push_contacts(actor=officer, case=first)
+    # The workmate, placed under a measure from the pushed lead, tested positive on day 1: the second case.
+    lead = first.contacts.get(doc_number=workmate.doc_number).lead
+    verify_lead(actor=officer, lead=lead, outcome=Outcome.PLACED_UNDER_MEASURE, note="已转运集中隔离")
+    measure = control.place_from_lead(actor=officer, lead=lead, anchor_date=timezone.localdate(yesterday_noon))
+    test = measure.tests.order_by("day").first()
+    control.record_test(actor=officer, test=test, result="positive")
+    cases.open_cases_from_positives(actor=system)
+    second = Case.objects.get(person=workmate)
+    cases.set_source(actor=officer, case=second, source=first)
+    # A friend of the first case fell ill and went to the fever clinic: confirmed, infected by the first.
+    third = cases.open_case(
+        actor=officer,
+        person=fevered,
+        classification=CaseClass.CONFIRMED,
+        found_by=FoundBy.FEVER_CLINIC,
+        first_positive_at=now - datetime.timedelta(hours=20),
+        onset_date=timezone.localdate(now) - datetime.timedelta(days=1),
+        confirmed_at=now - datetime.timedelta(hours=8),
+    )
+    cases.set_source(actor=officer, case=third, source=first)
+    cases.mark_done(actor=officer, case=third, step="report")

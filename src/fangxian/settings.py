@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "fangxian.sites",
     "fangxian.testing",
     "fangxian.venues",
+    "fangxian.cases",
 ]
 
 MIDDLEWARE = [

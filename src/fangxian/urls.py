@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from fangxian.cases.api import CaseViewSet
 from fangxian.control.api import DoorEventView
 from fangxian.core.api import UnitViewSet
 from fangxian.dashboard.views import DashboardViewSet, HomeView, ScreenView
@@ -18,6 +19,7 @@ router.register("persons", PersonViewSet, basename="person")
 router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("testing/recalls", RecallViewSet, basename="recall")
 router.register("venues", VenueViewSet, basename="venue")
+router.register("cases", CaseViewSet, basename="case")
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -31,6 +33,7 @@ urlpatterns = [
     path("control/", include("fangxian.control.urls")),
     path("sites/", include("fangxian.sites.urls")),
     path("venues/", include("fangxian.venues.urls")),
+    path("cases/", include("fangxian.cases.urls")),
     path("testing/", include("fangxian.testing.urls")),
     # Browsers and tools ask for /favicon.ico whatever the page links.
     path("favicon.ico", RedirectView.as_view(url=static("fangxian/favicon.svg"), permanent=True)),

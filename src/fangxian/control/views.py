@@ -131,8 +131,8 @@ class PlaceFromLeadView(ScopedObjectMixin, TemplateView):
 
     def form_initial(self, lead) -> dict:
         anchor = timezone.localdate() - datetime.timedelta(days=1)
-        if lead.left_risk_area_at:
-            anchor = timezone.localtime(lead.left_risk_area_at).date()
+        if lead.exposed_at or lead.left_risk_area_at:
+            anchor = timezone.localtime(lead.exposed_at or lead.left_risk_area_at).date()
         return {"subject": services.SUBJECT_OF_CATEGORY.get(lead.category, ""), "anchor_date": anchor}
 
     def get_context_data(self, **kwargs):

@@ -62,6 +62,8 @@ class Capability(models.TextChoices):
     DOOR_CHECK = "venues.door", _("电子卡口查验并登记扫码")
     SCANS_INGEST = "venues.ingest", _("上传扫码记录（数字哨兵、平台导出）")
     COVISIT_TRACE = "venues.covisit", _("时空伴随排查（查看伴随人员名单）")
+    CASES_VIEW = "cases.view", _("查看病例、活动轨迹与密接")
+    CASES_INVESTIGATE = "cases.investigate", _("流调：建立病例、录入轨迹与密接、推送协查")
     AUDIT_VIEW = "audit.view", _("查看变更与访问记录")
     JOBS_VIEW = "jobs.view", _("查看后台任务")
     EXPORT = "lists.export", _("导出列表")
@@ -113,6 +115,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             C.EXPORT,
             C.DISPLAYS_MANAGE,
             C.VENUES_MANAGE,
+            C.CASES_VIEW,  # the township follows its cases and their contacts; the district investigates
         }
     ),
     # The grid team works door to door in its community: its people, their leads, measures and checks.
@@ -196,6 +199,8 @@ GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
             C.VENUE_SCANS_VIEW,
             C.SCANS_INGEST,
             C.COVISIT_TRACE,
+            C.CASES_VIEW,
+            C.CASES_INVESTIGATE,
             C.EXPORT,
         },
         GroupDomain.TESTING: {
@@ -218,7 +223,7 @@ GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
             C.SITES_MANAGE,
             C.EXPORT,
         },
-        GroupDomain.MEDICAL: {C.MEASURES_VIEW, C.SITES_VIEW, C.RECALLS_VIEW},
+        GroupDomain.MEDICAL: {C.MEASURES_VIEW, C.SITES_VIEW, C.RECALLS_VIEW, C.CASES_VIEW},
         GroupDomain.SUPPLIES: {C.SITES_VIEW},
         GroupDomain.PUBLICITY: {C.BRIEFINGS_VIEW},
         GroupDomain.SUPERVISION: _READ_WORK | {C.TEAMS_VIEW, C.EXPORT},

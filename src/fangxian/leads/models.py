@@ -129,6 +129,8 @@ class Lead(models.Model):
     current_address = models.CharField(_("现住址（核实）"), max_length=200, blank=True)
     risk_area = models.CharField(_("风险地区"), max_length=200, blank=True)
     left_risk_area_at = models.DateTimeField(_("离开风险地区时间"), null=True, blank=True)
+    # A contact found by an investigation: the last exposure, from which the measure's days are counted.
+    exposed_at = models.DateTimeField(_("末次暴露时间"), null=True, blank=True)
     verified_at = models.DateTimeField(_("核查时间"), null=True, blank=True)
     # Never looked up by these two: no index to keep up on every insert.
     verified_by = models.ForeignKey(

@@ -243,6 +243,8 @@ class NewLead:
     row_number: int | None = None
     risk_area: str = ""
     left_risk_area_at: datetime.datetime | None = None
+    exposed_at: datetime.datetime | None = None
+    deadline: datetime.datetime | None = None  # the district's own deadline (case contacts); else by category
 
 
 def create_leads(
@@ -265,7 +267,7 @@ def create_leads(
     lead_rows = []
     for pk, lead in zip(ids, leads, strict=True):
         lead_uuid = uuid4()
-        deadline = deadline_for(lead.category, received_at)
+        deadline = lead.deadline or deadline_for(lead.category, received_at)
         lead_rows.append(
             lead_writer.values(
                 id=pk,
@@ -281,6 +283,7 @@ def create_leads(
                 unit_id=lead.unit_id,
                 risk_area=lead.risk_area,
                 left_risk_area_at=lead.left_risk_area_at,
+                exposed_at=lead.exposed_at,
             )
         )
         changes.add(

@@ -70,9 +70,18 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
             f"就地管控待单采复核 {data['testing']['held']} 人。"
         ),
         "venues_text": _venues_sentence(data["venues"]),
+        "cases_text": _cases_sentence(data.get("cases")),
         "reports_text": (reports_text + "。") if reports_text else "未设置日报。",
         "risk_text": f"在控风险区 {len(data['risk_areas'])} 个" + (f"：{areas}" if areas else ""),
     }
+
+
+def _cases_sentence(cases: dict | None) -> str:
+    if not cases:
+        return ""
+    from fangxian.cases.command import briefing_text
+
+    return briefing_text(cases)
 
 
 def _venues_sentence(venues: dict | None) -> str:

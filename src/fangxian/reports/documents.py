@@ -130,6 +130,7 @@ def build_docx(briefing) -> bytes:
         ("重点人员排查管控", [figures.get("leads_text", "")], (TOWNSHIP_COLUMNS, figures.get("children", []))),
         ("集中隔离与居家管控", [figures.get("control_text", "")], None),
         ("核酸检测", [figures.get("testing_text", "")], None),
+        *([("病例与流调", [figures["cases_text"]], None)] if figures.get("cases_text") else []),
         *([("场所码扫码", [figures["venues_text"]], None)] if figures.get("venues_text") else []),
         ("日报报送情况", [figures.get("reports_text", "")], (REPORT_COLUMNS, figures.get("reports", []))),
         ("发现的问题", [texts.get("problems", "")], None),

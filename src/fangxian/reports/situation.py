@@ -176,7 +176,16 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
         ],
         "testing": _testing(ids, now),
         "venues": _venues(ids, now),
+        "cases": _cases(ids, district, now),
     }
+
+
+def _cases(ids: list[int], district: Unit, now: datetime.datetime) -> dict[str, int]:
+    """Case investigation in the unit and below: today's cases (社会面 / 管控中发现), open and late investigations,
+    contacts found today and whether pushed contacts were placed under control in time."""
+    from fangxian.cases.command import figures
+
+    return figures(ids, district, now)
 
 
 def _testing(ids: list[int], now: datetime.datetime) -> dict[str, int]:

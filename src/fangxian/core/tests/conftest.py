@@ -71,4 +71,12 @@ def walk_world(world):
         checked_out_at=timezone.now() - datetime.timedelta(hours=1),
         checkout_reason="hospital",
     )
+    # Alice's case (an itinerary entry, bob as a close contact), made here rather than by the first request: each
+    # request runs in a savepoint rolled back after it.
+    from fangxian.cases.tests.factories import positive_recall, world_case
+
+    world_case(world)
+    # carol's single-tube re-test came back positive: her case is to open (the recall names her document only, so
+    # that the walk may still delete her record).
+    positive_recall(world, "carol", linked=False)
     return world

@@ -126,7 +126,7 @@ def test_the_demo_site_staff_see_their_hotel_and_its_residents_only(db):
     assert sum(1 for m in measures if not m.person.stays.filter(checked_out_at__isnull=True).exists()) == 2
 
 
-def test_the_demo_has_a_round_of_testing_under_way_with_positive_pools_held(db):
+def test_the_demo_has_a_round_of_testing_under_way_with_positive_pools_held_and_a_cluster_of_cases(db):
     from fangxian.testing import services as testing
     from fangxian.testing.models import Campaign, KeyGroupMember, Recall, SamplingPoint, Tube
 
@@ -140,3 +140,16 @@ def test_the_demo_has_a_round_of_testing_under_way_with_positive_pools_held(db):
     assert Recall.objects.filter(status="held").count() > 0 and Recall.objects.filter(status="released").count() == 4
     assert Recall.objects.filter(status="held", person__isnull=True).count() == 0  # the registry knows them
     assert testing.key_group_overdue(memberships=KeyGroupMember.objects.all())
+    # The cluster: a case from a pool's re-test (社会面), one found under a measure and one from the fever clinic,
+    # both infected by the first; contacts pushed, one placed under a measure, one written to another district.
+    from fangxian.cases.models import Case, Contact
+
+    first, second, third = Case.objects.order_by("number")
+    assert (first.found_by, first.found_in) == ("pool_retest", "community")
+    assert (second.found_in, second.source_case, third.source_case) == ("under_control", first, first)
+    assert first.itinerary.filter(source="scan").exists() and first.itinerary.filter(source="sampling").exists()
+    contacts = Contact.objects.filter(case=first)
+    assert {"close", "secondary", "general"} <= set(contacts.values_list("classification", flat=True))
+    assert contacts.filter(lead__status="open").exists() and contacts.filter(lead__status="closed").exists()
+    assert contacts.filter(home_region="金水区", outbound_sent_at__isnull=False).count() == 1
+    assert third.status == "reported"

@@ -29,6 +29,7 @@ LIST_PAGES = {
     "measures": "control:measures",
     "board": "control:board",
     "venues": "venues:list",
+    "cases": "cases:list",
     "sites": "sites:list",
     "recalls": "testing:recalls",
     "tubes": "testing:tubes",

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from fangxian.cases.tests.factories import by_case, by_recall, world_case
 from fangxian.core.tests.test_route_walker import PUBLIC, body_text, named_routes
 
 ROLES = ("district", "township_a", "township_b", "grid", "site", "clerk", "lab", "dept", "group", "venue")
@@ -60,6 +61,12 @@ def _category(code: str) -> int:
     from fangxian.venues.models import VenueCategory
 
     return VenueCategory.objects.get(code=code).pk
+
+
+def _with_case(w) -> dict:
+    """No URL kwargs; alice's case made first, so that a list has her to show (or to leak)."""
+    world_case(w)
+    return {}
 
 
 def _first_test(w):
@@ -655,7 +662,113 @@ PAGES = [
         sees=frozenset(),
         writes=True,
     ),
+    # cases: the district investigates (and the tracing group); the townships follow their own cases
+    Route("cases:list", OFFICE | {"township_b"}, kwargs=_with_case, sees=OFFICE),
+    Route("cases:list", OFFICE | {"township_b"}, kwargs=_with_case, query="?export=xlsx", sees=OFFICE),
+    Route("cases:create", frozenset({"district"}), sees=frozenset()),
+    Route(
+        "cases:create",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {
+            "doc_type": "resident_id",
+            "doc_number": w["bob"].doc_number,
+            "classification": "confirmed",
+            "found_by": "fever_clinic",
+            "first_positive_at": (timezone.localtime() - datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("cases:detail", OFFICE, kwargs=by_case(), sees=OFFICE),
+    # The public notice names nobody: not even those who may read the case see her name on it.
+    Route("cases:notice", OFFICE, kwargs=by_case(), sees=frozenset()),
+    Route("cases:outbound", OFFICE, kwargs=by_case(), sees=frozenset()),
+    Route("cases:entry_create", frozenset({"district"}), kwargs=by_case(), sees=frozenset()),
+    Route(
+        "cases:entry_create",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_case(),
+        data=lambda w: {
+            "start": (timezone.localtime() - datetime.timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M"),
+            "end": (timezone.localtime() - datetime.timedelta(hours=19)).strftime("%Y-%m-%dT%H:%M"),
+            "place": "金河菜市场",
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("cases:contact_create", frozenset({"district"}), kwargs=by_case(), sees=frozenset()),
+    Route(
+        "cases:contact_create",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_case(),
+        data=lambda w: {
+            "doc_type": "resident_id",
+            "doc_number": w["carol"].doc_number,
+            "relation": "household",
+            "classification": "close",
+            "exposed_at": (timezone.localtime() - datetime.timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"),
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("cases:action", frozenset({"district"}), method="post", kwargs=by_case(), op="core", writes=True),
+    Route("cases:action", frozenset({"district"}), method="post", kwargs=by_case(), op="push", writes=True),
+    Route(
+        "cases:action",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_case(),
+        op="reclassify",
+        data=lambda w: {"to_class": "confirmed", "note": "出现症状"},
+        writes=True,
+    ),
+    Route(
+        "cases:entry_action",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_case("xc_entry"),
+        op="delete",
+        writes=True,
+    ),
+    Route(
+        "cases:contact_action",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_case("xc_contact"),
+        op="household",
+    ),
+    Route("cases:chains", OFFICE | {"township_b"}, kwargs=_with_case, sees=frozenset()),
+    Route("cases:from_recall", frozenset({"district"}), kwargs=by_recall("carol"), sees=frozenset()),
+    Route(
+        "cases:from_recall",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_recall("carol"),
+        sees=frozenset(),
+        writes=True,
+    ),
     # API
+    Route("case-list", OFFICE | {"township_b"}, kwargs=_with_case, sees=OFFICE),
+    Route("case-detail", OFFICE, kwargs=by_case(), sees=OFFICE),
+    Route(
+        "case-contacts",
+        frozenset({"district"}),
+        method="post",
+        json=True,
+        kwargs=by_case(),
+        data=lambda w: {
+            "doc_number": w["dora"].doc_number,
+            "relation": "work",
+            "classification": "close",
+            "exposed_at": (timezone.now() - datetime.timedelta(hours=6)).isoformat(),
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("case-push", frozenset({"district"}), method="post", json=True, kwargs=by_case(), writes=True),
     Route("unit-list", EVERYONE, sees=frozenset()),
     Route(
         "unit-detail",
@@ -787,7 +900,7 @@ def fingerprint() -> dict:
         model
         for model in apps.get_models()
         if model._meta.app_label
-        in {"core", "people", "leads", "control", "sites", "reports", "testing", "dashboard", "venues"}
+        in {"core", "people", "leads", "control", "sites", "reports", "testing", "dashboard", "venues", "cases"}
         and model._meta.label not in {"core.AccessRecord"}
     ]
     # Every table's row count in one statement (a query per table, twice per role and route, was a fifth of

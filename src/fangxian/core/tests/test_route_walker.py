@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from python_calamine import CalamineWorkbook
 
+from fangxian.cases.tests.factories import by_case, by_recall, world_case
 from fangxian.core.api import ScopedViewSet
 from fangxian.core.views import ScopedMixin
 
@@ -42,6 +43,18 @@ OBJECT_ROUTES = {
     "venues:door": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
     "venues:poster": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
     "venue-detail": ("get", lambda w: {"uuid": w["xc_venue"].uuid}),
+    "cases:detail": ("get", by_case()),
+    "cases:notice": ("get", by_case()),
+    "cases:outbound": ("get", by_case()),
+    "cases:entry_create": ("get", by_case()),
+    "cases:contact_create": ("get", by_case()),
+    "cases:action": ("post", lambda w: {**by_case()(w), "operation": "prefill"}),
+    "cases:entry_action": ("post", lambda w: {**by_case("xc_entry")(w), "operation": "delete"}),
+    "cases:contact_action": ("post", lambda w: {**by_case("xc_contact")(w), "operation": "household"}),
+    "cases:from_recall": ("get", by_recall()),
+    "case-detail": ("get", by_case()),
+    "case-contacts": ("post", by_case()),
+    "case-push": ("post", by_case()),
     "leads:batch": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_commit": ("post", lambda w: {"uuid": w["xc_batch"].uuid}),
     "leads:batch_mapping": ("get", lambda w: {"uuid": w["xc_batch"].uuid}),
@@ -124,6 +137,10 @@ LIST_ROUTES = {
     "leads:import_template": "",
     "venues:list": "?q=金河超市",
     "venues:create": "",
+    "cases:list": "",
+    "cases:create": "",
+    "cases:chains": "",
+    "case-list": "",
     "venues:register": "",
     "api-venues-register": "",
     "venue-list": "",
@@ -269,6 +286,8 @@ def test_other_township_cannot_act_on_objects_named_in_the_body(name, world, cli
 @pytest.mark.parametrize("name", sorted(LIST_ROUTES))
 def test_other_township_sees_no_trace_on_list_routes(name, world, client_for):
     url = _url(name) + LIST_ROUTES[name]
+    if name.startswith(("cases:", "case-")):
+        world_case(world)  # alice's case, for the other township's list to leak
     # Some trace of the other township's person in the audit logs, so that the audit pages have it to leak.
     client_for("township_a").get(_url("people:detail", {"uuid": world["alice"].uuid}))
     response = client_for("township_b").get(url)
@@ -299,6 +318,9 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "UserCreateView": "form choices restricted; service checks MANAGE_USERS",
         "PersonCreateView": "form choices restricted; save_then_verify",
         "VenueCreateView": "unit choices restricted (venues.manage); the service checks it; save_then_verify",
+        "ChainsView": "cases through Case.objects.restrict(user); the graph names cases by number only; logged",
+        "CaseCreateView": "the person looked up through Person.objects.restrict(user); the service checks "
+        "cases.investigate on their unit; save_then_verify",
         "FileView": "units looked up through restrict(CHANGE), else 404; forms of the user's own districts",
         "FormCreateView": "the district through restrict(CHANGE), else 404",
         "BriefingDraftView": "the district through restrict(CHANGE), else 404",

@@ -1,5 +1,6 @@
 """A township officer in real Chromium against a real server (its own demo database), as a person would use it."""
 
+import datetime
 import os
 import re
 import signal
@@ -464,3 +465,73 @@ def test_the_board_prints_its_rows_from_the_first_page_without_the_menu(server, 
     pdf = page.pdf(format="A4")
     assert pdf.count(b"/Type /Page") < 6  # 50 rows at most on a page of the board
     page.emulate_media(media="screen")
+
+
+def test_from_a_positive_re_test_to_a_case_its_itinerary_from_scans_and_its_contacts_to_leads(server, page, tmp_path):
+    """The district: a held member of a positive pool is re-tested on a single tube and found positive; their
+    file offers the case; the itinerary comes from their scans and samples, co-visitors join in one click, a
+    close contact is added and pushed to their community as a lead with its deadline."""
+    with sqlite3.connect(server["database"]) as connection:
+        # The demo left one held person with yesterday's itinerary at three venues for this walk.
+        doc, name, person_uuid = connection.execute(
+            "SELECT r.doc_number, r.name, p.uuid FROM testing_recall r JOIN people_person p ON p.id = r.person_id "
+            "WHERE r.status = 'held' ORDER BY r.id LIMIT 1"
+        ).fetchone()
+        contact_doc = connection.execute(
+            "SELECT doc_number FROM people_person WHERE doc_number <> ? AND id NOT IN "
+            "(SELECT person_id FROM leads_lead WHERE status = 'open') ORDER BY id LIMIT 1 OFFSET 40",
+            [doc],
+        ).fetchone()[0]
+    database, server = server["database"], server["url"]
+    login(page, server, "district")
+    page.goto(f"{server}/testing/points/")
+    page.get_by_test_id("points").locator("a").first.click()
+    page.select_option("#id_mode", "single")
+    page.fill("#id_code", "RETEST001")
+    page.fill("#id_members", f"{doc} {name}")
+    page.get_by_test_id("save-and-close").click()
+    expect(page.locator("body")).to_contain_text("RETEST001")
+    results = tmp_path / "复核结果.csv"
+    results.write_text("管码,检测结果\nRETEST001,阳性\n", encoding="gbk")
+    page.goto(f"{server}/testing/results/")
+    page.fill("input[name=lab]", "郑州金域医学检验所")
+    page.set_input_files("input[name=file]", str(results))
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_test_id("result-summary")).to_be_visible()
+
+    # The person's file offers the case (or opens it, when the worker's sweep was first).
+    page.goto(f"{server}/persons/{uuid.UUID(person_uuid)}/")
+    page.get_by_test_id("file-cases").locator("a").first.click()
+    if "/from-recall/" in page.url:
+        page.locator("[data-testid=open-case], [data-testid=open-existing-case]").first.click()
+    expect(page.get_by_test_id("case-title")).to_be_visible()
+    expect(page.get_by_test_id("case-found-in")).to_have_text("社会面")  # the pool was sampled in the community
+
+    page.get_by_test_id("prefill").click()
+    entries = page.get_by_test_id("entry")
+    expect(entries.first).to_be_visible()
+    assert entries.count() >= 3, entries.count()  # three venues yesterday, and the sampling visit(s)
+    page.get_by_test_id("add-covisit").click()
+    expect(page.get_by_test_id("contact").first).to_be_visible()
+    covisitors = int(page.get_by_test_id("contacts-total").inner_text())
+    assert covisitors >= 5, covisitors
+
+    page.get_by_test_id("add-contact").click()
+    page.fill("#id_doc_number", contact_doc)
+    page.select_option("#id_relation", "work")
+    page.select_option("#id_classification", "close")
+    page.fill("#id_exposed_at", (datetime.datetime.now() - datetime.timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_test_id("contact-form").get_by_role("button", name="登记").click()
+    expect(page.get_by_test_id("contacts-total")).to_have_text(str(covisitors + 1))
+    page.get_by_test_id("push-contacts").click()  # the confirmation is accepted
+    expect(page.locator(".alert-success")).to_contain_text("已推送")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
+    with sqlite3.connect(database) as connection:
+        lead = connection.execute(
+            "SELECT l.category, l.exposed_at IS NOT NULL, "
+            "(julianday(l.deadline) - julianday(l.received_at)) * 24 FROM leads_lead l "
+            "JOIN people_person p ON p.id = l.person_id WHERE p.doc_number = ? AND l.source = 'case_tracing'",
+            [contact_doc],
+        ).fetchone()
+    assert lead is not None and lead[:2] == ("close_contact", 1) and round(lead[2]) == 8, lead

@@ -1,0 +1,150 @@
+"""The cases' pages, API, chains and command figures as the people who use them meet them."""
+
+import datetime
+
+from django.urls import reverse
+from django.utils import timezone
+
+from fangxian.cases import chains, command, services
+from fangxian.cases.choices import CaseClass, ContactClass, FoundBy, Relation
+from fangxian.cases.models import Case
+from fangxian.cases.tests.factories import positive_recall, world_case
+from fangxian.conftest import BOB_DOC
+from fangxian.core.models import AccessRecord, Unit
+from fangxian.leads.models import Lead, RiskArea
+
+
+def hours_ago(hours: float) -> datetime.datetime:
+    return (timezone.now() - datetime.timedelta(hours=hours)).replace(microsecond=0)
+
+
+def test_a_positive_re_test_opens_its_case_from_the_persons_file(world, client_for):
+    recall = positive_recall(world)
+    client = client_for("district")
+    page = client.get(reverse("people:detail", kwargs={"uuid": world["alice"].uuid})).content.decode()
+    assert reverse("cases:from_recall", kwargs={"uuid": recall.uuid}) in page
+    response = client.post(reverse("cases:from_recall", kwargs={"uuid": recall.uuid}))
+    case = Case.objects.get()
+    assert response.url == case.get_absolute_url()
+    assert case.opened_from == f"recall:{recall.pk}" and case.found_by == FoundBy.POOL_RETEST
+    again = client.post(reverse("cases:from_recall", kwargs={"uuid": recall.uuid}), follow=True)
+    assert "已由该复核阳性建立病例1" in again.content.decode() and Case.objects.count() == 1
+    assert services.open_cases_from_positives(actor=world["system"]) == 0  # the sweep does not open it again
+
+
+def test_the_case_page_is_logged_and_masks_its_contacts(world, client_for):
+    case = world_case(world)
+    page = client_for("township_a").get(case.get_absolute_url()).content.decode()
+    assert "刘寨乙" in page and BOB_DOC not in page and world["bob"].masked_doc_number in page
+    assert AccessRecord.objects.filter(model="cases.case", kind="detail", actor=world["township_a"]).exists()
+    assert client_for("township_b").get(case.get_absolute_url()).status_code == 404
+
+
+def test_a_bad_entry_comes_back_with_its_values_and_nothing_written(world, client_for):
+    case = world_case(world)
+    before = case.itinerary.count()
+    response = client_for("district").post(
+        reverse("cases:entry_create", kwargs={"uuid": case.uuid}),
+        {
+            "start": timezone.localtime(hours_ago(5)).strftime("%Y-%m-%dT%H:%M"),
+            "end": timezone.localtime(hours_ago(6)).strftime("%Y-%m-%dT%H:%M"),
+            "place": "金河菜市场",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "结束时间早于开始时间" in page and "金河菜市场" in page
+    assert case.itinerary.count() == before
+
+
+def test_the_chains_find_a_cluster_and_the_curve_counts_by_onset_and_report(world):
+    officer = world["district"]
+    first = services.open_case(
+        actor=officer,
+        person=world["bob"],
+        classification=CaseClass.CONFIRMED,
+        found_by=FoundBy.FEVER_CLINIC,
+        first_positive_at=hours_ago(30),
+        onset_date=timezone.localdate(hours_ago(48)),
+    )
+    services.add_contact(
+        actor=officer,
+        case=first,
+        doc_type="resident_id",
+        doc_number=world["alice"].doc_number,
+        name="",
+        relation=Relation.WORK,
+        classification=ContactClass.CLOSE,
+        exposed_at=hours_ago(40),
+    )
+    second = services.open_case(
+        actor=officer,
+        person=world["alice"],
+        classification=CaseClass.ASYMPTOMATIC,
+        found_by=FoundBy.UNDER_MEASURE,
+        first_positive_at=hours_ago(2),
+    )
+    data = chains.chains(Case.objects.all())
+    assert [(a, b, how) for a, b, how in data.links] == [(first.pk, second.pk, Relation.WORK)]
+    assert len(data.clusters) == 1 and data.clusters[0].setting == "工作单位/学校聚集"
+    graph = chains.graph(data)
+    assert {node["id"] for node in graph["nodes"]} == {f"c{first.pk}", f"c{second.pk}"}  # alice is a case now
+    curve = chains.curve(Case.objects.all())
+    assert sum(curve["onset_community"]) + sum(curve["onset_control"]) == 1
+    assert sum(curve["report_community"]) + sum(curve["report_control"]) == 2
+
+
+def test_the_command_figures_count_cases_and_contacts_placed_in_time(world):
+    case = world_case(world)  # alice, under a measure: found under control
+    services.push_contacts(actor=world["district"], case=case)
+    lead = Lead.objects.get(source="case_tracing")
+    ids = list(Unit.objects.filter(path__startswith=world["huiji"].path).values_list("pk", flat=True))
+    data = command.figures(ids, world["huiji"])
+    assert (data["today"], data["today_control"], data["today_community"]) == (1, 1, 0)
+    assert (data["close_met"], data["close_due"]) == (0, 0)  # pushed, not due yet
+    lead.verified_at = lead.received_at + datetime.timedelta(hours=2)
+    lead.save(update_fields=["verified_at"])
+    data = command.figures(ids, world["huiji"])
+    assert (data["close_met"], data["close_due"]) == (1, 1)
+    assert "密接 8 小时内落实管控率 100%" in command.briefing_text(data)
+
+
+def test_the_home_of_a_case_is_proposed_as_an_area_and_the_district_declares_it(world, client_for):
+    case = world_case(world)
+    proposals = services.proposed_areas(case)
+    assert proposals[0].key == "home" and proposals[0].residents == 1
+    client = client_for("district")
+    client.post(reverse("cases:action", kwargs={"uuid": case.uuid, "operation": "declare"}), {"area": "home"})
+    area = RiskArea.objects.get(name__contains=world["alice"].address)
+    assert area.level == "high" and area.region_code == world["xc_community"].code
+    again = client.post(
+        reverse("cases:action", kwargs={"uuid": case.uuid, "operation": "declare"}), {"area": "home"}, follow=True
+    )
+    assert "已划定为风险区" in again.content.decode()
+
+
+def test_the_api_answers_as_the_page_masked_and_scoped(world, client_for):
+    case = world_case(world)
+    client = client_for("township_a")
+    listed = client.get("/api/cases/").json()
+    assert [row["number"] for row in listed["results"]] == [case.number]
+    detail = client.get(f"/api/cases/{case.uuid}/").json()
+    assert detail["contacts"][0]["doc_number"] == world["bob"].masked_doc_number
+    assert client_for("township_b").get(f"/api/cases/{case.uuid}/").status_code == 404
+    # Reading is not investigating: a township may not add contacts.
+    refused = client.post(f"/api/cases/{case.uuid}/contacts/", {}, content_type="application/json")
+    assert refused.status_code == 403
+    district = client_for("district")
+    bad = district.post(
+        f"/api/cases/{case.uuid}/contacts/",
+        {
+            "doc_number": world["alice"].doc_number,
+            "relation": "work",
+            "classification": "close",
+            "exposed_at": hours_ago(3).isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and "病例本人" in bad.content.decode()
+    pushed = district.post(f"/api/cases/{case.uuid}/push/", content_type="application/json").json()
+    assert pushed == {"leads": 1, "linked": 0, "outbound": 0}
