@@ -1,7 +1,10 @@
 """The cases API: cases with their itinerary and contacts as the pages show them (the same scope, numbers
 masked), contacts added and pushed as the page does, and the command figures."""
 
+import datetime
+
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -179,3 +182,36 @@ class CaseViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         with transaction.atomic():
             pushed = services.push_contacts(actor=request.user, case=case)
         return Response({"leads": pushed.leads, "linked": pushed.linked, "outbound": pushed.outbound})
+
+    @extend_schema(responses={200: dict})
+    @action(detail=False, methods=["get"])
+    def chains(self, request):
+        """The chains of the cases in scope (?days=60): the graph (cases by number, contacts as counts or nodes),
+        the clusters and the epidemic curve, as the chains page draws them."""
+        from fangxian.cases import chains
+
+        try:
+            days = min(max(int(request.query_params.get("days", 60)), 1), 365)
+        except ValueError:
+            days = 60
+        cases = self.get_queryset().filter(reported_at__gte=timezone.now() - datetime.timedelta(days=days))
+        data = chains.chains(cases)
+        unit = access_unit(request.user)
+        if unit is not None:
+            record_access(
+                actor=request.user,
+                kind=AccessKind.API_READ,
+                unit=unit,
+                model="cases.case",
+                detail={"chains": len(data.cases), "days": days},
+            )
+        return Response(
+            {
+                "graph": chains.graph(data),
+                "clusters": [
+                    {"setting": cluster.setting, "cases": [case.number for case in cluster.cases]}
+                    for cluster in data.clusters
+                ],
+                "curve": chains.curve(cases),
+            }
+        )

@@ -54,3 +54,10 @@ class ContactForm(StyledForm):
         label=_("住外区县（填区县名称或区划代码，将列入协查函；本区留空）"), max_length=60, required=False
     )
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+
+class PolicyForm(StyledForm):
+    core_hours = forms.IntegerField(label=_("核心信息时限（小时）"), min_value=1, max_value=240)
+    report_hours = forms.IntegerField(label=_("流调报告时限（小时）"), min_value=1, max_value=240)
+    close_contact_hours = forms.IntegerField(label=_("密接管控时限（小时）"), min_value=1, max_value=240)
+    secondary_contact_hours = forms.IntegerField(label=_("次密接管控时限（小时）"), min_value=1, max_value=240)

@@ -176,6 +176,50 @@ def _open(case: Case) -> None:
         raise ValidationError(f"{case}已结案，不能再修改")
 
 
+def join_investigation(*, actor: User, case: Case) -> Case:
+    """The investigator takes part in the case's investigation (流调人员), on the record."""
+    require_actor(actor)
+    require_row(actor, Capability.CASES_INVESTIGATE, case)
+    _open(case)
+    if case.investigators.filter(pk=actor.pk).exists():
+        raise ValidationError("您已是该病例的流调人员")
+    case.investigators.add(actor)
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=case,
+        unit=case.unit,
+        before={},
+        after={"investigator": actor.username},
+        reason="加入流调",
+    )
+    return case
+
+
+def set_policy(*, actor: User, district: Unit, **hours: int) -> CasePolicy:
+    """The district's timeliness targets and contact deadlines (hours, each at least 1)."""
+    require_actor(actor)
+    require(actor, Capability.PROTOCOLS_MANAGE, district)
+    if any(value < 1 or value > 240 for value in hours.values()):
+        raise ValidationError("时限应在 1 至 240 小时之间")
+    policy = policy_for(district)
+    before = {name: getattr(policy, name) for name in hours}
+    for name, value in hours.items():
+        setattr(policy, name, value)
+    policy.changed_by, policy.changed_at = actor, timezone.now()
+    policy.save()
+    record_change(
+        actor=actor,
+        kind=ChangeKind.UPDATE,
+        instance=policy,
+        unit=district,
+        before=before,
+        after=dict(hours),
+        reason="流调时限设置",
+    )
+    return policy
+
+
 def reclassify(*, actor: User, case: Case, to_class: str, note: str = "") -> Case:
     require_actor(actor)
     require_row(actor, Capability.CASES_INVESTIGATE, case)

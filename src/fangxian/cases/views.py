@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import Count, Value, When
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -15,7 +16,7 @@ from django.views.generic import TemplateView
 from fangxian.cases import services
 from fangxian.cases.choices import CaseStatus, ContactClass
 from fangxian.cases.filtersets import CaseFilterSet
-from fangxian.cases.forms import CaseForm, ContactForm, EntryForm, ReclassifyForm, SourceForm
+from fangxian.cases.forms import CaseForm, ContactForm, EntryForm, PolicyForm, ReclassifyForm, SourceForm
 from fangxian.cases.models import Case, Contact, ItineraryEntry
 from fangxian.cases.tables import case_columns, outbound_columns
 from fangxian.core.audit import record_access
@@ -23,6 +24,7 @@ from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import xlsx_bytes, xlsx_response
+from fangxian.core.models import Unit
 from fangxian.core.scoping import can_row, holds
 from fangxian.core.views import (
     CapabilityRequiredMixin,
@@ -114,6 +116,8 @@ class CaseDetailView(ScopedDetailView):
             now=now,
             policy=services.policy_for(case.district),
             areas=services.proposed_areas(case),
+            investigators=list(case.investigators.all()),
+            investigating=case.investigators.filter(pk=user.pk).exists(),
             can_declare=holds(user, Capability.RISK_AREAS_MANAGE),
             countdowns=[(item, item.overdue(now), _left(item.remaining(now))) for item in services.countdowns(case)],
             entries=case.itinerary.select_related("venue"),
@@ -171,7 +175,9 @@ class CaseActionView(ObjectOperationView):
     model = Case
     action = Capability.CASES_INVESTIGATE
     lookup_field = lookup_url_kwarg = "uuid"
-    operations = frozenset({"core", "report", "close", "reclassify", "source", "prefill", "covisit", "push", "declare"})
+    operations = frozenset(
+        {"core", "report", "close", "reclassify", "source", "prefill", "covisit", "push", "declare", "join"}
+    )
 
     def done_url(self, case) -> str:
         return case.get_absolute_url()
@@ -210,6 +216,10 @@ class CaseActionView(ObjectOperationView):
     def op_covisit(self, request, case):
         added = services.contacts_from_covisit(actor=request.user, case=case)
         return _("已加入 %(count)s 名时空伴随人员") % {"count": added} if added else _("没有新的时空伴随人员")
+
+    def op_join(self, request, case):
+        services.join_investigation(actor=request.user, case=case)
+        return _("您已加入%(case)s的流调") % {"case": case}
 
     def op_declare(self, request, case):
         area = services.declare_area(actor=request.user, case=case, key=request.POST.get("area", ""))
@@ -405,3 +415,35 @@ class CaseFromRecallView(ScopedObjectMixin, TemplateView):
             return HttpResponseRedirect(request.path)
         messages.success(request, _("已建立%(case)s，请开展流调") % {"case": case})
         return HttpResponseRedirect(case.get_absolute_url())
+
+
+class PolicyView(CapabilityRequiredMixin, ServiceFormView):
+    """流调时限设置: the district's targets for investigations and deadlines for the contacts they find."""
+
+    required_capability = Capability.PROTOCOLS_MANAGE
+    template_name = "cases/policy.html"
+    form_class = PolicyForm
+
+    def district(self):
+        unit = self.request.user.unit
+        district = unit.district() if unit is not None else None
+        if (
+            district is None
+            or not Unit.objects.restrict(self.request.user, Capability.PROTOCOLS_MANAGE).filter(pk=district.pk).exists()
+        ):
+            raise PermissionDenied(_("您的账号不属于可设置时限的区县"))
+        return district
+
+    def form_arguments(self) -> dict:
+        return {}
+
+    def get_initial(self):
+        policy = services.policy_for(self.district())
+        return {name: getattr(policy, name) for name in PolicyForm.base_fields}
+
+    def perform(self, data):
+        return services.set_policy(actor=self.request.user, district=self.district(), **data)
+
+    def succeeded(self, policy):
+        messages.success(self.request, _("已保存流调时限"))
+        return HttpResponseRedirect(reverse("cases:policy"))

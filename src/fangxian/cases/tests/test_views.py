@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from fangxian.cases import chains, command, services
 from fangxian.cases.choices import CaseClass, ContactClass, FoundBy, Relation
-from fangxian.cases.models import Case
+from fangxian.cases.models import Case, CasePolicy
 from fangxian.cases.tests.factories import positive_recall, world_case
 from fangxian.conftest import BOB_DOC
 from fangxian.core.models import AccessRecord, Unit
@@ -148,3 +148,31 @@ def test_the_api_answers_as_the_page_masked_and_scoped(world, client_for):
     assert bad.status_code == 400 and "病例本人" in bad.content.decode()
     pushed = district.post(f"/api/cases/{case.uuid}/push/", content_type="application/json").json()
     assert pushed == {"leads": 1, "linked": 0, "outbound": 0}
+
+
+def test_the_district_sets_its_targets_and_the_next_push_uses_them(world, client_for):
+    client = client_for("district")
+    response = client.post(
+        reverse("cases:policy"),
+        {"core_hours": 3, "report_hours": 20, "close_contact_hours": 6, "secondary_contact_hours": 0},
+    )
+    assert response.status_code == 400  # zero hours refused, nothing saved
+    assert not CasePolicy.objects.exists()
+    client.post(
+        reverse("cases:policy"),
+        {"core_hours": 3, "report_hours": 20, "close_contact_hours": 6, "secondary_contact_hours": 10},
+    )
+    case = world_case(world)
+    core, report = services.countdowns(case)
+    assert core.due - case.reported_at == datetime.timedelta(hours=3)
+    services.push_contacts(actor=world["district"], case=case)
+    lead = Lead.objects.get(source="case_tracing")
+    assert lead.deadline - lead.received_at == datetime.timedelta(hours=6)
+    assert client_for("township_a").get(reverse("cases:policy")).status_code == 403
+
+
+def test_the_chains_api_names_cases_by_number_only(world, client_for):
+    world_case(world)
+    data = client_for("township_a").get("/api/cases/chains/").json()
+    assert [node["name"] for node in data["graph"]["nodes"] if node["id"].startswith("c")] == ["病例1"]
+    assert world["alice"].name not in str(data)

@@ -741,6 +741,17 @@ PAGES = [
         op="household",
     ),
     Route("cases:chains", OFFICE | {"township_b"}, kwargs=_with_case, sees=frozenset()),
+    Route("cases:policy", frozenset({"district"}), sees=frozenset()),
+    Route(
+        "cases:policy",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {"core_hours": 3, "report_hours": 20, "close_contact_hours": 6, "secondary_contact_hours": 10},
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("cases:action", frozenset({"district"}), method="post", kwargs=by_case(), op="join", writes=True),
+    Route("case-chains", OFFICE | {"township_b"}, kwargs=_with_case, sees=frozenset()),
     Route("cases:from_recall", frozenset({"district"}), kwargs=by_recall("carol"), sees=frozenset()),
     Route(
         "cases:from_recall",

@@ -140,7 +140,9 @@ LIST_ROUTES = {
     "cases:list": "",
     "cases:create": "",
     "cases:chains": "",
+    "cases:policy": "",
     "case-list": "",
+    "case-chains": "",
     "venues:register": "",
     "api-venues-register": "",
     "venue-list": "",
@@ -318,6 +320,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "UserCreateView": "form choices restricted; service checks MANAGE_USERS",
         "PersonCreateView": "form choices restricted; save_then_verify",
         "VenueCreateView": "unit choices restricted (venues.manage); the service checks it; save_then_verify",
+        "PolicyView": "the user's own district through Unit.objects.restrict(user, protocols.manage), else 403",
         "ChainsView": "cases through Case.objects.restrict(user); the graph names cases by number only; logged",
         "CaseCreateView": "the person looked up through Person.objects.restrict(user); the service checks "
         "cases.investigate on their unit; save_then_verify",
