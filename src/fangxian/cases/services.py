@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from fangxian.cases.choices import CaseClass, CaseStatus, ContactClass, EntrySource, FoundBy, FoundIn, Relation
 from fangxian.cases.models import Case, CasePolicy, Contact, ItineraryEntry, Reclassification
-from fangxian.core.audit import record_change, require_actor, snapshot
+from fangxian.core.audit import record_change, record_changes_bulk, require_actor, snapshot
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import Unit, User
@@ -536,37 +536,63 @@ def household_secondaries(*, actor: User, contact: Contact, now: datetime.dateti
     return added
 
 
-def contacts_from_covisit(*, actor: User, case: Case) -> int:
+def contacts_from_covisit(*, actor: User, case: Case, now: datetime.datetime | None = None) -> int:
     """The case's co-visitors (venues' co-visit query over the window) as contacts: a close contact where the
-    overlap reached the category's threshold, else a general contact. Returns how many were added."""
+    overlap reached the category's threshold, else a general contact. Written together (a busy venue brings
+    hundreds), each with its change record. Returns how many were added."""
     from fangxian.venues.services import covisit
 
     require_actor(actor)
     require_row(actor, Capability.CASES_INVESTIGATE, case)
     _open(case)
+    now = now or timezone.now()
     since, until = window(case)
     tracing = covisit.trace(cases=[case.person.doc_number], since=since, until=until)
-    taken = set(case.contacts.values_list("doc_number", flat=True))
-    added = 0
-    for visitor in tracing.covisitors:
-        if visitor.doc_number in taken:
-            continue
+    taken = set(case.contacts.values_list("doc_number", flat=True)) | {case.person.doc_number}
+    visitors = [visitor for visitor in tracing.covisitors if visitor.doc_number not in taken]
+    if not visitors:
+        return 0
+    known = {
+        person.doc_number: person
+        for person in Person.objects.filter(doc_number__in=[visitor.doc_number for visitor in visitors])
+    }
+    contacts = []
+    for visitor in visitors:
         last = max(visitor.encounters, key=lambda item: item.end)
-        add_contact(
-            actor=actor,
-            case=case,
-            doc_type=visitor.doc_type or "resident_id",
-            doc_number=visitor.doc_number,
-            name=visitor.name or "（扫码未留姓名）",
-            phone=visitor.phone,
-            relation=Relation.COVISIT,
-            classification=ContactClass.CLOSE if visitor.close_contact else ContactClass.GENERAL,
-            # The shared stay's end, never later than now (a stay still running ends, as far as anyone knows, now).
-            exposed_at=min(last.end, last.case_end + last.place.margin, timezone.now()),
-            note=f"{last.place.name} 重叠{visitor.overlap_minutes}分钟",
+        person = known.get(visitor.doc_number)
+        contacts.append(
+            Contact(
+                case=case,
+                person=person,
+                doc_type=visitor.doc_type or (person.doc_type if person else "resident_id"),
+                doc_number=visitor.doc_number,
+                name=(visitor.name or (person.name if person else "") or "（扫码未留姓名）")[:50],
+                phone=(visitor.phone or (person.phone if person else ""))[:20],
+                address=person.address if person else "",
+                relation=Relation.COVISIT,
+                classification=ContactClass.CLOSE if visitor.close_contact else ContactClass.GENERAL,
+                # The shared stay's end, never later than now (a stay still running ends, as far as anyone knows,
+                # now).
+                exposed_at=min(last.end, last.case_end + last.place.margin, now),
+                note=f"{last.place.name} 重叠{visitor.overlap_minutes}分钟"[:200],
+                created_by=actor,
+                created_at=now,
+            )
         )
-        added += 1
-    return added
+    Contact.objects.bulk_create(contacts, batch_size=2000)
+    if any(contact.pk is None for contact in contacts):  # a backend that does not return ids
+        by_doc = dict(
+            case.contacts.filter(doc_number__in=[c.doc_number for c in contacts]).values_list("doc_number", "pk")
+        )
+        for contact in contacts:
+            contact.pk = by_doc[contact.doc_number]
+    record_changes_bulk(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        items=[(contact, case.unit, None, snapshot(contact, Contact.AUDIT_FIELDS)) for contact in contacts],
+        reason=f"{case}密接人员：时空伴随",
+    )
+    return len(contacts)
 
 
 @dataclass

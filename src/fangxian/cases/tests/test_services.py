@@ -253,3 +253,27 @@ def test_cases_are_seen_only_where_the_work_allows(world):
     for username in ("township_a", "clerk", "grid", "lab", "site", "venue"):
         assert not Case.objects.restrict(world[username]).exists(), username
     assert not Person.objects.filter(name="").exists()
+
+
+def test_co_visitors_join_as_contacts_in_one_click_each_once_and_recorded(world):
+    officer, venue = world["district"], world["xc_venue"]
+    rows = [
+        {"venue_code": venue.code, "doc_number": BOB_DOC, "scanned_at": hours_ago(20)},
+        {"venue_code": venue.code, "doc_number": doc(8), "name": "扫码庚", "scanned_at": hours_ago(20.2)},
+        {"venue_code": venue.code, "doc_number": doc(9), "scanned_at": hours_ago(26)},  # hours apart: not met
+    ]
+    scan_service.ingest_scans(actor=officer, scans=scan_service.frame(rows), source="gateway")
+    case = open_for(world, world["bob"])
+    scan_service.ingest_scans(
+        actor=officer,
+        scans=scan_service.frame([{"venue_code": venue.code, "doc_number": ALICE_DOC, "scanned_at": hours_ago(19.9)}]),
+        source="gateway",
+    )
+    assert services.contacts_from_covisit(actor=officer, case=case) == 2
+    added = {contact.doc_number: contact for contact in case.contacts.all()}
+    assert set(added) == {ALICE_DOC, doc(8)}
+    assert added[ALICE_DOC].person == world["alice"] and added[doc(8)].person is None
+    assert added[doc(8)].name == "扫码庚" and added[ALICE_DOC].relation == Relation.COVISIT
+    assert added[ALICE_DOC].exposed_at <= timezone.now()
+    assert ChangeRecord.objects.filter(model="cases.contact").count() == 2
+    assert services.contacts_from_covisit(actor=officer, case=case) == 0  # again: nobody twice
