@@ -10,6 +10,7 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Count
 from django.utils import timezone
 
 from fangxian.cases.choices import ContactClass, Relation
@@ -39,6 +40,7 @@ class Chains:
     links: list[tuple[int, int, str]]  # (from case id, to case id, how)
     clusters: list[Cluster]
     contacts: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)  # case id → (doc, class, state)
+    contact_counts: dict[int, int] = field(default_factory=dict)  # case id → how many, when too many to list
 
 
 def _contact_state(lead_status: str | None, home_region: str, sent: bool) -> str:
@@ -54,27 +56,34 @@ def chains(cases) -> Chains:
     rows = list(cases.select_related("person").order_by("reported_at", "id"))
     by_id = {case.pk: case for case in rows}
     by_doc = {case.person.doc_number: case for case in rows}
-    contacts = (
-        Contact.objects.filter(case_id__in=list(by_id))
-        .exclude(classification=ContactClass.GENERAL)
-        .values_list("pk", "case_id", "doc_number", "classification", "relation", "lead__status", "home_region")
-    )
-    sent = set(
-        Contact.objects.filter(case_id__in=list(by_id), outbound_sent_at__isnull=False).values_list("pk", flat=True)
-    )
+    named = Contact.objects.filter(case_id__in=list(by_id)).exclude(classification=ContactClass.GENERAL)
     links: dict[tuple[int, int], str] = {}
     for case in rows:
         if case.source_case_id in by_id:
             links[(case.source_case_id, case.pk)] = "source"
+    # Contacts who became cases: links, however many contacts there are (the cases' documents, one query).
+    for case_id, doc, relation in named.filter(doc_number__in=list(by_doc)).values_list(
+        "case_id", "doc_number", "relation"
+    ):
+        became = by_doc[doc]
+        if became.pk != case_id:
+            links[(case_id, became.pk)] = relation  # how they met says more than "source"
     listed: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for pk, case_id, doc, classification, relation, lead_status, home_region in contacts:
-        became = by_doc.get(doc)
-        if became is not None and became.pk != case_id:
-            links.setdefault((case_id, became.pk), relation)
-            if links[(case_id, became.pk)] == "source":
-                links[(case_id, became.pk)] = relation
-            continue
-        listed[case_id].append((doc, classification, _contact_state(lead_status, home_region, pk in sent)))
+    counts: dict[int, int] = {}
+    if named.count() <= CONTACT_NODES:
+        sent = set(named.filter(outbound_sent_at__isnull=False).values_list("pk", flat=True))
+        rows_of_contacts = named.exclude(doc_number__in=list(by_doc)).values_list(
+            "pk", "case_id", "doc_number", "classification", "lead__status", "home_region"
+        )
+        for pk, case_id, doc, classification, lead_status, home_region in rows_of_contacts:
+            listed[case_id].append((doc, classification, _contact_state(lead_status, home_region, pk in sent)))
+    else:  # too many to draw one by one: a count per case, counted by the database
+        counts = dict(
+            named.exclude(doc_number__in=list(by_doc))
+            .values("case_id")
+            .annotate(n=Count("id"))
+            .values_list("case_id", "n")
+        )
     venues = _shared_venues(list(by_id))
     clusters = _clusters(rows, by_id, links, venues)
     return Chains(
@@ -82,6 +91,7 @@ def chains(cases) -> Chains:
         links=[(a, b, how) for (a, b), how in links.items()],
         clusters=clusters,
         contacts=dict(listed),
+        contact_counts=counts,
     )
 
 
@@ -159,32 +169,23 @@ def graph(data: Chains) -> dict:
         )
     for a, b, how in data.links:
         edges.append({"source": f"c{a}", "target": f"c{b}", "how": how})
-    total = sum(len(items) for items in data.contacts.values())
     states = {"open": 2, "closed": 3, "pending": 4, "outbound": 5, "outbound_pending": 5}
     for case_id, items in data.contacts.items():
-        if total <= CONTACT_NODES:
-            for number, (_doc, classification, state) in enumerate(items):
-                node = f"k{case_id}-{number}"
-                nodes.append(
-                    {
-                        "id": node,
-                        "name": "密接" if classification == ContactClass.CLOSE else "次密接",
-                        "category": states[state],
-                        "symbolSize": 8 if classification == ContactClass.CLOSE else 6,
-                    }
-                )
-                edges.append({"source": f"c{case_id}", "target": node})
-        else:
-            node = f"k{case_id}"
+        for number, (_doc, classification, state) in enumerate(items):
+            node = f"k{case_id}-{number}"
             nodes.append(
                 {
                     "id": node,
-                    "name": f"密接 {len(items)} 人",
-                    "category": 2,
-                    "symbolSize": min(30, 6 + len(items) ** 0.5),
+                    "name": "密接" if classification == ContactClass.CLOSE else "次密接",
+                    "category": states[state],
+                    "symbolSize": 8 if classification == ContactClass.CLOSE else 6,
                 }
             )
             edges.append({"source": f"c{case_id}", "target": node})
+    for case_id, count in data.contact_counts.items():
+        node = f"k{case_id}"
+        nodes.append({"id": node, "name": f"密接 {count} 人", "category": 2, "symbolSize": min(30, 6 + count**0.5)})
+        edges.append({"source": f"c{case_id}", "target": node})
     return {"nodes": nodes, "links": edges}
 
 

@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -603,20 +603,37 @@ class Pushed:
 
 
 def push_contacts(*, actor: User, case: Case, now: datetime.datetime | None = None) -> Pushed:
-    """Close and secondary contacts not pushed yet become leads (source 病例流调) routed to their own unit, with the
-    district's deadlines counted from now and their exposure kept as the anchor of their measure; a person with
-    an open lead of that kind keeps it (never twice); unknown people are registered in the case's community; a
-    contact living in another district is counted for the outbound 协查函 instead."""
+    """Close and secondary contacts of the case not pushed yet become leads (source 病例流调) routed to their own
+    unit, with the district's deadlines counted from now and their exposure kept as the anchor of their measure;
+    a person with an open lead of that kind keeps it (never twice); unknown people are registered in the case's
+    community; a contact living in another district is counted for the outbound 协查函 instead."""
+    require_actor(actor)
+    require_row(actor, Capability.CASES_INVESTIGATE, case)
+    return _push(actor=actor, district=case.district, contacts=case.contacts.all(), now=now)
+
+
+def push_all_contacts(*, actor: User, district: Unit, now: datetime.datetime | None = None) -> Pushed:
+    """Every open case's contacts not pushed yet, in the district's cases the actor investigates, pushed at once
+    (the command office's 一键推送 after a night of investigations): the same rules as one case's push, in one pass."""
+    require_actor(actor)
+    require(actor, Capability.CASES_INVESTIGATE, district)
+    cases = (
+        Case.objects.restrict(actor, Capability.CASES_INVESTIGATE)
+        .filter(district=district)
+        .exclude(status=CaseStatus.CLOSED)
+    )
+    return _push(actor=actor, district=district, contacts=Contact.objects.filter(case__in=cases), now=now)
+
+
+def _push(*, actor: User, district: Unit, contacts, now: datetime.datetime | None) -> Pushed:
     from fangxian.leads.choices import LeadCategory, LeadSource, LeadStatus
     from fangxian.leads.models import Lead
     from fangxian.leads.services import NewLead, create_leads
     from fangxian.people.services import PersonRow, bulk_register_persons
 
-    require_actor(actor)
-    require_row(actor, Capability.CASES_INVESTIGATE, case)
-    require(actor, Capability.LEADS_IMPORT, case.district)
+    require(actor, Capability.LEADS_IMPORT, district)
     now = now or timezone.now()
-    policy = policy_for(case.district)
+    policy = policy_for(district)
     hours: dict[str, int] = {
         ContactClass.CLOSE: policy.close_contact_hours,
         ContactClass.SECONDARY: policy.secondary_contact_hours,
@@ -626,10 +643,11 @@ def push_contacts(*, actor: User, case: Case, now: datetime.datetime | None = No
         ContactClass.SECONDARY: LeadCategory.SECONDARY_CONTACT,
     }
     outcome = Pushed()
+    # Locked: two pushes at once never give one contact two leads.
     waiting = list(
-        case.contacts.select_for_update(of=("self",))
+        contacts.select_for_update(of=("self",))
         .filter(classification__in=list(hours), lead__isnull=True)
-        .select_related("person")
+        .select_related("person", "case__unit")
         .order_by("id")
     )
     local = [contact for contact in waiting if not contact.home_region]
@@ -639,13 +657,14 @@ def push_contacts(*, actor: User, case: Case, now: datetime.datetime | None = No
         person.doc_number: person
         for person in Person.objects.filter(doc_number__in=[contact.doc_number for contact in unknown])
     }
-    rows = []
+    rows, planned = [], set()
     for contact in unknown:
-        if contact.doc_number in known_now:
+        if contact.doc_number in known_now or contact.doc_number in planned:
             continue
+        planned.add(contact.doc_number)
         rows.append(
             PersonRow(
-                unit=case.unit,
+                unit=contact.case.unit,
                 name=contact.name,
                 document=parse_document(contact.doc_type, contact.doc_number),
                 phone=contact.phone,
@@ -653,7 +672,7 @@ def push_contacts(*, actor: User, case: Case, now: datetime.datetime | None = No
             )
         )
     if rows:
-        bulk_register_persons(actor=actor, rows=rows, reason=f"{case}密接人员登记")
+        bulk_register_persons(actor=actor, rows=rows, reason="流调密接人员登记")
         known_now.update(
             {
                 person.doc_number: person
@@ -667,14 +686,11 @@ def push_contacts(*, actor: User, case: Case, now: datetime.datetime | None = No
     for contact in local:
         person = contact.person or known_now[contact.doc_number]
         by_kind.setdefault(contact.classification, []).append((contact, person))
+    links: list[tuple[int, int]] = []
     for kind, pairs in by_kind.items():
         category = categories[kind]
-        people = [person.pk for _contact, person in pairs]
-        open_leads = dict(
-            Lead.objects.filter(status=LeadStatus.OPEN, category=category, person_id__in=people).values_list(
-                "person_id", "pk"
-            )
-        )
+        people = list({person.pk for _contact, person in pairs})
+        open_leads = _open_leads(Lead, LeadStatus.OPEN, category, people)
         wanted, seen = [], set()
         for contact, person in pairs:
             if person.pk in open_leads or person.pk in seen:
@@ -687,7 +703,7 @@ def push_contacts(*, actor: User, case: Case, now: datetime.datetime | None = No
                     category=category,
                     unit_id=person.unit_id,
                     pushed_data={
-                        "病例": str(case),
+                        "病例": str(contact.case),
                         "接触方式": str(contact.get_relation_display()),
                         "备注": contact.note,
                     },
@@ -697,22 +713,47 @@ def push_contacts(*, actor: User, case: Case, now: datetime.datetime | None = No
             )
         if wanted:
             outcome.leads += create_leads(
-                actor=actor, leads=wanted, source=LeadSource.CASE_TRACING, received_at=now, reason=f"{case}流调密接推送"
+                actor=actor, leads=wanted, source=LeadSource.CASE_TRACING, received_at=now, reason="流调密接推送"
             )
-        made = dict(
-            Lead.objects.filter(status=LeadStatus.OPEN, category=category, person_id__in=people).values_list(
-                "person_id", "pk"
-            )
-        )
-        linked = []
+        made = _open_leads(Lead, LeadStatus.OPEN, category, people)
         for contact, person in pairs:
-            contact.lead_id = made.get(person.pk)
-            if contact.lead_id is not None:
-                linked.append(contact)
+            lead_id = made.get(person.pk)
+            if lead_id is not None:
+                contact.lead_id = lead_id
+                links.append((contact.pk, lead_id))
                 if person.pk in open_leads:
                     outcome.linked += 1
-        Contact.objects.bulk_update(linked, ["lead"], batch_size=1000)
+    _link(links)
     return outcome
+
+
+def _open_leads(lead_model, status: str, category: str, people: list[int]) -> dict[int, int]:
+    """person id → their open lead of `category`, for many people (in chunks: an IN list has its limits)."""
+    found: dict[int, int] = {}
+    for start in range(0, len(people), 5000):
+        found.update(
+            lead_model.objects.filter(
+                status=status, category=category, person_id__in=people[start : start + 5000]
+            ).values_list("person_id", "pk")
+        )
+    return found
+
+
+def _link(links: list[tuple[int, int]]) -> None:
+    """Each contact linked to its lead: on PostgreSQL one statement over two arrays, elsewhere by rows."""
+    if not links:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Contact._meta.db_table} c SET lead_id = v.lead FROM unnest(%s::bigint[], %s::bigint[]) "
+                "AS v(contact, lead) WHERE c.id = v.contact",
+                [[contact for contact, _lead in links], [lead for _contact, lead in links]],
+            )
+        return
+    Contact.objects.bulk_update(
+        [Contact(pk=contact, lead_id=lead) for contact, lead in links], ["lead"], batch_size=1000
+    )
 
 
 def record_outbound(*, actor: User, contact: Contact, step: str, now: datetime.datetime | None = None) -> Contact:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.CaseCreateView.as_view(), name="create"),
     path("chains/", views.ChainsView.as_view(), name="chains"),
     path("policy/", views.PolicyView.as_view(), name="policy"),
+    path("push-all/", views.PushAllView.as_view(), name="push_all"),
     path("from-recall/<uuid:uuid>/", views.CaseFromRecallView.as_view(), name="from_recall"),
     path("<uuid:uuid>/", views.CaseDetailView.as_view(), name="detail"),
     path("<uuid:uuid>/entries/new/", views.EntryCreateView.as_view(), name="entry_create"),

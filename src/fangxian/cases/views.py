@@ -27,6 +27,7 @@ from fangxian.core.exports import xlsx_bytes, xlsx_response
 from fangxian.core.models import Unit
 from fangxian.core.scoping import can_row, holds
 from fangxian.core.views import (
+    ActionView,
     CapabilityRequiredMixin,
     ObjectOperationView,
     ScopedDetailView,
@@ -447,3 +448,27 @@ class PolicyView(CapabilityRequiredMixin, ServiceFormView):
     def succeeded(self, policy):
         messages.success(self.request, _("已保存流调时限"))
         return HttpResponseRedirect(reverse("cases:policy"))
+
+
+class PushAllView(CapabilityRequiredMixin, ActionView):
+    """一键推送: every open case's contacts not pushed yet, in the user's district, as leads at once."""
+
+    required_capability = Capability.CASES_INVESTIGATE
+    write_capability = Capability.LEADS_IMPORT
+
+    def perform(self, request):
+        unit = request.user.unit
+        district = unit.district() if unit is not None else None
+        if district is None:
+            raise PermissionDenied(_("您的账号不属于任何区县"))
+        pushed = services.push_all_contacts(actor=request.user, district=district)
+        return _(
+            "已推送 %(leads)s 条协查线索，%(linked)s 人已有线索（不重复推送），%(outbound)s 人住外区县（见协查函）"
+        ) % {
+            "leads": pushed.leads,
+            "linked": pushed.linked,
+            "outbound": pushed.outbound,
+        }
+
+    def done_url(self) -> str:
+        return reverse("cases:list")

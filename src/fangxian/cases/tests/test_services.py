@@ -277,3 +277,18 @@ def test_co_visitors_join_as_contacts_in_one_click_each_once_and_recorded(world)
     assert added[ALICE_DOC].exposed_at <= timezone.now()
     assert ChangeRecord.objects.filter(model="cases.contact").count() == 2
     assert services.contacts_from_covisit(actor=officer, case=case) == 0  # again: nobody twice
+
+
+def test_one_push_for_the_whole_district_pushes_each_cases_contacts_once(world):
+    first = open_for(world, world["bob"])
+    second = open_for(world, world["alice"])
+    contact(world, first, doc(11), name="密接甲")
+    contact(world, first, doc(12), name="密接乙", classification=ContactClass.SECONDARY)
+    contact(world, second, doc(11), name="密接甲")  # the same person named by both cases
+    pushed = services.push_all_contacts(actor=world["district"], district=world["huiji"])
+    assert (pushed.leads, pushed.linked) == (2, 0)
+    linked = Contact.objects.filter(doc_number=doc(11)).values_list("lead", flat=True)
+    assert len(set(linked)) == 1 and None not in linked  # one lead, both contacts linked to it
+    assert services.push_all_contacts(actor=world["district"], district=world["huiji"]).leads == 0
+    with pytest.raises(PermissionDenied):
+        services.push_all_contacts(actor=world["township_a"], district=world["huiji"])

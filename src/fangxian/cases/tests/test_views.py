@@ -176,3 +176,11 @@ def test_the_chains_api_names_cases_by_number_only(world, client_for):
     data = client_for("township_a").get("/api/cases/chains/").json()
     assert [node["name"] for node in data["graph"]["nodes"] if node["id"].startswith("c")] == ["病例1"]
     assert world["alice"].name not in str(data)
+
+
+def test_beyond_the_drawable_contacts_each_case_draws_one_counted_node(world, monkeypatch):
+    case = world_case(world)  # bob its close contact
+    monkeypatch.setattr(chains, "CONTACT_NODES", 0)
+    graph = chains.graph(chains.chains(Case.objects.all()))
+    assert [node["name"] for node in graph["nodes"] if node["id"].startswith("k")] == ["密接 1 人"]
+    assert {"source": f"c{case.pk}", "target": f"k{case.pk}"} in graph["links"]

@@ -752,6 +752,7 @@ PAGES = [
     ),
     Route("cases:action", frozenset({"district"}), method="post", kwargs=by_case(), op="join", writes=True),
     Route("case-chains", OFFICE | {"township_b"}, kwargs=_with_case, sees=frozenset()),
+    Route("cases:push_all", frozenset({"district"}), method="post", sees=frozenset(), writes=True),
     Route("cases:from_recall", frozenset({"district"}), kwargs=by_recall("carol"), sees=frozenset()),
     Route(
         "cases:from_recall",

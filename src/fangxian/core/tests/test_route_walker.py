@@ -141,6 +141,7 @@ LIST_ROUTES = {
     "cases:create": "",
     "cases:chains": "",
     "cases:policy": "",
+    "cases:push_all": "",
     "case-list": "",
     "case-chains": "",
     "venues:register": "",
@@ -320,6 +321,7 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "UserCreateView": "form choices restricted; service checks MANAGE_USERS",
         "PersonCreateView": "form choices restricted; save_then_verify",
         "VenueCreateView": "unit choices restricted (venues.manage); the service checks it; save_then_verify",
+        "PushAllView": "the service restricts to the cases the user investigates (restrict) in their own district",
         "PolicyView": "the user's own district through Unit.objects.restrict(user, protocols.manage), else 403",
         "ChainsView": "cases through Case.objects.restrict(user); the graph names cases by number only; logged",
         "CaseCreateView": "the person looked up through Person.objects.restrict(user); the service checks "
