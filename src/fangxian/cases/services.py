@@ -687,6 +687,7 @@ def _push(*, actor: User, district: Unit, contacts, now: datetime.datetime | Non
         person = contact.person or known_now[contact.doc_number]
         by_kind.setdefault(contact.classification, []).append((contact, person))
     links: list[tuple[int, int]] = []
+    relations = {value: str(label) for value, label in Relation.choices}  # once: a lazy label per lead costs
     for kind, pairs in by_kind.items():
         category = categories[kind]
         people = list({person.pk for _contact, person in pairs})
@@ -704,7 +705,7 @@ def _push(*, actor: User, district: Unit, contacts, now: datetime.datetime | Non
                     unit_id=person.unit_id,
                     pushed_data={
                         "病例": str(contact.case),
-                        "接触方式": str(contact.get_relation_display()),
+                        "接触方式": relations[contact.relation],
                         "备注": contact.note,
                     },
                     exposed_at=contact.exposed_at,
