@@ -82,6 +82,18 @@ def found_in_for(person: Person, at: datetime.datetime) -> str:
     return FoundIn.UNDER_CONTROL if under_measure or held else FoundIn.COMMUNITY
 
 
+def _record_created(actor: User, instance, unit: Unit, fields: list[str], reason: str) -> None:
+    """The change record of a row just written: what it holds, under the unit it belongs to."""
+    record_change(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        instance=instance,
+        unit=unit,
+        after=snapshot(instance, fields),
+        reason=reason,
+    )
+
+
 def _check_times(*, onset_date, first_positive_at, confirmed_at, now) -> None:
     errors = {}
     if first_positive_at > now + datetime.timedelta(minutes=5):
@@ -143,14 +155,7 @@ def open_case(
             case.save()
     except IntegrityError:
         raise ValidationError("该人员已有未结案的病例（刚由他人建立），请刷新后查看") from None
-    record_change(
-        actor=actor,
-        kind=ChangeKind.CREATE,
-        instance=case,
-        unit=case.unit,
-        after=snapshot(case, Case.AUDIT_FIELDS),
-        reason="建立病例",
-    )
+    _record_created(actor, case, case.unit, Case.AUDIT_FIELDS, "建立病例")
     return case
 
 
@@ -303,14 +308,7 @@ def add_entry(*, actor: User, case: Case, **fields) -> ItineraryEntry:
         fields["place"] = fields["venue"].name
     entry = ItineraryEntry(case=case, created_by=actor, **fields)
     entry.save()
-    record_change(
-        actor=actor,
-        kind=ChangeKind.CREATE,
-        instance=entry,
-        unit=case.unit,
-        after=snapshot(entry, ItineraryEntry.AUDIT_FIELDS),
-        reason=f"{case}活动轨迹",
-    )
+    _record_created(actor, entry, case.unit, ItineraryEntry.AUDIT_FIELDS, f"{case}活动轨迹")
     return entry
 
 
@@ -407,13 +405,8 @@ def prefill_itinerary(*, actor: User, case: Case) -> int:
     new = [entry for entry in wanted if entry.source_key not in known]
     for entry in new:
         entry.save()
-        record_change(
-            actor=actor,
-            kind=ChangeKind.CREATE,
-            instance=entry,
-            unit=case.unit,
-            after=snapshot(entry, ItineraryEntry.AUDIT_FIELDS),
-            reason=f"{case}活动轨迹：由{entry.get_source_display()}生成",
+        _record_created(
+            actor, entry, case.unit, ItineraryEntry.AUDIT_FIELDS, f"{case}活动轨迹：由{entry.get_source_display()}生成"
         )
     return len(new)
 
@@ -493,14 +486,7 @@ def add_contact(
     if not contact.name:
         raise ValidationError({"name": "登记簿中没有该人员，请填写姓名"})
     contact.save()
-    record_change(
-        actor=actor,
-        kind=ChangeKind.CREATE,
-        instance=contact,
-        unit=case.unit,
-        after=snapshot(contact, Contact.AUDIT_FIELDS),
-        reason=f"{case}密接人员",
-    )
+    _record_created(actor, contact, case.unit, Contact.AUDIT_FIELDS, f"{case}密接人员")
     return contact
 
 
