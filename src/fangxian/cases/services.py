@@ -8,9 +8,10 @@ district's deadlines, one person never twice; a contact living in another distri
 """
 
 import datetime
+import logging
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -24,6 +25,8 @@ from fangxian.core.models import Unit, User
 from fangxian.core.scoping import require, require_row
 from fangxian.people.documents import DocumentError, parse_document
 from fangxian.people.models import Person
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LOOKBACK_DAYS = 4
 # A prefilled sampling visit: the queue and the swab, as a stay of this length at the point.
@@ -94,13 +97,25 @@ def _record_created(actor: User, instance, unit: Unit, fields: list[str], reason
     )
 
 
+# No case is older than the epidemic; an onset long before the first positive sampling is a typing error (and
+# would stretch the look-back window over years).
+EARLIEST = datetime.date(2019, 12, 1)
+ONSET_BEFORE_SAMPLING = datetime.timedelta(days=30)
+
+
 def _check_times(*, onset_date, first_positive_at, confirmed_at, now) -> None:
     errors = {}
     if first_positive_at > now + datetime.timedelta(minutes=5):
         errors["first_positive_at"] = "首次阳性采样时间不能晚于现在"
+    elif timezone.localdate(first_positive_at) < EARLIEST:
+        errors["first_positive_at"] = f"首次阳性采样时间不能早于 {EARLIEST:%Y-%m-%d}"
     if onset_date and onset_date > timezone.localdate(now):
         errors["onset_date"] = "发病日期不能晚于今天"
-    if confirmed_at:
+    elif onset_date and onset_date < timezone.localdate(first_positive_at) - ONSET_BEFORE_SAMPLING:
+        errors["onset_date"] = "发病日期早于首次阳性采样 30 天以上，请核对"
+    if confirmed_at and confirmed_at > now + datetime.timedelta(minutes=5):
+        errors["confirmed_at"] = "确诊时间不能晚于现在"
+    elif confirmed_at:
         if confirmed_at < first_positive_at:
             errors["confirmed_at"] = "确诊时间不能早于首次阳性采样时间"
         if onset_date and onset_date > timezone.localdate(confirmed_at):
@@ -463,6 +478,9 @@ def add_contact(
         raise ValidationError("请选择接触方式和判定")
     if exposed_at > now + datetime.timedelta(minutes=5):
         raise ValidationError({"exposed_at": "末次暴露时间不能晚于现在"})
+    since, _until = window(case)
+    if exposed_at < since - ONSET_BEFORE_SAMPLING:
+        raise ValidationError({"exposed_at": "末次暴露时间远早于病例的追溯时段，请核对"})
     existing = case.contacts.filter(doc_number=document.number).first()
     if existing is not None:
         raise ValidationError({"doc_number": f"该人员已是{case}的{existing.get_classification_display()}"})
@@ -485,7 +503,11 @@ def add_contact(
     )
     if not contact.name:
         raise ValidationError({"name": "登记簿中没有该人员，请填写姓名"})
-    contact.save()
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:  # added by someone else a moment ago
+        raise ValidationError({"doc_number": f"该人员刚被他人登记为{case}的接触人员"}) from None
     _record_created(actor, contact, case.unit, Contact.AUDIT_FIELDS, f"{case}密接人员")
     return contact
 
@@ -595,6 +617,7 @@ def push_contacts(*, actor: User, case: Case, now: datetime.datetime | None = No
     community; a contact living in another district is counted for the outbound 协查函 instead."""
     require_actor(actor)
     require_row(actor, Capability.CASES_INVESTIGATE, case)
+    _open(case)
     return _push(actor=actor, district=case.district, contacts=case.contacts.all(), now=now)
 
 
@@ -647,12 +670,16 @@ def _push(*, actor: User, district: Unit, contacts, now: datetime.datetime | Non
     for contact in unknown:
         if contact.doc_number in known_now or contact.doc_number in planned:
             continue
+        try:
+            document = parse_document(contact.doc_type, contact.doc_number)
+        except DocumentError:
+            continue  # checked when recorded; a rule changed since is left for a person to look at
         planned.add(contact.doc_number)
         rows.append(
             PersonRow(
                 unit=contact.case.unit,
                 name=contact.name,
-                document=parse_document(contact.doc_type, contact.doc_number),
+                document=document,
                 phone=contact.phone,
                 address=contact.address,
             )
@@ -665,6 +692,8 @@ def _push(*, actor: User, district: Unit, contacts, now: datetime.datetime | Non
                 for person in Person.objects.filter(doc_number__in=[r.document.number for r in rows])
             }
         )
+    unknown = [contact for contact in unknown if contact.doc_number in known_now]
+    local = [contact for contact in local if contact.person is not None or contact.doc_number in known_now]
     for contact in unknown:
         contact.person = known_now[contact.doc_number]
     Contact.objects.bulk_update(unknown, ["person"], batch_size=1000)
@@ -747,6 +776,7 @@ def record_outbound(*, actor: User, contact: Contact, step: str, now: datetime.d
     """The 协查函 sent to the contact's district, or its answer received."""
     require_actor(actor)
     require_row(actor, Capability.CASES_INVESTIGATE, contact.case)
+    _open(contact.case)
     if not contact.home_region:
         raise ValidationError(f"{contact.name}住在本区，不需要发协查函")
     now = now or timezone.now()
@@ -825,26 +855,37 @@ def open_cases_from_positives(*, actor: User, now: datetime.datetime | None = No
     for key, source in found:
         if key in opened:
             continue
-        with transaction.atomic():
-            if isinstance(source, Recall):
-                person = _recalled_person(actor, source)
-                # The first positive sampling is the pool's: where the person was then says 社会面 or 管控中.
-                found_by, sampled = FoundBy.POOL_RETEST, source.tube.sampled_at
-            else:
-                person, found_by, sampled = source.person, FoundBy.UNDER_MEASURE, source.ended_at or now
-            if Case.objects.filter(person=person).exclude(status=CaseStatus.CLOSED).exists():
-                continue  # the same episode: the open case stands
-            open_case(
-                actor=actor,
-                person=person,
-                classification=CaseClass.ASYMPTOMATIC,
-                found_by=found_by,
-                first_positive_at=min(sampled, now),
-                opened_from=key,
-                now=now,
-            )
-        count += 1
+        try:
+            count += _open_one(actor, source, key, now)
+        except (ValidationError, PermissionDenied) as error:  # one refusal does not hold back the others
+            logger.warning("case not opened from %s: %s", key, error)
     return count
+
+
+def _open_one(actor: User, source, key: str, now: datetime.datetime) -> int:
+    """The case of one positive (a recall or a measure), in its own transaction; 0 when the person's open case
+    already stands for this episode."""
+    from fangxian.testing.models import Recall
+
+    with transaction.atomic():
+        if isinstance(source, Recall):
+            person = _recalled_person(actor, source)
+            # The first positive sampling is the pool's: where the person was then says 社会面 or 管控中.
+            found_by, sampled = FoundBy.POOL_RETEST, source.tube.sampled_at
+        else:
+            person, found_by, sampled = source.person, FoundBy.UNDER_MEASURE, source.ended_at or now
+        if Case.objects.filter(person=person).exclude(status=CaseStatus.CLOSED).exists():
+            return 0  # the same episode: the open case stands
+        open_case(
+            actor=actor,
+            person=person,
+            classification=CaseClass.ASYMPTOMATIC,
+            found_by=found_by,
+            first_positive_at=min(sampled, now),
+            opened_from=key,
+            now=now,
+        )
+    return 1
 
 
 def _recalled_person(actor: User, recall) -> Person:

@@ -24,8 +24,8 @@ from fangxian.core.capabilities import Capability
 from fangxian.core.choices import AccessKind
 from fangxian.core.exporting import ExportMixin
 from fangxian.core.exports import xlsx_bytes, xlsx_response
-from fangxian.core.models import Unit
-from fangxian.core.scoping import can_row, holds
+from fangxian.core.models import Unit, access_unit
+from fangxian.core.scoping import can_row, holds, user_can
 from fangxian.core.views import (
     ActionView,
     CapabilityRequiredMixin,
@@ -40,6 +40,11 @@ from fangxian.core.views import (
 from fangxian.people.models import Person
 from fangxian.people.services import find_by_document
 from fangxian.testing.models import Recall
+
+
+def _may_take_numbers(user, case) -> bool:
+    """Full numbers leave only with export and reveal over the case's own unit (not merely somewhere)."""
+    return user_can(user, Capability.EXPORT, case.unit) and user_can(user, Capability.REVEAL, case.unit)
 
 
 class CaseListView(ExportMixin, ScopedListView):
@@ -111,7 +116,7 @@ class CaseDetailView(ScopedDetailView):
         context.update(
             can_investigate=can_row(user, Capability.CASES_INVESTIGATE, case) and case.status != CaseStatus.CLOSED,
             can_push=holds(user, Capability.LEADS_IMPORT),
-            can_export=holds(user, Capability.EXPORT) and holds(user, Capability.REVEAL),
+            can_export=_may_take_numbers(user, case),
             since=since,
             until=until,
             now=now,
@@ -133,7 +138,7 @@ class CaseDetailView(ScopedDetailView):
             actor=user,
             kind=AccessKind.DETAIL,
             unit=case.unit,
-            model="cases.case",
+            instance=case,
             detail={"case": case.number, "contacts": len(context["contacts"]), "filter": context["contacts_filter"]},
         )
         return context
@@ -325,7 +330,11 @@ class NoticeView(ScopedDetailView):
     context_object_name = "case"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "notice": services.public_notice(self.object)}
+        case = self.object
+        record_access(
+            actor=self.request.user, kind=AccessKind.DETAIL, unit=case.unit, instance=case, detail={"notice": True}
+        )
+        return {**super().get_context_data(**kwargs), "notice": services.public_notice(case)}
 
 
 class OutboundView(ScopedObjectMixin, TemplateView):
@@ -338,7 +347,7 @@ class OutboundView(ScopedObjectMixin, TemplateView):
 
     def get(self, request, **kwargs):
         case = self.get_object()
-        if not (holds(request.user, Capability.EXPORT) and holds(request.user, Capability.REVEAL)):
+        if not _may_take_numbers(request.user, case):
             raise PermissionDenied(_("您没有导出完整证件号码的权限"))
         contacts = list(case.contacts.exclude(home_region="").order_by("home_region", "id"))
         content, written = xlsx_bytes(title=f"{case}协查函", columns=outbound_columns(case), rows=contacts)
@@ -376,7 +385,7 @@ class ChainsView(CapabilityRequiredMixin, TemplateView):
             graph=json.dumps(chains.graph(data), ensure_ascii=False),
             curve=json.dumps(chains.curve(cases), ensure_ascii=False),
         )
-        unit = self.request.user.unit
+        unit = access_unit(self.request.user)
         if unit is not None:
             record_access(
                 actor=self.request.user,
@@ -403,7 +412,9 @@ class CaseFromRecallView(ScopedObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         recall = self.get_object()
-        context.update(recall=recall, case=Case.objects.filter(opened_from=f"recall:{recall.pk}").first())
+        case = Case.objects.restrict(self.request.user).filter(opened_from=f"recall:{recall.pk}").first()
+        record_access(actor=self.request.user, kind=AccessKind.DETAIL, unit=recall.unit, instance=recall)
+        context.update(recall=recall, case=case)
         return context
 
     def post(self, request, **kwargs):

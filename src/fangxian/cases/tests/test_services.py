@@ -292,3 +292,33 @@ def test_one_push_for_the_whole_district_pushes_each_cases_contacts_once(world):
     assert services.push_all_contacts(actor=world["district"], district=world["huiji"]).leads == 0
     with pytest.raises(PermissionDenied):
         services.push_all_contacts(actor=world["township_a"], district=world["huiji"])
+
+
+def test_dates_far_out_and_a_closed_case_are_refused(world):
+    with pytest.raises(ValidationError, match="30 天以上"):
+        open_for(world, world["bob"], onset_date=datetime.date(1, 1, 1))
+    with pytest.raises(ValidationError, match="不能早于 2019-12-01"):
+        open_for(world, world["bob"], first_positive_at=timezone.make_aware(datetime.datetime(2000, 1, 1)))
+    case = open_for(world, world["bob"])
+    with pytest.raises(ValidationError, match="远早于"):
+        contact(world, case, ALICE_DOC, exposed_at=hours_ago(24 * 400))
+    services.mark_done(actor=world["district"], case=case, step="report")
+    services.mark_done(actor=world["district"], case=case, step="close")
+    case.refresh_from_db()
+    with pytest.raises(ValidationError, match="已结案"):
+        services.push_contacts(actor=world["district"], case=case)
+
+
+def test_one_refused_positive_does_not_hold_back_the_sweep(world):
+    from fangxian.cases.tests.factories import positive_recall
+    from fangxian.control.services import record_test
+
+    recall = positive_recall(world, "bob")
+    recall.tube.sampled_at = timezone.make_aware(datetime.datetime(2000, 1, 1))  # a wrong clock: refused
+    recall.tube.save(update_fields=["sampled_at"])
+    test = world["xc_measure"].tests.order_by("day").first()
+    test.day = timezone.localdate()
+    test.save(update_fields=["day"])
+    record_test(actor=world["district"], test=test, result="positive")
+    assert services.open_cases_from_positives(actor=world["system"]) == 1  # alice's, despite bob's refusal
+    assert list(Case.objects.values_list("person", flat=True)) == [world["alice"].pk]

@@ -184,3 +184,29 @@ def test_beyond_the_drawable_contacts_each_case_draws_one_counted_node(world, mo
     graph = chains.graph(chains.chains(Case.objects.all()))
     assert [node["name"] for node in graph["nodes"] if node["id"].startswith("k")] == ["密接 1 人"]
     assert {"source": f"c{case.pk}", "target": f"k{case.pk}"} in graph["links"]
+
+
+def test_full_numbers_leave_only_with_export_and_reveal_over_the_cases_own_unit(world, client_for):
+    """An office of 新城 (export and reveal there) who also sits in the medical group (cases seen district-wide)
+    reads 刘寨's case, but may not take its contacts' full numbers away."""
+    from fangxian.core import services as core_services
+    from fangxian.core.choices import Role
+    from fangxian.core.models import Grant
+
+    core_services.load_standard_bodies(actor=world["system"], district=world["huiji"])
+    officer = world["township_a"]
+    Grant.objects.create(user=officer, role=Role.TASK_FORCE, unit=Unit.objects.get(name="医疗救治专班"))
+    case = services.open_case(
+        actor=world["district"],
+        person=world["bob"],
+        classification=CaseClass.CONFIRMED,
+        found_by=FoundBy.FEVER_CLINIC,
+        first_positive_at=hours_ago(10),
+    )
+    client = client_for("township_a")
+    page = client.get(case.get_absolute_url())
+    assert (
+        page.status_code == 200 and reverse("cases:outbound", kwargs={"uuid": case.uuid}) not in page.content.decode()
+    )
+    assert client.get(reverse("cases:outbound", kwargs={"uuid": case.uuid})).status_code == 403
+    assert client_for("district").get(reverse("cases:outbound", kwargs={"uuid": case.uuid})).status_code == 200
