@@ -968,6 +968,7 @@ def declare_area(*, actor: User, case: Case, key: str, now: datetime.datetime | 
     if proposal is None:
         raise ValidationError("没有这个拟划定区域")
     name = f"{proposal.name}（{case}{proposal.kind}）"[:200]
+    Unit.objects.select_for_update().filter(pk=case.district_id).first()  # two confirmations at once: one area
     if RiskArea.objects.filter(district=case.district, name=name, lifted_at__isnull=True).exists():
         raise ValidationError(f"{name}已划定为风险区")
     return create_risk_area(

@@ -104,9 +104,6 @@ class CaseDetailView(ScopedDetailView):
     def get_queryset(self):
         return super().get_queryset().select_related("person", "unit__parent", "district", "source_case")
 
-    def contact_listing(self, case) -> dict:
-        return _contacts_of(self, case)
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         case = self.object
@@ -127,7 +124,7 @@ class CaseDetailView(ScopedDetailView):
             can_declare=holds(user, Capability.RISK_AREAS_MANAGE),
             countdowns=[(item, item.overdue(now), _left(item.remaining(now))) for item in services.countdowns(case)],
             entries=case.itinerary.select_related("venue"),
-            **self.contact_listing(case),
+            **_contacts_of(case, self.request.GET.get("contacts", "")),
             infected=Case.objects.restrict(user).filter(source_case=case),
             reclassifications=case.reclassifications.select_related("by"),
             reclassify_form=ReclassifyForm(),
@@ -152,12 +149,11 @@ def _left(remaining) -> str:
 CONTACTS_SHOWN = 100
 
 
-def _contacts_of(view, case) -> dict:
+def _contacts_of(case, wanted: str) -> dict:
     """The case's contacts for its page: by classification (?contacts=close|secondary|general, all by default),
     close contacts first, at most CONTACTS_SHOWN rows (a co-visit at a busy venue brings hundreds: the count says
     how many, the filter narrows)."""
     counts = dict(case.contacts.values_list("classification").annotate(n=Count("id")).order_by())
-    wanted = view.request.GET.get("contacts", "")
     first = CaseWhen(
         When(classification=ContactClass.CLOSE, then=Value(0)),
         When(classification=ContactClass.SECONDARY, then=Value(1)),

@@ -210,3 +210,11 @@ def test_full_numbers_leave_only_with_export_and_reveal_over_the_cases_own_unit(
     )
     assert client.get(reverse("cases:outbound", kwargs={"uuid": case.uuid})).status_code == 403
     assert client_for("district").get(reverse("cases:outbound", kwargs={"uuid": case.uuid})).status_code == 200
+
+
+def test_the_case_page_filters_its_contacts_by_classification(world, client_for):
+    case = world_case(world)  # bob, a close contact
+    client = client_for("district")
+    assert "刘寨乙" in client.get(case.get_absolute_url() + "?contacts=close").content.decode()
+    assert "刘寨乙" not in client.get(case.get_absolute_url() + "?contacts=general").content.decode()
+    assert client.get(case.get_absolute_url() + "?contacts=bad").status_code == 200  # unknown: all of them
