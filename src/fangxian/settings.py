@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "fangxian.testing",
     "fangxian.venues",
     "fangxian.cases",
+    "fangxian.vaccination",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,9 @@ PAGE_ERROR_LIMIT = 100
 # Problems an upload keeps row by row for its downloadable file (the rest are counted): an xlsx sheet holds
 # about 10⁶ rows, and a file of millions of bad rows must not cost gigabytes to describe.
 PROBLEM_ROWS_KEPT = read_int("FANGXIAN_PROBLEM_ROWS_KEPT", 100_000)
+# The age bands vaccination coverage is shown in (lowest age–highest age; the last may be open, "80-"). Ages are
+# whole years at the reference date.
+VACCINATION_BANDS = read_list("FANGXIAN_VACCINATION_BANDS", ["3-11", "12-17", "18-59", "60-69", "70-79", "80-"])
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -64,6 +64,10 @@ class Capability(models.TextChoices):
     COVISIT_TRACE = "venues.covisit", _("时空伴随排查（查看伴随人员名单）")
     CASES_VIEW = "cases.view", _("查看病例、活动轨迹与密接")
     CASES_INVESTIGATE = "cases.investigate", _("流调：建立病例、录入轨迹与密接、推送协查")
+    VACCINATION_VIEW = "vaccination.view", _("查看疫苗接种情况（覆盖率、接种记录、动员名单）")
+    DOSES_RECORD = "vaccination.record", _("录入、导入接种记录")
+    MOBILISE = "vaccination.mobilise", _("接种动员：记录联系结果、暂缓、禁忌、拒绝")
+    VACCINATION_TARGETS = "vaccination.targets", _("设定接种目标、录入人口基数")
     AUDIT_VIEW = "audit.view", _("查看变更与访问记录")
     JOBS_VIEW = "jobs.view", _("查看后台任务")
     EXPORT = "lists.export", _("导出列表")
@@ -87,6 +91,7 @@ _READ_WORK = {
     C.KEY_GROUPS_VIEW,
     C.VENUES_VIEW,
     C.VENUE_SCANS_VIEW,
+    C.VACCINATION_VIEW,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -116,6 +121,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             C.DISPLAYS_MANAGE,
             C.VENUES_MANAGE,
             C.CASES_VIEW,  # the township follows its cases and their contacts; the district investigates
+            C.DOSES_RECORD,  # its health centre is the vaccination site
+            C.MOBILISE,
+            C.VACCINATION_TARGETS,  # its own headcount (专项摸底) and its part of the district's targets
         }
     ),
     # The grid team works door to door in its community: its people, their leads, measures and checks.
@@ -141,6 +149,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             C.VENUES_VIEW,
             C.VENUES_MANAGE,  # the community registers the venues that stand in it
             C.VENUE_SCANS_VIEW,
+            C.VACCINATION_VIEW,
+            C.MOBILISE,  # 逐人动员: the team goes door to door and records why someone is not vaccinated
         }
     ),
     # A site's staff see their own site (its rooms, its residents and their measures), not the registry.
@@ -223,7 +233,17 @@ GROUP_DOMAIN_CAPABILITIES: dict[str, frozenset[str]] = {
             C.SITES_MANAGE,
             C.EXPORT,
         },
-        GroupDomain.MEDICAL: {C.MEASURES_VIEW, C.SITES_VIEW, C.RECALLS_VIEW, C.CASES_VIEW},
+        GroupDomain.MEDICAL: {
+            C.MEASURES_VIEW,
+            C.SITES_VIEW,
+            C.RECALLS_VIEW,
+            C.CASES_VIEW,
+            C.PERSONS_VIEW,
+            C.VACCINATION_VIEW,
+            C.DOSES_RECORD,
+            C.VACCINATION_TARGETS,
+            C.EXPORT,
+        },
         GroupDomain.SUPPLIES: {C.SITES_VIEW},
         GroupDomain.PUBLICITY: {C.BRIEFINGS_VIEW},
         GroupDomain.SUPERVISION: _READ_WORK | {C.TEAMS_VIEW, C.EXPORT},

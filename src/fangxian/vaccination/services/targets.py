@@ -1,0 +1,286 @@
+"""Targets and their daily shares (日分解、日下达、日清零). The district sets a rate for some age bands by a date;
+each morning the gap still to close is divided by the days left, and that day's number is split among the
+townships, and each township's among its communities, by the people each still has to vaccinate (largest
+remainders, so the parts always add up to the whole). Shares are fixed when issued; what a unit did is counted
+from the doses, and what it did not do falls into the next mornings' gap by itself."""
+
+import datetime
+import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from fangxian.core.audit import record_change, require_actor, snapshot
+from fangxian.core.capabilities import Capability
+from fangxian.core.choices import ChangeKind, UnitLevel
+from fangxian.core.models import Unit, User
+from fangxian.core.scoping import require
+from fangxian.vaccination import bands as band_rules
+from fangxian.vaccination.choices import Milestone, PopulationSource
+from fangxian.vaccination.models import Quota, Target
+from fangxian.vaccination.services.coverage import Counts, counts_by_unit, latest_populations
+
+TARGET_FIELDS = ["title", "bands", "milestone", "rate", "source", "starts_on", "due_on", "is_active"]
+
+
+def set_target(
+    *,
+    actor: User,
+    district: Unit,
+    title: str,
+    bands: list[str],
+    milestone: str,
+    rate,
+    due_on: datetime.date,
+    source: str = PopulationSource.REGISTERED,
+    starts_on: datetime.date | None = None,
+    today: datetime.date | None = None,
+) -> Target:
+    require_actor(actor)
+    require(actor, Capability.VACCINATION_TARGETS, district)
+    today = today or timezone.localdate()
+    starts_on = starts_on or today
+    errors: dict[str, str] = {}
+    if district.level != UnitLevel.DISTRICT:
+        errors["district"] = "接种目标由区/县设定"
+    known = [band.key for band in band_rules.configured()]
+    if not bands or any(band not in known for band in bands):
+        errors["bands"] = "请选择年龄段"
+    if milestone not in Milestone.values:
+        errors["milestone"] = "请选择指标"
+    if source not in PopulationSource.values:
+        errors["source"] = "请选择人口口径"
+    try:
+        rate = Decimal(str(rate))
+    except InvalidOperation:
+        rate = Decimal(-1)
+    if not rate.is_finite() or not Decimal(0) < rate <= Decimal(100):
+        errors["rate"] = "目标接种率应在 0 到 100 之间"
+    if due_on < today:
+        errors["due_on"] = f"完成时限 {due_on:%Y-%m-%d} 已过，请填今天或以后的日期"
+    elif due_on < starts_on:
+        errors["due_on"] = "完成时限早于开始日期"
+    if not title.strip():
+        errors["title"] = "请填写目标名称"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        target = Target.objects.create(
+            district=district,
+            title=title.strip()[:100],
+            bands=[key for key in known if key in bands],
+            milestone=milestone,
+            rate=rate.quantize(Decimal("0.01")),
+            source=source,
+            starts_on=starts_on,
+            due_on=due_on,
+            created_by=actor,
+        )
+        record_change(
+            actor=actor, kind=ChangeKind.CREATE, instance=target, unit=district, after=snapshot(target, TARGET_FIELDS)
+        )
+    return target
+
+
+def end_target(*, actor: User, target: Target, reason: str) -> None:
+    require_actor(actor)
+    require(actor, Capability.VACCINATION_TARGETS, target.district)
+    if not reason.strip():
+        raise ValidationError({"reason": "请说明停止原因"})
+    with transaction.atomic():
+        before = snapshot(target, TARGET_FIELDS)
+        target.is_active = False
+        target.save(update_fields=["is_active"])
+        record_change(
+            actor=actor,
+            kind=ChangeKind.UPDATE,
+            instance=target,
+            unit=target.district,
+            before=before,
+            after=snapshot(target, TARGET_FIELDS),
+            reason=reason,
+        )
+
+
+Key = TypeVar("Key")
+
+
+def apportion(total: int, weights: dict[Key, int]) -> dict[Key, int]:
+    """Split `total` by `weights` in whole numbers that add up to it (largest remainders), none above its weight:
+    a unit is never asked for more people than it has left."""
+    whole = sum(weights.values())
+    total = min(total, whole)
+    if total <= 0:
+        return {key: 0 for key in weights}
+    shares = {key: total * weight // whole for key, weight in weights.items()}
+    left = total - sum(shares.values())
+    by_remainder = sorted(weights, key=lambda key: (-(total * weights[key] % whole), -weights[key], str(key)))
+    for key in by_remainder[:left]:
+        shares[key] += 1
+    return shares
+
+
+@dataclass
+class Position:
+    """A unit's position against a target at the start of a day."""
+
+    unit: Unit
+    population: int  # the denominator (the target's source, or the registry when no figure is recorded)
+    population_from_registry: bool
+    reached: int
+    remaining: int  # eligible people still to reach the milestone
+
+    def goal(self, rate: Decimal) -> int:
+        return math.ceil(self.population * rate / 100)
+
+    def gap(self, rate: Decimal) -> int:
+        return max(0, self.goal(rate) - self.reached)
+
+
+def _units_below(unit: Unit, level: str) -> list[Unit]:
+    return list(Unit.objects.filter(parent=unit, level=level, is_active=True).order_by("code"))
+
+
+def standings(
+    target: Target, units: list[Unit], day: datetime.date, *, reached_by: datetime.date
+) -> dict[int, Position]:
+    """Each unit's population, reached and remaining for the target's bands at `day`, doses up to `reached_by`."""
+    district = target.district
+    everything = list(Unit.objects.filter(path__startswith=district.path).values_list("id", "path"))
+    counts = counts_by_unit([pk for pk, _path in everything], day, reached_by=reached_by)
+    paths = dict(everything)
+    figures = latest_populations(units, day)
+    result = {}
+    for unit in units:
+        total = Counts()
+        for (unit_id, band), value in counts.items():
+            if band in target.bands and paths[unit_id].startswith(unit.path):
+                total.add(value)
+        own = [figures.get((unit.pk, band, target.source)) for band in target.bands]
+        if all(figure is not None for figure in own):
+            population, from_registry = sum(own), False  # type: ignore[arg-type]
+        else:
+            below = _sum_below(unit, target, figures)
+            population, from_registry = (below, False) if below is not None else (total.people, True)
+        reached = total.reached(target.milestone)
+        result[unit.pk] = Position(unit, population, from_registry, reached, max(0, total.eligible - reached))
+    return result
+
+
+def _sum_below(unit: Unit, target: Target, figures: dict) -> int | None:
+    """A unit without its own figure: the sum of its children's, when every child has one for every band."""
+    total = 0
+    children = list(
+        Unit.objects.filter(parent=unit, is_active=True, level__in=[UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY])
+    )
+    if not children:
+        return None
+    for child in children:
+        own = [figures.get((child.pk, band, target.source)) for band in target.bands]
+        if all(figure is not None for figure in own):
+            total += sum(own)  # type: ignore[arg-type]
+            continue
+        below = _sum_below(child, target, figures)
+        if below is None:
+            return None
+        total += below
+    return total
+
+
+def issue(*, target: Target, day: datetime.date) -> int:
+    """Issue `day`'s shares of an active target (once: a second call changes nothing). Returns the rows written."""
+    if not target.is_active or day < target.starts_on or day > target.due_on:
+        return 0
+    with transaction.atomic():
+        Target.objects.select_for_update().filter(pk=target.pk).first()
+        if Quota.objects.filter(target=target, day=day).exists():
+            return 0
+        district = target.district
+        townships = _units_below(district, UnitLevel.TOWNSHIP)
+        communities = {township.pk: _units_below(township, UnitLevel.COMMUNITY) for township in townships}
+        units = [district, *townships, *[c for group in communities.values() for c in group]]
+        position = standings(target, units, day, reached_by=day - datetime.timedelta(days=1))
+        days_left = (target.due_on - day).days + 1
+        whole = position[district.pk]
+        today_total = min(math.ceil(whole.gap(target.rate) / days_left), whole.remaining)
+        shares = {district.pk: today_total}
+        by_township = apportion(today_total, {t.pk: position[t.pk].remaining for t in townships})
+        shares.update(by_township)
+        for township in townships:
+            shares.update(
+                apportion(by_township[township.pk], {c.pk: position[c.pk].remaining for c in communities[township.pk]})
+            )
+        Quota.objects.bulk_create(
+            [
+                Quota(target=target, unit_id=pk, day=day, quota=share, remaining=position[pk].remaining)
+                for pk, share in shares.items()
+            ]
+        )
+    return len(shares)
+
+
+@dataclass
+class DayLine:
+    """A unit's line on the day's board: its share, what it did, and yesterday's shortfall (if any)."""
+
+    unit: Unit
+    quota: int
+    done: int
+    shortfall_yesterday: int
+    reached: int
+    population: int
+    population_from_registry: bool
+
+    @property
+    def missed(self) -> bool:
+        return self.done < self.quota
+
+    @property
+    def percent_of_quota(self) -> int | None:
+        return None if self.quota == 0 else min(999, self.done * 100 // self.quota)
+
+    def rate(self) -> Decimal | None:
+        if not self.population:
+            return None
+        return (Decimal(self.reached * 100) / Decimal(self.population)).quantize(Decimal("0.1"))
+
+
+def board(*, target: Target, day: datetime.date, unit_ids: list[int]) -> list[DayLine]:
+    """The day's lines of the units in `unit_ids` (the reader's scope): share, done so far, yesterday's shortfall,
+    progress to the target. Ordered as a ranking: the worst share completion first."""
+    quotas = {
+        quota.unit_id: quota
+        for quota in Quota.objects.filter(target=target, day=day, unit_id__in=unit_ids).select_related("unit")
+    }
+    if not quotas:
+        return []
+    yesterday = day - datetime.timedelta(days=1)
+    previous = {
+        q.unit_id: q.quota for q in Quota.objects.filter(target=target, day=yesterday, unit_id__in=list(quotas))
+    }
+    units = [quota.unit for quota in quotas.values()]
+    now = standings(target, units, day, reached_by=day)
+    before = standings(target, units, day, reached_by=yesterday)
+    two_before = (
+        standings(target, units, yesterday, reached_by=yesterday - datetime.timedelta(days=1)) if previous else {}
+    )
+    lines = []
+    for unit_id, quota in quotas.items():
+        done_yesterday = before[unit_id].reached - two_before[unit_id].reached if unit_id in two_before else 0
+        lines.append(
+            DayLine(
+                unit=quota.unit,
+                quota=quota.quota,
+                done=now[unit_id].reached - before[unit_id].reached,
+                shortfall_yesterday=max(0, previous.get(unit_id, 0) - done_yesterday) if unit_id in previous else 0,
+                reached=now[unit_id].reached,
+                population=now[unit_id].population,
+                population_from_registry=now[unit_id].population_from_registry,
+            )
+        )
+    lines.sort(key=lambda line: (line.unit.level != UnitLevel.DISTRICT, -(line.quota - line.done), line.unit.code))
+    return lines
