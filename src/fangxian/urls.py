@@ -34,6 +34,7 @@ urlpatterns = [
     path("sites/", include("fangxian.sites.urls")),
     path("venues/", include("fangxian.venues.urls")),
     path("cases/", include("fangxian.cases.urls")),
+    path("vaccination/", include("fangxian.vaccination.urls")),
     path("testing/", include("fangxian.testing.urls")),
     # Browsers and tools ask for /favicon.ico whatever the page links.
     path("favicon.ico", RedirectView.as_view(url=static("fangxian/favicon.svg"), permanent=True)),

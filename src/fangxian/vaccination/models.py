@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangxian.core.capabilities import Capability as C
+from fangxian.core.capabilities import required_for
 from fangxian.core.models import TeamMember, Unit, User
-from fangxian.core.scoping import ScopedQuerySet
+from fangxian.core.scoping import ScopedQuerySet, district_path_of, scope_paths
 from fangxian.people.models import Person
 from fangxian.vaccination.choices import (
     Channel,
@@ -215,6 +216,17 @@ class Population(models.Model):
         return f"{self.unit} {self.band} {self.get_source_display()} {self.count}"
 
 
+class TargetQuerySet(ScopedQuerySet):
+    def restrict(self, user, wanted: str = "view"):
+        """A target is its district's; to look at, it is open to whoever may see vaccination anywhere in that
+        district (a township follows its share, a community its own)."""
+        own = super().restrict(user, wanted)
+        if wanted != "view" or user is None or not user.is_authenticated:
+            return own
+        districts = {district_path_of(path) for path in scope_paths(user, required_for(self.model, wanted))}
+        return self.filter(models.Q(pk__in=own.values("pk")) | models.Q(district__path__in=sorted(districts)))
+
+
 class Target(models.Model):
     """A district's target: a share of an age group reaching a milestone by a date, measured against a population
     source. Its daily shares (Quota) are issued to the townships and communities each morning."""
@@ -234,7 +246,7 @@ class Target(models.Model):
     created_at = models.DateTimeField(_("设定时间"), default=timezone.now)
     is_active = models.BooleanField(_("进行中"), default=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = TargetQuerySet.as_manager()
     scope_unit_field = "district"
     capabilities = {"view": C.VACCINATION_VIEW, "change": C.VACCINATION_TARGETS}
 
@@ -279,7 +291,7 @@ class Quota(models.Model):
 class Assignment(models.Model):
     """Who in the grid team goes to this person (逐人动员): one team member per person on the roster."""
 
-    person = models.OneToOneField(Person, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    person = models.OneToOneField(Person, primary_key=True, on_delete=models.CASCADE, related_name="roster_assignment")
     member = models.ForeignKey(TeamMember, verbose_name=_("动员人"), on_delete=models.CASCADE, related_name="+")
     assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     assigned_at = models.DateTimeField(default=timezone.now)
@@ -301,7 +313,9 @@ class Attempt(models.Model):
     """One mobilisation contact: when, how, and what it came to."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    person = models.ForeignKey(Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="vaccination_attempts"
+    )
     at = models.DateTimeField(_("联系时间"), default=timezone.now)
     channel = models.CharField(_("方式"), max_length=16, choices=Channel.choices)
     outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices)

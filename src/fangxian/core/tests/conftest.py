@@ -79,4 +79,9 @@ def walk_world(world):
     # carol's single-tube re-test came back positive: her case is to open (the recall names her document only, so
     # that the walk may still delete her record).
     positive_recall(world, "carol", linked=False)
+    # A vaccination target of the district (its day issued), and a dose file 新城 has checked but not imported.
+    from fangxian.vaccination.tests.factories import world_dose_import, world_target
+
+    world_target(world)
+    world_dose_import(world)
     return world

@@ -63,6 +63,12 @@ def _category(code: str) -> int:
     return VenueCategory.objects.get(code=code).pk
 
 
+def _product(code: str) -> int:
+    from fangxian.vaccination.models import Product
+
+    return Product.objects.get(code=code).pk
+
+
 def _with_case(w) -> dict:
     """No URL kwargs; alice's case made first, so that a list has her to show (or to leak)."""
     world_case(w)
@@ -741,6 +747,119 @@ PAGES = [
         op="household",
     ),
     Route("cases:chains", OFFICE | {"township_b"}, kwargs=_with_case, sees=frozenset()),
+    # vaccination: figures for whoever reads vaccination; the roster and a person's page for the field; the import
+    # for those who record doses; targets set by the district, population figures by the offices
+    Route("vaccination:coverage", READERS | {"township_b"}, sees=frozenset()),
+    Route("vaccination:coverage", OFFICE | {"township_b"}, query="?export=xlsx", sees=frozenset()),
+    Route("vaccination:roster", READERS | {"township_b"}),
+    Route("vaccination:roster", OFFICE | {"township_b"}, query="?export=xlsx", sees=OFFICE),
+    Route("vaccination:person", READERS, kwargs=by_uuid("alice")),
+    Route(
+        "vaccination:person_action",
+        FIELD,
+        method="post",
+        kwargs=by_uuid("alice"),
+        op="attempt",
+        data=lambda w: {"channel": "phone", "outcome": "no_answer"},
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route(
+        "vaccination:person_action",
+        FIELD,
+        method="post",
+        kwargs=by_uuid("alice"),
+        op="standing",
+        data=lambda w: {
+            "standing": "deferred",
+            "review_on": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
+            "reason": "近期手术",
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route(
+        "vaccination:person_action",
+        FIELD,
+        method="post",
+        kwargs=by_uuid("alice"),
+        op="assign",
+        data=lambda w: {"member": w["xc_team"].members.first().pk},
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route(
+        "vaccination:person_action",
+        OFFICE,
+        method="post",
+        kwargs=by_uuid("alice"),
+        op="dose",
+        data=lambda w: {"kind": "first", "product": _product("sinovac"), "given_on": "2021-05-01"},
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("vaccination:import", OFFICE | {"township_b"}, sees=frozenset()),
+    Route(
+        "vaccination:import",
+        OFFICE,
+        method="post",
+        data=lambda w: {
+            "file": csv_upload(
+                "接种.csv",
+                f"姓名,身份证号,接种日期,剂次,生产企业\n新城甲,{w['alice'].doc_number},2021-05-01,第1剂,科兴\n",
+                "gbk",
+            ),
+            "person_unit": w["xc_community"].pk,
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("vaccination:import_detail", OFFICE, kwargs=by_uuid("dose_import"), sees=frozenset()),
+    Route(
+        "vaccination:import_detail", OFFICE, method="post", kwargs=by_uuid("dose_import"), sees=frozenset(), writes=True
+    ),
+    Route("vaccination:targets", READERS | {"township_b"}, sees=frozenset()),
+    Route(
+        "vaccination:targets",
+        frozenset({"district"}),
+        method="post",
+        data=lambda w: {
+            "title": "80 岁以上全程",
+            "bands": ["80+"],
+            "milestone": "full",
+            "rate": "80",
+            "source": "registered",
+            "starts_on": timezone.localdate().isoformat(),
+            "due_on": (timezone.localdate() + datetime.timedelta(days=10)).isoformat(),
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("vaccination:target", READERS | {"township_b"}, kwargs=by_uuid("vaccination_target"), sees=frozenset()),
+    Route(
+        "vaccination:target_end",
+        frozenset({"district"}),
+        method="post",
+        kwargs=by_uuid("vaccination_target"),
+        data=lambda w: {"reason": "阶段任务完成"},
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("vaccination:populations", READERS | {"township_b"}, sees=frozenset()),
+    Route(
+        "vaccination:populations",
+        OFFICE,
+        method="post",
+        data=lambda w: {
+            "unit": w["xincheng"].pk,
+            "band": "80+",
+            "source": "headcount",
+            "count": 900,
+            "as_of": "2026-11-01",
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
     Route("cases:policy", frozenset({"district"}), sees=frozenset()),
     Route(
         "cases:policy",
@@ -912,7 +1031,19 @@ def fingerprint() -> dict:
         model
         for model in apps.get_models()
         if model._meta.app_label
-        in {"core", "people", "leads", "control", "sites", "reports", "testing", "dashboard", "venues", "cases"}
+        in {
+            "core",
+            "people",
+            "leads",
+            "control",
+            "sites",
+            "reports",
+            "testing",
+            "dashboard",
+            "venues",
+            "cases",
+            "vaccination",
+        }
         and model._meta.label not in {"core.AccessRecord"}
     ]
     # Every table's row count in one statement (a query per table, twice per role and route, was a fifth of

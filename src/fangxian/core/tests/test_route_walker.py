@@ -14,6 +14,7 @@ from python_calamine import CalamineWorkbook
 from fangxian.cases.tests.factories import by_case, by_recall, world_case
 from fangxian.core.api import ScopedViewSet
 from fangxian.core.views import ScopedMixin
+from fangxian.vaccination.tests.factories import world_dose_import, world_target
 
 # Routes that show no scoped data at all.
 # Open without a login: the sign-in pages, the API's index and schema (login in production), and a big
@@ -78,12 +79,17 @@ OBJECT_ROUTES = {
     "testing:sampling_action": ("post", lambda w: {"uuid": w["xc_point"].uuid, "operation": "close"}),
     "testing:campaign_zone": ("post", lambda w: {"uuid": w["campaign"].uuid}),
     "dashboard:display_close": ("post", lambda w: {"pk": w["xc_display"].pk}),
+    "vaccination:person": ("get", lambda w: {"uuid": w["alice"].uuid}),
+    "vaccination:person_action": ("post", lambda w: {"uuid": w["alice"].uuid, "operation": "attempt"}),
+    "vaccination:import_detail": ("get", lambda w: {"uuid": world_dose_import(w).uuid}),
+    "vaccination:target_end": ("post", lambda w: {"uuid": world_target(w).uuid}),
 }
 
 # Objects of the whole district that every township sees (a testing round): the page must show the other
 # township's part of it no trace.
 SHARED_OBJECT_ROUTES = {
-    "testing:campaign": lambda w: {"uuid": w["campaign"].uuid},
+    "testing:campaign": (lambda w: {"uuid": w["campaign"].uuid}, "金河社区采样点"),
+    "vaccination:target": (lambda w: {"uuid": world_target(w).uuid}, "金河社区"),
 }
 
 # Routes that take objects in the request body: the intruder names the other township's objects and must
@@ -105,6 +111,13 @@ BODY_ROUTES = {
         "scans": [{"venue_code": w["xc_venue"].code, "doc_number": w["bob"].doc_number, "scanned_at": "2026-01-01"}]
     },
     "venues:scan_upload": lambda w: {},
+    "vaccination:import": lambda w: {
+        "file": SimpleUploadedFile(
+            "接种.csv",
+            f"姓名,身份证号,接种日期,剂次,生产企业\n新城甲,{w['alice'].doc_number},2021-05-01,第1剂,科兴\n".encode(),
+        ),
+        "person_unit": w["lz_community"].pk,
+    },
     "venues:import": lambda w: {
         "file": SimpleUploadedFile(
             "场所.csv", "场所名称,类别,所属社区,地址\n越权书店,其他,410108001001,金河路9号\n".encode()
@@ -175,6 +188,10 @@ LIST_ROUTES = {
     "testing:key_groups": "",
     "testing:lookup": "",
     "api-testing-latest-negative": "?doc_number=410108199003071239",
+    "vaccination:coverage": "?unit=410108001001",
+    "vaccination:roster": "",
+    "vaccination:targets": "",
+    "vaccination:populations": "",
 }
 
 
@@ -258,12 +275,13 @@ def test_other_township_gets_404_on_object_routes(name, world, client_for):
 
 @pytest.mark.parametrize("name", sorted(SHARED_OBJECT_ROUTES))
 def test_other_township_sees_no_trace_of_the_others_part_of_shared_objects(name, world, client_for):
-    url = _url(name, SHARED_OBJECT_ROUTES[name](world))
+    kwargs, owners_part = SHARED_OBJECT_ROUTES[name]
+    url = _url(name, kwargs(world))
     response = client_for("township_b").get(url)
     assert response.status_code == 200
     for marker in markers(world, known=url):
         assert marker not in body_text(response), f"{name} shows {marker!r} to another township"
-    assert "金河社区采样点" in body_text(client_for("township_a").get(url))  # the owner sees its own part
+    assert owners_part in body_text(client_for("township_a").get(url))  # the owner sees its own part
 
 
 @pytest.mark.parametrize("name", sorted(BODY_ROUTES))
@@ -349,6 +367,14 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "ScanUploadView": "writes scans only: a venue's staff only at their own venue's codes (allowed_codes)",
         "VenueImportView": "communities restricted to venues.manage scope in plan_venues; register_venue checks it",
         "ScanBatchView": "writes scans only: a venue's staff only at their own venue's codes (allowed_codes)",
+        "CoverageView": "figures only, over scope_unit_ids(user, vaccination.view); the unit asked for via restrict()",
+        "ImportView": "the import is filed under the user's own vaccination.record unit; rows of persons outside "
+        "that scope are refused in plan(); new persons go to a unit restricted to persons.change",
+        "ImportDetailView": "the import through DoseImport.objects.restrict(user), else 404",
+        "TargetListView": "targets through restrict(); setting one checks vaccination.targets on the user's district",
+        "TargetView": "the target through restrict(); its lines only for the units in the reader's scope",
+        "TargetEndView": "the target through restrict(user, vaccination.targets), else 404",
+        "PopulationView": "figures through restrict(); unit choices restricted (vaccination.targets); service checks",
         "ScreenView": "aggregate figures of the live display link's unit and its subtree only; no user, no session",
     }
     offenders = []

@@ -305,7 +305,7 @@ def _against_registry(actor: User, parsed: list[_Row], result: DosePlan, index: 
         if known is not None and known[1] not in in_scope and not _is_everywhere(actor):
             for row in rows:
                 result.errors.append(
-                    RowError(row.line, "证件号码", _masked(key), "该人员登记在您的辖区以外，请由其属地或区级导入")
+                    RowError(row.line, "证件号码", "", "该人员不在您可导入的范围内，请由其属地或区级导入")
                 )
             continue
         facts = list(held.get(known[0], [])) if known else []
@@ -374,12 +374,6 @@ def _is_everywhere(actor: User) -> bool:
     return actor.is_superuser or getattr(actor, "is_service_account", False)
 
 
-def _masked(key: tuple[str, str]) -> str:
-    from fangxian.core.masking import mask_document
-
-    return mask_document(key[1])
-
-
 def _series_product(facts: list[DoseFact], rows: list[_Row], products: dict[int, Product]) -> Product | None:
     """The product of the person's first series dose: it decides what "the third dose" is."""
     for fact in facts:
@@ -442,6 +436,14 @@ def check_file(
         errors=summary["errors"],
         warnings=summary["warnings"],
         imported_by=actor,
+    )
+    record_change(
+        actor=actor,
+        kind=ChangeKind.CREATE,
+        instance=batch,
+        unit=unit,
+        after={"file_name": batch.file_name, **summary},
+        reason="上传接种记录（待导入）",
     )
     return batch, result
 

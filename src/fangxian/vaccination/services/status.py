@@ -110,3 +110,13 @@ def refresh(person_ids: Iterable[int]) -> int:
         writer.insert(rows)
         written += len(rows)
     return written
+
+
+def door_answer(person, day: datetime.date) -> str:
+    """What a venue's door is told (yes / no / unknown, venues.choices.Answer's values): someone the registry does
+    not hold is unknown, never unvaccinated; a registered person with no dose recorded is "no" (the district's
+    doses come from the immunisation system), which the door shows as "no record found"."""
+    if person is None:
+        return "unknown"
+    status = Status.objects.filter(person=person).first()
+    return "yes" if status is not None and status.first_on is not None and status.first_on <= day else "no"

@@ -36,3 +36,49 @@ def give(world, person, kind: str, product: str, on: datetime.date, **extra):
         today=extra.pop("today", datetime.date(2026, 12, 1)),
         **extra,
     )
+
+
+def world_dose_import(world):
+    """A dose file 新城街道 has checked (alice's first dose) but not imported: made the first time a test asks."""
+    from fangxian.vaccination.services import imports
+
+    if "dose_import" not in world:
+        path = world["xc_community"].code + "-接种.csv"
+        from django.conf import settings
+
+        folder = settings.VAR_DIR / "test-files"
+        folder.mkdir(parents=True, exist_ok=True)
+        file = folder / path
+        file.write_text(
+            f"姓名,身份证号,接种日期,剂次,生产企业\n新城甲,{world['alice'].doc_number},2021-05-01,第1剂,科兴\n"
+        )
+        world["dose_import"], _plan = imports.check_file(
+            actor=world["township_a"],
+            path=file,
+            file_name=file.name,
+            unit=world["xincheng"],
+            person_unit=world["xc_community"],
+        )
+    return world["dose_import"]
+
+
+def world_target(world):
+    """The district's target (18–59, first dose, 95 %), today's shares issued."""
+    from django.utils import timezone
+
+    from fangxian.vaccination.choices import Milestone
+    from fangxian.vaccination.services import targets
+
+    if "vaccination_target" not in world:
+        today = timezone.localdate()
+        world["vaccination_target"] = targets.set_target(
+            actor=world["district"],
+            district=world["huiji"],
+            title="18 岁以上首针",
+            bands=["18-59"],
+            milestone=Milestone.STARTED,
+            rate=95,
+            due_on=today + datetime.timedelta(days=5),
+        )
+        targets.issue(target=world["vaccination_target"], day=today)
+    return world["vaccination_target"]

@@ -59,6 +59,7 @@ def door_check(
     from fangxian.control.models import Measure
     from fangxian.people.models import Person
     from fangxian.testing.services import latest_negative
+    from fangxian.vaccination.services.status import door_answer
 
     require_actor(actor)
     require_row(actor, Capability.DOOR_CHECK, venue)
@@ -75,6 +76,7 @@ def door_check(
         raise ValidationError("该分区不属于本场所")
     person = Person.objects.filter(doc_type=document.doc_type, doc_number=document.number).first()
     test = latest_negative(doc_number=document.number, hours=NEGATIVE_HOURS, now=now)
+    vaccinated = door_answer(person, timezone.localdate(now))
     reasons: list[str] = []
     decision = DoorDecision.PASS
     if colour == CodeColour.RED:
@@ -118,7 +120,7 @@ def door_check(
                     "proxy_doc_number": proxy_doc_number,
                     "scanned_at": now,
                     "code_colour": colour,
-                    "vaccinated": Answer.UNKNOWN,
+                    "vaccinated": vaccinated,
                     "negative": Answer.YES if test.negative_within else Answer.NO,
                     "device": f"door:{actor.username}"[:64],
                 }
@@ -143,7 +145,7 @@ def door_check(
         negative=test.negative_within,
         negative_sampled_at=test.sampled_at,
         pending_since=test.pending_since,
-        vaccinated=Answer.UNKNOWN,
+        vaccinated=vaccinated,
         decision=decision,
         reasons=reasons,
         recorded=outcome.written + outcome.unchanged > 0,
