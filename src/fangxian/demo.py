@@ -108,6 +108,7 @@ def build(
         if rows:
             _scans(rng)
             _cases(rng)
+            _vaccination(rng, district, townships)
     return DemoSummary(len(townships), len(communities), len(grids), teams, len(rows), users)
 
 
@@ -881,3 +882,169 @@ def _cases(rng) -> None:
     )
     cases.set_source(actor=officer, case=third, source=first)
     cases.mark_done(actor=officer, case=third, step="report")
+
+
+# Of the people of each age band: who has a first dose, of those the full series, of those a booster. Lower among
+# the oldest and the youngest (and no boosters for children), as the 2022 campaigns found.
+_COVERAGE = {
+    "3-11": (0.78, 0.93, 0.0),
+    "12-17": (0.95, 0.97, 0.0),
+    "18-59": (0.96, 0.97, 0.78),
+    "60-69": (0.89, 0.95, 0.66),
+    "70-79": (0.80, 0.92, 0.55),
+    "80+": (0.58, 0.85, 0.40),
+}
+_ADULT_PRODUCTS = [("北京生物", 45), ("科兴", 30), ("武汉生物", 12), ("智飞", 8), ("康希诺", 5)]
+_CHILD_PRODUCTS = [("北京生物", 60), ("科兴", 40)]
+
+
+def _vaccination(rng, district: Unit, townships: list[Unit]) -> None:
+    """Doses for the demo people, imported as the immunisation system's export (the real two-phase path) with a
+    week of boosters among the over-60s; a second file left checked with its conflicts, for the import page; the
+    registered population per township and band (one township's headcount beside it); a target for the over-60s'
+    boosters with its week of daily shares; and contacts on the roster of the grid team's community."""
+    from fangxian.vaccination import bands as band_rules
+    from fangxian.vaccination.choices import Channel, Milestone, Outcome, PopulationSource
+    from fangxian.vaccination.services import imports, populations, roster, targets
+
+    today = timezone.localdate()
+    officer = User.objects.get(username="district")
+    week_ago = today - datetime.timedelta(days=7)
+    lines = ["姓名,身份证号,接种日期,剂次,生产企业,疫苗批号,接种单位"]
+    persons = list(
+        Person.objects.filter(doc_type=DocumentType.RESIDENT_ID).select_related("unit__parent__parent").order_by("id")
+    )
+    band_counts: dict[tuple[int, str], int] = {}
+    for person in persons:
+        band = band_rules.band_of(person.birth_date, today)
+        if band is None:
+            continue
+        township = next((unit for unit in townships if person.unit.path.startswith(unit.path)), None)
+        if township is None:
+            continue
+        band_counts[(township.pk, band.key)] = band_counts.get((township.pk, band.key), 0) + 1
+        started, full, boosted = _COVERAGE[band.key]
+        if rng.random() > started:
+            continue
+        child = band.high is not None and band.high < 18
+        maker = rng.choices(*zip(*(_CHILD_PRODUCTS if child else _ADULT_PRODUCTS), strict=True))[0]
+        series = {"智飞": 3, "康希诺": 1}.get(maker, 2)
+        first = datetime.date(2021, 8, 1) if child else datetime.date(2021, 3, 1)
+        licensed = band_rules.born_by(person.birth_date, -(18 if series != 2 else 3)) + datetime.timedelta(days=1)
+        day = max(first, licensed) + datetime.timedelta(days=rng.randrange(0, 300))
+        if day >= today - datetime.timedelta(days=30):
+            continue
+        site = f"{township.name}社区卫生服务中心"
+        given = [(day, "第1剂")]
+        complete = series == 1 or rng.random() < full
+        for number in range(2, series + 1 if complete else 2):
+            day = day + datetime.timedelta(days=rng.randrange(28 if maker == "智飞" else 21, 60))
+            given.append((day, f"第{number}剂"))
+        recent = band.low >= 60 and rng.random() < 0.06  # the current campaign's week of boosters
+        if complete and not child and (recent or rng.random() < boosted):
+            booster = (
+                week_ago + datetime.timedelta(days=rng.randrange(0, 7))
+                if recent
+                else day + datetime.timedelta(days=rng.randrange(180, 420))
+            )
+            if booster > day + datetime.timedelta(days=90) and booster < today:
+                given.append((booster, "加强"))
+        for when, kind in given:
+            if when < today:
+                lines.append(
+                    f"{person.name},{person.doc_number},{when:%Y-%m-%d},{kind},{maker},{when:%Y%m}{rng.randrange(100, 999)},{site}"
+                )
+    folder = Path(settings.VAR_DIR) / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "惠济区新冠疫苗接种明细.csv"
+    path.write_bytes("\n".join(lines).encode("gb18030"))
+    batch, _plan = imports.check_file(
+        actor=officer, path=path, file_name=path.name, unit=district, person_unit=district
+    )
+    imports.commit(actor=officer, batch=batch, valid_only=True, confirm_ages=True)
+    # A later file with mistakes in it, checked and waiting: a second first dose on another date, a second dose
+    # three days after the first, a date in the future.
+    sample = [person for person in persons[:400] if hasattr(person, "vaccination")][:3]
+    if len(sample) == 3:
+        status = [person.vaccination for person in sample]
+        wrong = [
+            f"{sample[0].name},{sample[0].doc_number},{status[0].first_on + datetime.timedelta(days=2):%Y-%m-%d},第1剂,北京生物,,",
+            f"{sample[1].name},{sample[1].doc_number},{today + datetime.timedelta(days=3):%Y-%m-%d},加强,科兴,,",
+            f"{sample[2].name},{sample[2].doc_number},{status[2].first_on:%Y-%m-%d},第1剂,北京生物,,",
+        ]
+        later = folder / "新城街道补录接种明细.csv"
+        later.write_bytes("\n".join([lines[0], *wrong]).encode("gb18030"))
+        imports.check_file(actor=officer, path=later, file_name=later.name, unit=district, person_unit=district)
+    for township in townships:
+        for band in band_rules.configured():
+            counted = band_counts.get((township.pk, band.key), 0)
+            if counted:
+                figure = round(counted * rng.uniform(1.02, 1.12))
+                populations.record_population(
+                    actor=officer,
+                    unit=township,
+                    band=band.key,
+                    source=PopulationSource.REGISTERED,
+                    count=figure,
+                    as_of=datetime.date(today.year, 1, 1),
+                    note="公安户籍人口（年初）",
+                )
+    for band in ("60-69", "70-79", "80+"):
+        counted = band_counts.get((townships[0].pk, band), 0)
+        if counted:
+            populations.record_population(
+                actor=officer,
+                unit=townships[0],
+                band=band,
+                source=PopulationSource.HEADCOUNT,
+                count=round(counted * 0.97),
+                as_of=week_ago,
+                note="老年人专项摸底（入户核实）",
+            )
+    target = targets.set_target(
+        actor=officer,
+        district=district,
+        title="60 岁以上人群加强免疫攻坚",
+        bands=["60-69", "70-79", "80+"],
+        milestone=Milestone.BOOSTED,
+        rate=80,
+        due_on=today + datetime.timedelta(days=14),
+        starts_on=week_ago,
+        today=week_ago,
+    )
+    for offset in range(8):
+        targets.issue(target=target, day=week_ago + datetime.timedelta(days=offset))
+    community = Unit.objects.get(code=_grid_community_code())
+    team = GridTeam.objects.filter(unit=community).first()
+    members = list(team.members.all()) if team else []
+    outcomes = [
+        (Outcome.BOOKED, "", today + datetime.timedelta(days=2)),
+        (Outcome.NO_ANSWER, "家中无人", None),
+        (Outcome.REFUSED, "担心不良反应，家属不同意", None),
+        (Outcome.DEFERRED, "近期住院治疗", today + datetime.timedelta(days=30)),
+        (Outcome.CONTRAINDICATED, "严重过敏史（有医院证明）", None),
+        (Outcome.ELSEWHERE, "长期随子女居住在外地", None),
+    ]
+    waiting = list(roster.roster(Person.objects.filter(unit__path__startswith=community.path), day=today)[:24])
+    for index, person in enumerate(waiting):
+        if members:
+            roster.assign(actor=officer, persons=[person], member=members[index % len(members)])
+        if index < 12:
+            outcome, reason, until = outcomes[index % len(outcomes)]
+            roster.record_attempt(
+                actor=officer,
+                person=person,
+                channel=rng.choice([Channel.VISIT, Channel.PHONE]),
+                outcome=outcome,
+                reason=reason,
+                until=until,
+            )
+
+
+def _grid_community_code() -> str:
+    """The community of the demo's grid worker (the first community of 新城街道)."""
+    return (
+        Unit.objects.filter(parent__code="410108001", level=UnitLevel.COMMUNITY)
+        .order_by("code")
+        .values_list("code", flat=True)[0]
+    )

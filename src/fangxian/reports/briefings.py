@@ -71,6 +71,7 @@ def _briefing_figures(district: Unit, day: datetime.date, now: datetime.datetime
         ),
         "venues_text": _venues_sentence(data["venues"]),
         "cases_text": _cases_sentence(data.get("cases")),
+        "vaccination_text": _vaccination_sentence(data.get("vaccination")),
         "reports_text": (reports_text + "。") if reports_text else "未设置日报。",
         "risk_text": f"在控风险区 {len(data['risk_areas'])} 个" + (f"：{areas}" if areas else ""),
     }
@@ -82,6 +83,14 @@ def _cases_sentence(cases: dict | None) -> str:
     from fangxian.cases.command import briefing_text
 
     return briefing_text(cases)
+
+
+def _vaccination_sentence(vaccination: dict | None) -> str:
+    if not vaccination or not vaccination["people"]:
+        return ""
+    from fangxian.vaccination.command import briefing_text
+
+    return briefing_text(vaccination)
 
 
 def _venues_sentence(venues: dict | None) -> str:

@@ -132,6 +132,7 @@ def build_docx(briefing) -> bytes:
         ("核酸检测", [figures.get("testing_text", "")], None),
         *([("病例与流调", [figures["cases_text"]], None)] if figures.get("cases_text") else []),
         *([("场所码扫码", [figures["venues_text"]], None)] if figures.get("venues_text") else []),
+        *([("疫苗接种", [figures["vaccination_text"]], None)] if figures.get("vaccination_text") else []),
         ("日报报送情况", [figures.get("reports_text", "")], (REPORT_COLUMNS, figures.get("reports", []))),
         ("发现的问题", [texts.get("problems", "")], None),
         ("下一步工作", [texts.get("next_steps", "")], None),

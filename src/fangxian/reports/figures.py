@@ -82,3 +82,34 @@ def _leads_overdue(ids, day):
     from fangxian.leads.models import Lead
 
     return Lead.objects.filter(Lead.overdue_q(timezone.now()), unit_id__in=ids).count()
+
+
+@figure("vaccination_doses", "当日接种剂次")
+def _vaccination_doses(ids, day):
+    from fangxian.vaccination.models import Dose
+
+    return Dose.objects.filter(person__unit_id__in=ids, given_on=day).count()
+
+
+@figure("vaccination_first_doses", "当日首剂接种人数")
+def _vaccination_first_doses(ids, day):
+    from fangxian.vaccination.choices import DoseKind
+    from fangxian.vaccination.models import Dose
+
+    return Dose.objects.filter(person__unit_id__in=ids, given_on=day, kind=DoseKind.FIRST).count()
+
+
+@figure("vaccination_boosters", "当日加强免疫人数")
+def _vaccination_boosters(ids, day):
+    from fangxian.vaccination.choices import BOOSTER_KINDS
+    from fangxian.vaccination.models import Dose
+
+    return Dose.objects.filter(person__unit_id__in=ids, given_on=day, kind__in=list(BOOSTER_KINDS)).count()
+
+
+@figure("vaccination_roster", "待接种（动员名单）人数")
+def _vaccination_roster(ids, day):
+    from fangxian.people.models import Person
+    from fangxian.vaccination.services.roster import roster
+
+    return roster(Person.objects.filter(unit_id__in=ids), day=day).count()

@@ -177,7 +177,15 @@ def snapshot(*, unit: Unit, now: datetime.datetime | None = None) -> dict:
         "testing": _testing(ids, now),
         "venues": _venues(ids, now),
         "cases": _cases(ids, district, now),
+        "vaccination": _vaccination(ids, unit, now),
     }
+
+
+def _vaccination(ids: list[int], unit: Unit, now: datetime.datetime) -> dict:
+    """Coverage in the unit and below (by band and for 一老一小), today's doses and the targets' day."""
+    from fangxian.vaccination.command import figures
+
+    return figures(ids, unit, timezone.localdate(now))
 
 
 def _cases(ids: list[int], district: Unit, now: datetime.datetime) -> dict[str, int]:

@@ -102,9 +102,8 @@ class CoverageView(CapabilityRequiredMixin, TemplateView):
                 band.key for band in band_rules.configured() if band.high is None or band.high <= 11 or band.low >= 60
             ]
         rows = coverage.table(
-            units=units, scope_unit_ids=scope_unit_ids(request.user, Capability.VACCINATION_VIEW), day=day
+            units=units, scope_unit_ids=scope_unit_ids(request.user, Capability.VACCINATION_VIEW), day=day, bands=keys
         )
-        rows = [row for row in rows if row.band in keys or row.band == ""]
         if request.GET.get("export") == "xlsx":
             return self._export(top, day, rows)
         context = self.get_context_data(

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, Q, Value, When
 
+from fangxian.core.choices import TERRITORIAL_LEVELS
 from fangxian.core.models import Unit
 from fangxian.people.models import Person
 from fangxian.vaccination import bands as band_rules
@@ -149,28 +150,39 @@ def latest_populations(units: list[Unit], day: datetime.date) -> dict[tuple[int,
     return {key: value[2] for key, value in latest.items()}
 
 
-def _figure(unit: Unit, band: str, source: str, figures: dict, children: dict[int, list[Unit]]) -> int | None:
+def figure_of(unit: Unit, band: str, source: str, figures: dict, children: dict[int, list[Unit]]) -> int | None:
+    """A unit's population figure: its own latest, else the sum of its children's when every child has one (a sum
+    over some of them would pass a part for the whole), else None."""
     own = figures.get((unit.pk, band, source))
     if own is not None:
         return own
-    below = [_figure(child, band, source, figures, children) for child in children.get(unit.pk, [])]
-    known = [figure for figure in below if figure is not None]
-    return sum(known) if known else None
+    below = [figure_of(child, band, source, figures, children) for child in children.get(unit.pk, [])]
+    if not below or any(figure is None for figure in below):
+        return None
+    return sum(below)  # type: ignore[arg-type]
 
 
-def table(*, units: list[Unit], scope_unit_ids: list[int], day: datetime.date) -> list[Row]:
-    """A row per unit in `units` and band, plus one per unit for the bands together: the persons counted are those
-    of each unit's subtree that lie in `scope_unit_ids` (the reader's scope)."""
-    subtree = {unit.pk: unit for unit in Unit.objects.filter(pk__in=scope_unit_ids).only("id", "path", "parent_id")}
-    counts = counts_by_unit(list(subtree), day)
-    figures = latest_populations(units, day)
+def children_of(units: list[Unit]) -> dict[int, list[Unit]]:
+    """The territorial units below `units`, by parent (for figure_of)."""
     children: dict[int, list[Unit]] = {}
-    for unit in Unit.objects.filter(Q(pk__in=[]) if not units else _below(units), is_active=True).only(
+    for unit in Unit.objects.filter(_below(units), is_active=True, level__in=list(TERRITORIAL_LEVELS)).only(
         "id", "path", "parent_id"
     ):
         if unit.parent_id is not None:
             children.setdefault(unit.parent_id, []).append(unit)
-    keys = [band.key for band in band_rules.configured()]
+    return children
+
+
+def table(
+    *, units: list[Unit], scope_unit_ids: list[int], day: datetime.date, bands: list[str] | None = None
+) -> list[Row]:
+    """A row per unit in `units` and band (`bands`, all by default), plus one per unit for those bands together:
+    the persons counted are those of each unit's subtree that lie in `scope_unit_ids` (the reader's scope)."""
+    subtree = {unit.pk: unit for unit in Unit.objects.filter(pk__in=scope_unit_ids).only("id", "path", "parent_id")}
+    counts = counts_by_unit(list(subtree), day)
+    figures = latest_populations(units, day)
+    children = children_of(units)
+    keys = bands or [band.key for band in band_rules.configured()]
     rows: list[Row] = []
     for unit in units:
         by_band = {key: Row(unit, key) for key in keys}
@@ -180,11 +192,12 @@ def table(*, units: list[Unit], scope_unit_ids: list[int], day: datetime.date) -
         together = Row(unit, "")
         for key, row in by_band.items():
             for source in PopulationSource.values:
-                row.populations[source] = _figure(unit, key, source, figures, children)
+                row.populations[source] = figure_of(unit, key, source, figures, children)
             together.counts.add(row.counts)
         for source in PopulationSource.values:
-            known = [row.populations[source] for row in by_band.values() if row.populations[source] is not None]
-            together.populations[source] = sum(known) if known else None  # type: ignore[arg-type]
+            known = [row.populations[source] for row in by_band.values()]
+            # Only when every band has a figure: a total over some bands would pass a part for the whole.
+            together.populations[source] = None if None in known else sum(known)  # type: ignore[arg-type]
         rows.extend([*by_band.values(), together])
     return rows
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from fangxian.core.audit import record_change, require_actor, snapshot
@@ -22,7 +23,7 @@ from fangxian.core.scoping import require
 from fangxian.vaccination import bands as band_rules
 from fangxian.vaccination.choices import Milestone, PopulationSource
 from fangxian.vaccination.models import Quota, Target
-from fangxian.vaccination.services.coverage import Counts, counts_by_unit, latest_populations
+from fangxian.vaccination.services.coverage import Counts, children_of, counts_by_unit, figure_of, latest_populations
 
 TARGET_FIELDS = ["title", "bands", "milestone", "rate", "source", "starts_on", "due_on", "is_active"]
 
@@ -149,46 +150,28 @@ def standings(
     target: Target, units: list[Unit], day: datetime.date, *, reached_by: datetime.date
 ) -> dict[int, Position]:
     """Each unit's population, reached and remaining for the target's bands at `day`, doses up to `reached_by`."""
-    district = target.district
-    everything = list(Unit.objects.filter(path__startswith=district.path).values_list("id", "path"))
+    below = Q(pk__in=[])
+    for unit in units:
+        below |= Q(path__startswith=unit.path)
+    everything = list(Unit.objects.filter(below).values_list("id", "path"))
     counts = counts_by_unit([pk for pk, _path in everything], day, reached_by=reached_by)
     paths = dict(everything)
     figures = latest_populations(units, day)
+    children = children_of(units)
     result = {}
     for unit in units:
         total = Counts()
         for (unit_id, band), value in counts.items():
             if band in target.bands and paths[unit_id].startswith(unit.path):
                 total.add(value)
-        own = [figures.get((unit.pk, band, target.source)) for band in target.bands]
-        if all(figure is not None for figure in own):
-            population, from_registry = sum(own), False  # type: ignore[arg-type]
+        known = [figure_of(unit, band, target.source, figures, children) for band in target.bands]
+        if None in known:
+            population, from_registry = total.people, True
         else:
-            below = _sum_below(unit, target, figures)
-            population, from_registry = (below, False) if below is not None else (total.people, True)
+            population, from_registry = sum(known), False  # type: ignore[arg-type]
         reached = total.reached(target.milestone)
         result[unit.pk] = Position(unit, population, from_registry, reached, max(0, total.eligible - reached))
     return result
-
-
-def _sum_below(unit: Unit, target: Target, figures: dict) -> int | None:
-    """A unit without its own figure: the sum of its children's, when every child has one for every band."""
-    total = 0
-    children = list(
-        Unit.objects.filter(parent=unit, is_active=True, level__in=[UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY])
-    )
-    if not children:
-        return None
-    for child in children:
-        own = [figures.get((child.pk, band, target.source)) for band in target.bands]
-        if all(figure is not None for figure in own):
-            total += sum(own)  # type: ignore[arg-type]
-            continue
-        below = _sum_below(child, target, figures)
-        if below is None:
-            return None
-        total += below
-    return total
 
 
 def issue(*, target: Target, day: datetime.date) -> int:

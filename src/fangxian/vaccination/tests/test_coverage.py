@@ -71,3 +71,27 @@ def test_people_outside_every_band_are_counted_apart(world):
     person_born(world, D(2025, 1, 1))
     result = coverage.unbanded(scope_unit_ids=scope(world), day=DAY)
     assert result[coverage.UNDER_AGE] >= 1
+
+
+def test_a_figure_recorded_for_part_of_a_unit_is_not_passed_off_as_the_whole(world):
+    """Only 新城 has an 80+ headcount: the district shows none rather than 新城's figure over the district's
+    people, and the total over the bands is none while some band has no figure."""
+    person_born(world, D(1940, 1, 1))
+    person_born(world, D(1940, 1, 1), unit=world["lz_community"])
+    Population.objects.create(
+        unit=world["xincheng"],
+        band="80+",
+        source=PopulationSource.HEADCOUNT,
+        count=1,
+        as_of=D(2026, 1, 1),
+        recorded_by=world["district"],
+    )
+    table = rows_by(world, [world["huiji"], world["xincheng"]])
+    assert table[(world["xincheng"].pk, "80+")].populations[PopulationSource.HEADCOUNT] == 1
+    assert table[(world["huiji"].pk, "80+")].populations[PopulationSource.HEADCOUNT] is None
+    assert table[(world["xincheng"].pk, "")].populations[PopulationSource.HEADCOUNT] is None
+    only_80 = {
+        (row.unit.pk, row.band): row
+        for row in coverage.table(units=[world["xincheng"]], scope_unit_ids=scope(world), day=DAY, bands=["80+"])
+    }
+    assert only_80[(world["xincheng"].pk, "")].populations[PopulationSource.HEADCOUNT] == 1

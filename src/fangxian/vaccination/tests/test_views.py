@@ -143,3 +143,19 @@ def test_a_township_records_its_headcount_and_the_clerk_may_not(world, client_fo
     assert client_for("clerk").post(reverse("vaccination:populations"), data).status_code == 403
     other = {**data, "unit": world["liuzhai"].pk}
     assert client_for("township_a").post(reverse("vaccination:populations"), other).status_code == 400
+
+
+def test_the_dashboard_and_a_daily_report_carry_the_vaccination_figures(world, client_for):
+    from fangxian.reports.figures import live_values
+    from fangxian.vaccination.tests.factories import world_target
+
+    today = timezone.localdate()
+    give(world, world["alice"], DoseKind.FIRST, "bibp", today, today=today)
+    world_target(world)
+    page = client_for("district").get(reverse("dashboard:board")).content.decode()
+    assert 'data-testid="dashboard-vaccination"' in page and 'data-testid="dashboard-target"' in page
+    values = live_values(
+        world["xincheng"], today, ["vaccination_doses", "vaccination_first_doses", "vaccination_roster"]
+    )
+    assert values == {"vaccination_doses": 1, "vaccination_first_doses": 1, "vaccination_roster": 0}
+    assert live_values(world["liuzhai"], today, ["vaccination_roster"]) == {"vaccination_roster": 1}  # bob
