@@ -53,6 +53,7 @@ from fangxian.vaccination.services.status import progress
 from fangxian.vaccination.tables import roster_columns
 
 ELDERLY_AND_CHILDREN = "yilao_yixiao"
+STUDENTS = "students"
 
 
 def _day(text: str | None) -> datetime.date:
@@ -98,9 +99,10 @@ class CoverageView(CapabilityRequiredMixin, TemplateView):
         view = request.GET.get("view", "")
         keys = [band.key for band in band_rules.configured()]
         if view == ELDERLY_AND_CHILDREN:
-            keys = [
-                band.key for band in band_rules.configured() if band.high is None or band.high <= 11 or band.low >= 60
-            ]
+            keys = [b.key for b in band_rules.configured() if (b.high is not None and b.high <= 11) or b.low >= 60]
+        elif view == STUDENTS:
+            # Until schools are registered, the school view is the school ages: the bands up to 17.
+            keys = [b.key for b in band_rules.configured() if b.high is not None and b.high <= 17]
         rows = coverage.table(
             units=units, scope_unit_ids=scope_unit_ids(request.user, Capability.VACCINATION_VIEW), day=day, bands=keys
         )
