@@ -11,6 +11,7 @@ from fangxian.core.api import UnitViewSet
 from fangxian.dashboard.views import DashboardViewSet, HomeView, ScreenView
 from fangxian.people.api import PersonViewSet
 from fangxian.testing.api import LatestNegativeView, RecallViewSet, ResultBatchView, TubeBatchView
+from fangxian.vaccination.api import CoverageView, DoseViewSet, TargetViewSet, VaccinationPersonViewSet
 from fangxian.venues.api import CoVisitView, RegisterView, ScanBatchView, VenueViewSet
 
 router = DefaultRouter()
@@ -20,6 +21,9 @@ router.register("dashboard", DashboardViewSet, basename="dashboard")
 router.register("testing/recalls", RecallViewSet, basename="recall")
 router.register("venues", VenueViewSet, basename="venue")
 router.register("cases", CaseViewSet, basename="case")
+router.register("vaccination/doses", DoseViewSet, basename="vaccination-dose")
+router.register("vaccination/persons", VaccinationPersonViewSet, basename="vaccination-person")
+router.register("vaccination/targets", TargetViewSet, basename="vaccination-target")
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -46,6 +50,7 @@ urlpatterns = [
     path("api/venues/scans/", ScanBatchView.as_view(), name="api-venues-scans"),
     path("api/venues/register/", RegisterView.as_view(), name="api-venues-register"),
     path("api/venues/covisit/", CoVisitView.as_view(), name="api-venues-covisit"),
+    path("api/vaccination/coverage/", CoverageView.as_view(), name="api-vaccination-coverage"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -10,7 +10,7 @@ from fangxian.core.models import Unit
 from fangxian.vaccination import bands as band_rules
 from fangxian.vaccination.models import Dose, Quota, Target
 from fangxian.vaccination.services import targets
-from fangxian.vaccination.services.coverage import Counts, counts_by_unit
+from fangxian.vaccination.services.coverage import Counts, counts
 
 
 def _rate(counts: Counts, reached: int) -> float | None:
@@ -35,9 +35,9 @@ def figures(ids: list[int], unit: Unit, day: datetime.date) -> dict:
     """The unit's subtree (`ids`) at `day`. Figures only: nobody by name."""
     configured = band_rules.configured()
     by_band = {band.key: Counts() for band in configured}
-    for (_unit_id, key), counts in counts_by_unit(ids, day).items():
+    for (_unit_id, key), value in counts(ids, day).items():
         if key in by_band:
-            by_band[key].add(counts)
+            by_band[key].add(value)
     total, elderly, children = Counts(), Counts(), Counts()
     for band in configured:
         total.add(by_band[band.key])

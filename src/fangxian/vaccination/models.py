@@ -160,6 +160,12 @@ class Status(models.Model):
     class Meta:
         verbose_name = _("接种进度")
         verbose_name_plural = _("接种进度")
+        # The day's progress on a target counts the people who reached a milestone that day.
+        indexes = [
+            models.Index(fields=["first_on"]),
+            models.Index(fields=["full_on"]),
+            models.Index(fields=["boosted_on"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.doses} 剂"
@@ -336,3 +342,46 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} {self.at:%Y-%m-%d}"
+
+
+class CoverageCell(models.Model):
+    """The coverage counts of one unit (the persons registered to it, not below) and band at a day, as the worker
+    last counted them (CoverageSnapshot): the pages read these instead of counting a district's people each time."""
+
+    day = models.DateField()
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    band = models.CharField(max_length=8)
+    people = models.PositiveIntegerField(default=0)
+    excluded = models.PositiveIntegerField(default=0)
+    started = models.PositiveIntegerField(default=0)
+    full = models.PositiveIntegerField(default=0)
+    boosted = models.PositiveIntegerField(default=0)
+    due = models.PositiveIntegerField(default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_unit_field = "unit"
+    capabilities = {"view": C.VACCINATION_VIEW}
+
+    class Meta:
+        verbose_name = _("接种率快照")
+        verbose_name_plural = _("接种率快照")
+        constraints = [models.UniqueConstraint(fields=["day", "unit", "band"], name="coverage_cell_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.unit_id} {self.band}"
+
+
+class CoverageSnapshot(models.Model):
+    """When the cells of a day were last counted: a reader takes them only while they are fresh."""
+
+    day = models.DateField(unique=True)
+    built_at = models.DateTimeField()
+
+    capabilities = {"view": C.VACCINATION_VIEW}
+
+    class Meta:
+        verbose_name = _("接种率快照时间")
+        verbose_name_plural = _("接种率快照时间")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.built_at:%H:%M:%S}"

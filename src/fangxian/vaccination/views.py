@@ -15,10 +15,11 @@ from django.views.generic import TemplateView
 
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
-from fangxian.core.choices import TERRITORIAL_LEVELS, AccessKind, UnitLevel
+from fangxian.core.choices import TERRITORIAL_LEVELS, AccessKind, JobStatus, UnitLevel
 from fangxian.core.exporting import ExportMixin, keep_problems
 from fangxian.core.exports import Column, xlsx_bytes, xlsx_response
-from fangxian.core.models import Unit, scope_root_units
+from fangxian.core.jobs import start_job
+from fangxian.core.models import Job, Unit, scope_root_units
 from fangxian.core.scoping import can_row, holds, scope_unit_ids
 from fangxian.core.tabular import TableReadError, read_rows, spool_upload
 from fangxian.core.views import (
@@ -33,7 +34,7 @@ from fangxian.core.views import (
 )
 from fangxian.people.models import Person
 from fangxian.vaccination import bands as band_rules
-from fangxian.vaccination.choices import Milestone, PopulationSource, Progress
+from fangxian.vaccination.choices import ImportStatus, Milestone, PopulationSource, Progress
 from fangxian.vaccination.filtersets import RosterFilterSet
 from fangxian.vaccination.forms import (
     AssignForm,
@@ -47,6 +48,7 @@ from fangxian.vaccination.forms import (
     StandingForm,
     TargetForm,
 )
+from fangxian.vaccination.jobs import IMPORT_JOB
 from fangxian.vaccination.models import Attempt, Dose, DoseImport, Population, Status, Target
 from fangxian.vaccination.services import coverage, doses, imports, populations, roster, targets
 from fangxian.vaccination.services.status import progress
@@ -411,14 +413,15 @@ class ImportDetailView(CapabilityRequiredMixin, TemplateView):
         batch = self.batch()
         form = CommitForm(request.POST)
         form.is_valid()
+        choices = {
+            "valid_only": form.cleaned_data.get("valid_only", False),
+            "confirm_ages": form.cleaned_data.get("confirm_ages", False),
+        }
+        if batch.rows > PAGE_COMMIT_ROWS:
+            return self._in_background(batch, choices)
         try:
             with transaction.atomic():
-                result = imports.commit(
-                    actor=request.user,
-                    batch=batch,
-                    valid_only=form.cleaned_data.get("valid_only", False),
-                    confirm_ages=form.cleaned_data.get("confirm_ages", False),
-                )
+                result = imports.commit(actor=request.user, batch=batch, **choices)
         except (ValidationError, PermissionDenied, TableReadError) as error:
             messages.error(request, error_text(error))
             return HttpResponseRedirect(batch.get_absolute_url())
@@ -428,6 +431,30 @@ class ImportDetailView(CapabilityRequiredMixin, TemplateView):
             % {"doses": len(result.doses), "persons": len(result.new_persons), "same": result.unchanged},
         )
         return HttpResponseRedirect(batch.get_absolute_url())
+
+    def _in_background(self, batch: DoseImport, choices: dict):
+        """A large file is written by the worker: the page does not hold a request open for minutes."""
+        running = Job.objects.filter(
+            kind=IMPORT_JOB, arguments__batch=str(batch.uuid), status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).exists()
+        if batch.status != ImportStatus.CHECKED or running:
+            messages.info(self.request, _("该文件已导入或正在导入"))
+            return HttpResponseRedirect(batch.get_absolute_url())
+        with transaction.atomic():
+            job = start_job(
+                actor=self.request.user,
+                kind=IMPORT_JOB,
+                title=_("导入接种记录：%(name)s") % {"name": batch.file_name},
+                unit=batch.unit,
+                result_url=batch.get_absolute_url(),
+                arguments={"batch": str(batch.uuid), **choices},
+            )
+        messages.info(self.request, _("已开始导入，可离开本页，稍后在“后台任务”中查看"))
+        return HttpResponseRedirect(reverse("core:job_detail", kwargs={"uuid": job.uuid}))
+
+
+# A file of more rows than this is written by the worker (a few seconds' work in the request at most).
+PAGE_COMMIT_ROWS = 5_000
 
 
 class TargetListView(CapabilityRequiredMixin, TemplateView):

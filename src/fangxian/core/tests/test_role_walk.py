@@ -900,6 +900,37 @@ PAGES = [
         writes=True,
     ),
     Route("case-push", frozenset({"district"}), method="post", json=True, kwargs=by_case(), writes=True),
+    Route("vaccination-dose-list", READERS | {"township_b"}, sees=frozenset()),
+    Route(
+        "vaccination-dose-list",
+        OFFICE,
+        method="post",
+        json=True,
+        data=lambda w: {
+            "doses": [
+                {"doc_number": w["alice"].doc_number, "kind": "first", "product": "sinovac", "given_on": "2021-05-01"}
+            ]
+        },
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("vaccination-person-list", READERS | {"township_b"}),
+    Route("vaccination-person-detail", READERS, kwargs=by_uuid("alice")),
+    Route(
+        "vaccination-person-attempts",
+        FIELD,
+        method="post",
+        json=True,
+        kwargs=by_uuid("alice"),
+        data=lambda w: {"channel": "visit", "outcome": "no_answer"},
+        sees=frozenset(),
+        writes=True,
+    ),
+    Route("vaccination-target-list", READERS | {"township_b"}, sees=frozenset()),
+    Route(
+        "vaccination-target-detail", READERS | {"township_b"}, kwargs=by_uuid("vaccination_target"), sees=frozenset()
+    ),
+    Route("api-vaccination-coverage", READERS | {"township_b"}, sees=frozenset()),
     Route("unit-list", EVERYONE, sees=frozenset()),
     Route(
         "unit-detail",

@@ -83,6 +83,8 @@ OBJECT_ROUTES = {
     "vaccination:person_action": ("post", lambda w: {"uuid": w["alice"].uuid, "operation": "attempt"}),
     "vaccination:import_detail": ("get", lambda w: {"uuid": world_dose_import(w).uuid}),
     "vaccination:target_end": ("post", lambda w: {"uuid": world_target(w).uuid}),
+    "vaccination-person-detail": ("get", lambda w: {"uuid": w["alice"].uuid}),
+    "vaccination-person-attempts": ("post", lambda w: {"uuid": w["alice"].uuid}),
 }
 
 # Objects of the whole district that every township sees (a testing round): the page must show the other
@@ -90,6 +92,7 @@ OBJECT_ROUTES = {
 SHARED_OBJECT_ROUTES = {
     "testing:campaign": (lambda w: {"uuid": w["campaign"].uuid}, "金河社区采样点"),
     "vaccination:target": (lambda w: {"uuid": world_target(w).uuid}, "金河社区"),
+    "vaccination-target-detail": (lambda w: {"uuid": world_target(w).uuid}, "410108001001"),
 }
 
 # Routes that take objects in the request body: the intruder names the other township's objects and must
@@ -192,6 +195,10 @@ LIST_ROUTES = {
     "vaccination:roster": "",
     "vaccination:targets": "",
     "vaccination:populations": "",
+    "vaccination-dose-list": "",
+    "vaccination-person-list": "?unit=410108001001",
+    "vaccination-target-list": "",
+    "api-vaccination-coverage": "?unit=410108001",
 }
 
 
@@ -367,7 +374,8 @@ def test_every_view_over_data_derives_from_a_scoped_base():
         "ScanUploadView": "writes scans only: a venue's staff only at their own venue's codes (allowed_codes)",
         "VenueImportView": "communities restricted to venues.manage scope in plan_venues; register_venue checks it",
         "ScanBatchView": "writes scans only: a venue's staff only at their own venue's codes (allowed_codes)",
-        "CoverageView": "figures only, over scope_unit_ids(user, vaccination.view); the unit asked for via restrict()",
+        "CoverageView": "figures only, over scope_unit_ids(user, vaccination.view); the unit asked for via restrict() "
+        "(the page and its API)",
         "ImportView": "the import is filed under the user's own vaccination.record unit; rows of persons outside "
         "that scope are refused in plan(); new persons go to a unit restricted to persons.change",
         "ImportDetailView": "the import through DoseImport.objects.restrict(user), else 404",

@@ -535,3 +535,57 @@ def test_from_a_positive_re_test_to_a_case_its_itinerary_from_scans_and_its_cont
             [contact_doc],
         ).fetchone()
     assert lead is not None and lead[:2] == ("close_contact", 1) and round(lead[2]) == 8, lead
+
+
+def test_a_grid_worker_works_the_vaccination_roster_on_a_phone(server, page):
+    """The grid team on a phone: the roster of its community, a person's page, a booking (they stay on the list
+    until the dose), then a refusal with its reason (they leave it); no sideways scrolling at 390 px."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    phone = page.context.browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = phone.new_page()
+        login(page, server["url"], "grid")
+        page.goto(f"{server['url']}/vaccination/roster/")
+        rows = page.get_by_test_id("roster-table").locator("tbody tr")
+        expect(rows.first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 391
+        page.screenshot(path=str(SCREENSHOTS / "phone_vaccination_roster.png"), full_page=False)
+        link = rows.first.locator("a").first
+        href = link.get_attribute("href")
+        link.click()
+        expect(page.get_by_test_id("on-roster")).to_be_visible()
+        form = page.get_by_test_id("attempt-form")
+        form.get_by_text("电话", exact=True).click()
+        form.get_by_text("已预约", exact=True).click()
+        form.locator("input[name=until]").fill((datetime.date.today() + datetime.timedelta(days=2)).isoformat())
+        save = form.locator("button[type=submit]")
+        box = save.bounding_box()
+        assert box is not None and box["height"] >= 44
+        save.click()
+        expect(page.get_by_test_id("attempts")).to_contain_text("已预约")
+        expect(page.get_by_test_id("on-roster")).to_be_visible()  # a booking is no reason: still on the roster
+        form = page.get_by_test_id("attempt-form")
+        form.get_by_text("入户", exact=True).click()
+        form.get_by_text("拒绝", exact=True).click()
+        form.locator("input[name=reason]").fill("家属不同意接种")
+        form.locator("button[type=submit]").click()
+        expect(page.get_by_test_id("standing")).to_contain_text("拒绝接种")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 391
+        page.screenshot(path=str(SCREENSHOTS / "phone_vaccination_person.png"), full_page=True)
+        page.goto(f"{server['url']}/vaccination/roster/")
+        expect(page.locator(f"[data-testid=roster-table] a[href='{href}']")).to_have_count(0)
+    finally:
+        phone.close()
+
+
+def test_the_district_sees_coverage_by_band_and_the_dashboards_vaccination_chart(server, page):
+    server = server["url"]
+    login(page, server, "district")
+    page.goto(f"{server}/vaccination/?view=yilao_yixiao")
+    table = page.get_by_test_id("coverage-table")
+    expect(table.locator("[data-band='80+']").first).to_be_visible()
+    expect(table.locator("[data-band='18-59']")).to_have_count(0)  # 一老一小 only
+    page.screenshot(path=str(SCREENSHOTS / "vaccination_coverage.png"), full_page=False)
+    page.goto(f"{server}/dashboard/")
+    expect(page.locator("#chart-vaccination canvas")).to_be_visible()
+    expect(page.get_by_test_id("dashboard-target")).to_contain_text("60 岁以上人群加强免疫攻坚")

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, Q, Value, When
+from django.utils import timezone
 
 from fangxian.core.choices import TERRITORIAL_LEVELS
 from fangxian.core.models import Unit
 from fangxian.people.models import Person
 from fangxian.vaccination import bands as band_rules
 from fangxian.vaccination.choices import EXCLUDED, Milestone, PopulationSource, Standing
-from fangxian.vaccination.models import Population
+from fangxian.vaccination.models import CoverageCell, CoverageSnapshot, Population, Status
 
 UNDER_AGE = "under"
 UNKNOWN_AGE = "unknown"
@@ -48,14 +49,15 @@ class Counts:
         return figures[milestone]
 
 
-def band_expression(day: datetime.date) -> Case:
-    """The band of each person at `day`, computed by the database from birth-date thresholds."""
+def band_expression(day: datetime.date, *, prefix: str = "") -> Case:
+    """The band of each person at `day`, computed by the database from birth-date thresholds (`prefix`: the path
+    to the person, for a query over another model)."""
     whens = []
     for band in reversed(band_rules.configured()):
-        whens.append(When(birth_date__lte=band_rules.born_by(day, band.low), then=Value(band.key)))
+        whens.append(When(**{f"{prefix}birth_date__lte": band_rules.born_by(day, band.low)}, then=Value(band.key)))
     return Case(
         *whens,
-        When(birth_date__isnull=True, then=Value(UNKNOWN_AGE)),
+        When(**{f"{prefix}birth_date__isnull": True}, then=Value(UNKNOWN_AGE)),
         default=Value(UNDER_AGE),
         output_field=CharField(),
     )
@@ -109,6 +111,74 @@ def counts_by_unit(
         )
         for row in rows
     }
+
+
+# How old the worker's counts may be and still be read (its sweep runs every minute).
+SNAPSHOT_SECONDS = 90
+
+
+def counts(
+    unit_ids: list[int], day: datetime.date, *, now: datetime.datetime | None = None
+) -> dict[tuple[int, str], Counts]:
+    """counts_by_unit() as the worker last counted it when that is fresh (today's, counted in the last minute and a
+    half), else counted now. The one way pages, the dashboard and targets read coverage."""
+    now = now or timezone.now()
+    if day == timezone.localdate(now):
+        snapshot = CoverageSnapshot.objects.filter(day=day).first()
+        if snapshot is not None and (now - snapshot.built_at).total_seconds() <= SNAPSHOT_SECONDS:
+            return _cells(unit_ids, day)
+    return counts_by_unit(unit_ids, day)
+
+
+def _cells(unit_ids: list[int], day: datetime.date) -> dict[tuple[int, str], Counts]:
+    wanted = set(unit_ids)
+    return {
+        (unit_id, band): Counts(people=people, excluded=excluded, started=started, full=full, boosted=boosted, due=due)
+        for unit_id, band, people, excluded, started, full, boosted, due in CoverageCell.objects.filter(
+            day=day
+        ).values_list("unit_id", "band", "people", "excluded", "started", "full", "boosted", "due")
+        if unit_id in wanted
+    }
+
+
+def rebuild_snapshot(*, now: datetime.datetime | None = None) -> int:
+    """Count today's coverage of every unit again and keep it (the worker, every minute; callers own the
+    transaction). Returns the cells written."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    CoverageSnapshot.objects.select_for_update().filter(day=day).first()  # one rebuild at a time
+    counted = counts_by_unit(list(Unit.objects.values_list("id", flat=True)), day)
+    CoverageCell.objects.filter(day__lte=day).delete()
+    CoverageCell.objects.bulk_create(
+        [
+            CoverageCell(day=day, unit_id=unit_id, band=band, **value.__dict__)
+            for (unit_id, band), value in counted.items()
+        ],
+        batch_size=2000,
+    )
+    CoverageSnapshot.objects.filter(day__lt=day).delete()
+    CoverageSnapshot.objects.update_or_create(day=day, defaults={"built_at": now})
+    return len(counted)
+
+
+MILESTONE_FIELDS: dict[str, str] = {Milestone.STARTED: "first_on", Milestone.FULL: "full_on", Milestone.BOOSTED: "boosted_on"}
+
+
+def reached_on(
+    unit_ids: list[int], *, bands: list[str], milestone: str, day: datetime.date, age_day: datetime.date
+) -> dict[int, int]:
+    """Person's unit id → how many of its people in `bands` (ages at `age_day`) reached `milestone` on `day`: a
+    day's work on a target, found through the index on the milestone's date."""
+    field = MILESTONE_FIELDS[milestone]
+    rows = (
+        Status.objects.filter(**{field: day}, person__unit_id__in=unit_ids)
+        .annotate(band=band_expression(age_day, prefix="person__"))
+        .filter(band__in=bands)
+        .values("person__unit_id")
+        .annotate(n=Count("person_id"))
+        .order_by()
+    )
+    return {row["person__unit_id"]: row["n"] for row in rows}
 
 
 @dataclass
@@ -179,14 +249,14 @@ def table(
     """A row per unit in `units` and band (`bands`, all by default), plus one per unit for those bands together:
     the persons counted are those of each unit's subtree that lie in `scope_unit_ids` (the reader's scope)."""
     subtree = {unit.pk: unit for unit in Unit.objects.filter(pk__in=scope_unit_ids).only("id", "path", "parent_id")}
-    counts = counts_by_unit(list(subtree), day)
+    counted = counts(list(subtree), day)
     figures = latest_populations(units, day)
     children = children_of(units)
     keys = bands or [band.key for band in band_rules.configured()]
     rows: list[Row] = []
     for unit in units:
         by_band = {key: Row(unit, key) for key in keys}
-        for (unit_id, band), value in counts.items():
+        for (unit_id, band), value in counted.items():
             if band in by_band and subtree[unit_id].path.startswith(unit.path):
                 by_band[band].counts.add(value)
         together = Row(unit, "")
@@ -212,7 +282,7 @@ def _below(units: list[Unit]) -> Q:
 def unbanded(*, scope_unit_ids: list[int], day: datetime.date) -> dict[str, int]:
     """People outside every band: below the youngest band's age, and with no birth date (a data gap to fill)."""
     result = {UNDER_AGE: 0, UNKNOWN_AGE: 0}
-    for (_unit_id, band), value in counts_by_unit(scope_unit_ids, day).items():
+    for (_unit_id, band), value in counts(scope_unit_ids, day).items():
         if band in result:
             result[band] += value.people
     return result

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from fangxian.core.audit import ChangeRows, plain_values, record_change, require_actor
@@ -62,6 +62,10 @@ _DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
 
 
 def parse_day(text: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text)  # the usual case, and much the fastest
+    except ValueError:
+        pass
     text = text.strip().replace("年", "-").replace("月", "-").replace("日", "")
     if not text:
         return None
@@ -279,22 +283,34 @@ def _parse(line: int, value: dict, index: ProductIndex, errors: list[RowError], 
 LOOKUP_CHUNK = 5_000
 
 
-def _against_registry(actor: User, parsed: list[_Row], result: DosePlan, index: ProductIndex, today) -> None:
-    keys = sorted({row.key for row in parsed})
-    persons: dict[tuple[str, str], tuple[int, int, datetime.date | None]] = {}
-    numbers = sorted({number for _type, number in keys})
+def _persons_with(numbers: list[str]):
+    """(id, doc_type, doc_number, unit_id, birth_date) of the persons holding these numbers. On PostgreSQL the
+    numbers go as one text split on the server (an IN list of 10⁵ placeholders costs more to build than to run)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, doc_type, doc_number, unit_id, birth_date FROM people_person "
+                "WHERE doc_number = ANY(string_to_array(%s, E'\\n'))",
+                ["\n".join(numbers)],
+            )
+            yield from cursor.fetchall()
+        return
     for start in range(0, len(numbers), LOOKUP_CHUNK):
-        for pk, doc_type, number, unit_id, birth_date in Person.objects.filter(
-            doc_number__in=numbers[start : start + LOOKUP_CHUNK]
-        ).values_list("id", "doc_type", "doc_number", "unit_id", "birth_date"):
-            persons[(doc_type, number)] = (pk, unit_id, birth_date)
+        yield from Person.objects.filter(doc_number__in=numbers[start : start + LOOKUP_CHUNK]).values_list(
+            "id", "doc_type", "doc_number", "unit_id", "birth_date"
+        )
+
+
+def _against_registry(actor: User, parsed: list[_Row], result: DosePlan, index: ProductIndex, today) -> None:
+    persons = {
+        (doc_type, number): (pk, unit_id, birth_date)
+        for pk, doc_type, number, unit_id, birth_date in _persons_with(sorted({row.key[1] for row in parsed}))
+    }
     held: dict[int, list[DoseFact]] = {}
-    person_ids = sorted(pk for pk, _unit, _birth in persons.values())
-    for start in range(0, len(person_ids), LOOKUP_CHUNK):
-        for person_id, held_kind, product_id, given_on in Dose.objects.filter(
-            person_id__in=person_ids[start : start + LOOKUP_CHUNK]
-        ).values_list("person_id", "kind", "product_id", "given_on"):
-            held.setdefault(person_id, []).append(DoseFact(held_kind, product_id, given_on))
+    for person_id, held_kind, product_id, given_on in status_service.doses_of(
+        sorted(pk for pk, _unit, _birth in persons.values())
+    ):
+        held.setdefault(person_id, []).append(DoseFact(held_kind, product_id, given_on))
     in_scope = set(scope_unit_ids(actor, Capability.DOSES_RECORD))
     by_person: dict[tuple[str, str], list[_Row]] = {}
     for row in parsed:
@@ -501,14 +517,12 @@ def commit(
     except IntegrityError:
         raise ValidationError("导入期间有人员被另行登记，请重新核对后导入") from None
     ids = dict(zip(result.new_persons, new_ids, strict=True))
-    wanted = sorted({dose.key[1] for dose in result.doses if dose.key not in ids})
     units: dict[int, int] = {}
-    for start in range(0, len(wanted), LOOKUP_CHUNK):
-        for pk, doc_type, number, unit_id in Person.objects.filter(
-            doc_number__in=wanted[start : start + LOOKUP_CHUNK]
-        ).values_list("id", "doc_type", "doc_number", "unit_id"):
-            ids[(doc_type, number)] = pk
-            units[pk] = unit_id
+    for pk, doc_type, number, unit_id, _birth in _persons_with(
+        sorted({d.key[1] for d in result.doses if d.key not in ids})
+    ):
+        ids[(doc_type, number)] = pk
+        units[pk] = unit_id
     person_unit_id = batch.person_unit_id or batch.unit_id
     writer = RowWriter(Dose)
     changes = ChangeRows(actor=actor, kind=ChangeKind.CREATE, model_label="vaccination.dose", reason=reason)

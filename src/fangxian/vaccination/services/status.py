@@ -6,6 +6,8 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
+
 from fangxian.core.bulk import RowWriter
 from fangxian.vaccination.choices import BOOSTER_KINDS, SERIES_ORDER, DoseKind, Progress
 from fangxian.vaccination.models import Dose, Product, Status
@@ -88,6 +90,29 @@ def products_by_id() -> dict[int, Product]:
 REFRESH_CHUNK = 20_000
 
 
+def doses_of(person_ids: list[int]):
+    """(person_id, kind, product_id, given_on) of these persons' doses: on PostgreSQL the ids as one array (an IN
+    list of 10⁴ placeholders costs more to build than to run)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT person_id, kind, product_id, given_on FROM vaccination_dose WHERE person_id = ANY(%s::bigint[])",
+                [person_ids],
+            )
+            return cursor.fetchall()
+    return list(
+        Dose.objects.filter(person_id__in=person_ids).values_list("person_id", "kind", "product_id", "given_on")
+    )
+
+
+def _delete_statuses(person_ids: list[int]) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM vaccination_status WHERE person_id = ANY(%s::bigint[])", [person_ids])
+        return
+    Status.objects.filter(person_id__in=person_ids).delete()
+
+
 def refresh(person_ids: Iterable[int]) -> int:
     """Rewrite the status rows of these persons from their doses (no doses: no row). Callers own the transaction."""
     ids = sorted(set(person_ids))
@@ -97,11 +122,9 @@ def refresh(person_ids: Iterable[int]) -> int:
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[start : start + REFRESH_CHUNK]
         doses: dict[int, list[DoseFact]] = {}
-        for person_id, kind, product_id, given_on in Dose.objects.filter(person_id__in=chunk).values_list(
-            "person_id", "kind", "product_id", "given_on"
-        ):
+        for person_id, kind, product_id, given_on in doses_of(chunk):
             doses.setdefault(person_id, []).append(DoseFact(kind, product_id, given_on))
-        Status.objects.filter(person_id__in=chunk).delete()
+        _delete_statuses(chunk)
         rows = []
         for person_id, facts in doses.items():
             summary = derive(facts, products)

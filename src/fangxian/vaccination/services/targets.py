@@ -23,7 +23,14 @@ from fangxian.core.scoping import require
 from fangxian.vaccination import bands as band_rules
 from fangxian.vaccination.choices import Milestone, PopulationSource
 from fangxian.vaccination.models import Quota, Target
-from fangxian.vaccination.services.coverage import Counts, children_of, counts_by_unit, figure_of, latest_populations
+from fangxian.vaccination.services.coverage import (
+    Counts,
+    children_of,
+    counts,
+    figure_of,
+    latest_populations,
+    reached_on,
+)
 
 TARGET_FIELDS = ["title", "bands", "milestone", "rate", "source", "starts_on", "due_on", "is_active"]
 
@@ -146,22 +153,31 @@ def _units_below(unit: Unit, level: str) -> list[Unit]:
     return list(Unit.objects.filter(parent=unit, level=level, is_active=True).order_by("code"))
 
 
-def standings(
-    target: Target, units: list[Unit], day: datetime.date, *, reached_by: datetime.date
-) -> dict[int, Position]:
-    """Each unit's population, reached and remaining for the target's bands at `day`, doses up to `reached_by`."""
+def _subtrees(units: list[Unit]) -> list[tuple[int, str]]:
     below = Q(pk__in=[])
     for unit in units:
         below |= Q(path__startswith=unit.path)
-    everything = list(Unit.objects.filter(below).values_list("id", "path"))
-    counts = counts_by_unit([pk for pk, _path in everything], day, reached_by=reached_by)
+    return list(Unit.objects.filter(below).values_list("id", "path"))
+
+
+def _sum_below(unit: Unit, values: dict[int, int], paths: dict[int, str]) -> int:
+    return sum(value for unit_id, value in values.items() if paths[unit_id].startswith(unit.path))
+
+
+def standings(target: Target, units: list[Unit], day: datetime.date, *, at_start: bool = False) -> dict[int, Position]:
+    """Each unit's population, reached and remaining for the target's bands at `day` (ages at `day`), counting
+    the doses of the whole day, or with `at_start` only those before it (what a morning's share is weighed by)."""
+    everything = _subtrees(units)
+    ids = [pk for pk, _path in everything]
     paths = dict(everything)
+    counted = counts(ids, day)
+    today = reached_on(ids, bands=target.bands, milestone=target.milestone, day=day, age_day=day) if at_start else {}
     figures = latest_populations(units, day)
     children = children_of(units)
     result = {}
     for unit in units:
         total = Counts()
-        for (unit_id, band), value in counts.items():
+        for (unit_id, band), value in counted.items():
             if band in target.bands and paths[unit_id].startswith(unit.path):
                 total.add(value)
         known = [figure_of(unit, band, target.source, figures, children) for band in target.bands]
@@ -169,7 +185,7 @@ def standings(
             population, from_registry = total.people, True
         else:
             population, from_registry = sum(known), False  # type: ignore[arg-type]
-        reached = total.reached(target.milestone)
+        reached = total.reached(target.milestone) - _sum_below(unit, today, paths)
         result[unit.pk] = Position(unit, population, from_registry, reached, max(0, total.eligible - reached))
     return result
 
@@ -186,7 +202,7 @@ def issue(*, target: Target, day: datetime.date) -> int:
         townships = _units_below(district, UnitLevel.TOWNSHIP)
         communities = {township.pk: _units_below(township, UnitLevel.COMMUNITY) for township in townships}
         units = [district, *townships, *[c for group in communities.values() for c in group]]
-        position = standings(target, units, day, reached_by=day - datetime.timedelta(days=1))
+        position = standings(target, units, day, at_start=True)
         days_left = (target.due_on - day).days + 1
         whole = position[district.pk]
         today_total = min(math.ceil(whole.gap(target.rate) / days_left), whole.remaining)
@@ -246,20 +262,23 @@ def board(*, target: Target, day: datetime.date, unit_ids: list[int]) -> list[Da
         q.unit_id: q.quota for q in Quota.objects.filter(target=target, day=yesterday, unit_id__in=list(quotas))
     }
     units = [quota.unit for quota in quotas.values()]
-    now = standings(target, units, day, reached_by=day)
-    before = standings(target, units, day, reached_by=yesterday)
-    two_before = (
-        standings(target, units, yesterday, reached_by=yesterday - datetime.timedelta(days=1)) if previous else {}
-    )
+    now = standings(target, units, day)
+    everything = _subtrees(units)
+    ids, paths = [pk for pk, _path in everything], dict(everything)
+    rule = {"bands": target.bands, "milestone": target.milestone}
+    done_today = reached_on(ids, day=day, age_day=day, **rule)
+    done_yesterday = reached_on(ids, day=yesterday, age_day=yesterday, **rule) if previous else {}
     lines = []
     for unit_id, quota in quotas.items():
-        done_yesterday = before[unit_id].reached - two_before[unit_id].reached if unit_id in two_before else 0
+        unit = quota.unit
         lines.append(
             DayLine(
-                unit=quota.unit,
+                unit=unit,
                 quota=quota.quota,
-                done=now[unit_id].reached - before[unit_id].reached,
-                shortfall_yesterday=max(0, previous.get(unit_id, 0) - done_yesterday) if unit_id in previous else 0,
+                done=_sum_below(unit, done_today, paths),
+                shortfall_yesterday=max(0, previous[unit_id] - _sum_below(unit, done_yesterday, paths))
+                if unit_id in previous
+                else 0,
                 reached=now[unit_id].reached,
                 population=now[unit_id].population,
                 population_from_registry=now[unit_id].population_from_registry,

@@ -95,3 +95,23 @@ def test_a_figure_recorded_for_part_of_a_unit_is_not_passed_off_as_the_whole(wor
         for row in coverage.table(units=[world["xincheng"]], scope_unit_ids=scope(world), day=DAY, bands=["80+"])
     }
     assert only_80[(world["xincheng"].pk, "")].populations[PopulationSource.HEADCOUNT] == 1
+
+
+def test_the_pages_read_the_workers_count_while_it_is_fresh_and_count_again_after(world):
+    from django.db import transaction
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    person = person_born(world, D(1950, 1, 1))
+    with transaction.atomic():
+        coverage.rebuild_snapshot()
+    ids = scope(world)
+    assert coverage.counts(ids, today) == coverage.counts_by_unit(ids, today)
+    give(world, person, DoseKind.FIRST, "bibp", today, today=today)
+    key = (person.unit_id, "70-79")
+    assert coverage.counts(ids, today)[key].started == 0  # the count of the last minute
+    later = timezone.now() + datetime.timedelta(seconds=coverage.SNAPSHOT_SECONDS + 1)
+    assert coverage.counts(ids, today, now=later)[key].started == 1  # too old: counted again
+    assert coverage.reached_on(ids, bands=["70-79"], milestone=Milestone.STARTED, day=today, age_day=today) == {
+        person.unit_id: 1
+    }

@@ -2,6 +2,7 @@
 (if chosen) only the valid rows, a second import of the same file writing nothing."""
 
 import datetime
+import io
 
 import pytest
 import xlsxwriter
@@ -162,3 +163,18 @@ def test_a_file_without_the_needed_columns_is_refused_with_their_names(world, tm
 
     with pytest.raises(TableReadError, match="接种日期"):
         check(world, path)
+
+
+def test_the_command_checks_then_imports_a_file(world, tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    path = write_csv(tmp_path / "接种.csv", ROWS[:2])
+    out = io.StringIO()
+    call_command("vaccination", "import", str(path), "--unit", "410108", "--json", stdout=out)
+    assert json.loads(out.getvalue())["doses"] == 2 and not Dose.objects.exists()
+    out = io.StringIO()
+    call_command("vaccination", "import", str(path), "--unit", "410108", "--commit", stdout=out)
+    assert "已导入 2 剂次" in out.getvalue()
+    assert Dose.objects.filter(person=world["alice"]).count() == 2

@@ -159,3 +159,27 @@ def test_the_dashboard_and_a_daily_report_carry_the_vaccination_figures(world, c
     )
     assert values == {"vaccination_doses": 1, "vaccination_first_doses": 1, "vaccination_roster": 0}
     assert live_values(world["liuzhai"], today, ["vaccination_roster"]) == {"vaccination_roster": 1}  # bob
+
+
+def test_a_large_file_is_imported_by_the_worker(
+    world, client_for, run_worker, monkeypatch, django_capture_on_commit_callbacks
+):
+    from fangxian.core.models import Job
+    from fangxian.vaccination import views
+
+    monkeypatch.setattr(views, "PAGE_COMMIT_ROWS", 1)
+    client = client_for("district")
+    content = f"姓名,身份证号,接种日期,剂次,生产企业\n新城甲,{ALICE_DOC},2021-05-01,第1剂,北京生物\n新城甲,{ALICE_DOC},2021-06-01,第2剂,北京生物\n"
+    upload = SimpleUploadedFile("接种.csv", content.encode("gbk"), content_type="text/csv")
+    batch_url = client.post(reverse("vaccination:import"), {"file": upload, "person_unit": world["xc_community"].pk})[
+        "Location"
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(batch_url, {})
+    job = Job.objects.get(kind="vaccination_import")
+    assert response["Location"] == reverse("core:job_detail", kwargs={"uuid": job.uuid})
+    assert client.post(batch_url, {}).status_code == 302 and Job.objects.filter(kind="vaccination_import").count() == 1
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == "done" and job.result["doses"] == 2
+    assert Dose.objects.filter(person=world["alice"]).count() == 2
