@@ -161,7 +161,11 @@ def rebuild_snapshot(*, now: datetime.datetime | None = None) -> int:
     return len(counted)
 
 
-MILESTONE_FIELDS: dict[str, str] = {Milestone.STARTED: "first_on", Milestone.FULL: "full_on", Milestone.BOOSTED: "boosted_on"}
+MILESTONE_FIELDS: dict[str, str] = {
+    Milestone.STARTED: "first_on",
+    Milestone.FULL: "full_on",
+    Milestone.BOOSTED: "boosted_on",
+}
 
 
 def reached_on(
