@@ -2,6 +2,8 @@
 site's system), a person's progress with the mobilisation contacts, the roster, coverage and the targets' day. Numbers
 are masked; every read of people is logged."""
 
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +15,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fangxian.core.api import ScopedViewSet
+from fangxian.core.api import CodeRelatedField, ScopedViewSet
 from fangxian.core.audit import record_access
 from fangxian.core.capabilities import Capability
 from fangxian.core.choices import TERRITORIAL_LEVELS, AccessKind
@@ -48,7 +50,7 @@ class NewDoseSerializer(serializers.Serializer):
     doc_type = serializers.CharField(default="resident_id")
     doc_number = serializers.CharField(max_length=40)
     kind = serializers.ChoiceField(choices=DoseKind.choices)
-    product = serializers.SlugRelatedField(slug_field="code", queryset=Product.objects.all())
+    product = CodeRelatedField(slug_field="code", queryset=Product.objects.all())
     given_on = serializers.DateField()
     batch_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
     site_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
@@ -80,10 +82,7 @@ class DoseViewSet(ScopedViewSet, mixins.ListModelMixin):
                 raise ValidationError({"person": "不是有效的人员编号"}) from None
         day = self.request.query_params.get("given_on", "")
         if day:
-            parsed = parse_date(day) if len(day) == 10 else None
-            if parsed is None:
-                raise ValidationError({"given_on": "日期应为 2021-05-01 的形式"})
-            queryset = queryset.filter(given_on=parsed)
+            queryset = queryset.filter(given_on=_date(day, "given_on"))
         return queryset
 
     def list(self, request, *args, **kwargs):
@@ -103,6 +102,20 @@ class DoseViewSet(ScopedViewSet, mixins.ListModelMixin):
         return Response({"doses": outcomes, "recorded": sum(1 for o in outcomes if o["outcome"] == "recorded")})
 
 
+FIRST_DAY = datetime.date(2020, 7, 1)  # no COVID-19 dose, no coverage before
+
+
+def _date(text: str, name: str) -> datetime.date:
+    """A date of a query (2021-05-01), from the first doses to today; anything else a 400 naming the parameter."""
+    try:
+        day = parse_date(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= timezone.localdate():
+        raise ValidationError({name: f"日期应为 {FIRST_DAY:%Y-%m-%d} 至今天之间，形如 2021-05-01"})
+    return day
+
+
 def _record(user, item: dict) -> dict:
     try:
         person = find_by_document(doc_type=item["doc_type"], doc_number=item["doc_number"])
@@ -110,6 +123,8 @@ def _record(user, item: dict) -> dict:
         return {"outcome": "refused", "reasons": error.messages}
     if person is None or not Person.objects.restrict(user, Capability.DOSES_RECORD).filter(pk=person.pk).exists():
         return {"outcome": "refused", "reasons": ["您的辖区内没有登记该证件号码的人员"]}
+    # The answer tells what the person already holds (the same dose, a conflicting one): a read of their record.
+    record_access(actor=user, kind=AccessKind.API_READ, unit=person.unit, instance=person, detail={"doses_api": True})
     try:
         with transaction.atomic():
             dose = doses.record_dose(
@@ -249,9 +264,9 @@ class VaccinationPersonViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retr
             return queryset
         code = self.request.query_params.get("unit", "")
         if code:
-            unit = Unit.objects.filter(code=code[:20]).first()
+            unit = Unit.objects.restrict(self.request.user, Capability.VACCINATION_VIEW).filter(code=code[:20]).first()
             if unit is None:
-                raise ValidationError({"unit": "没有这个单位"})
+                raise ValidationError({"unit": "不是您可查看的单位"})
             queryset = queryset.filter(unit__path__startswith=unit.path)
         reason = self.request.query_params.get("reason", "")
         if reason and reason not in (roster.NOT_STARTED, roster.DUE):
@@ -319,7 +334,8 @@ class TargetViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     def retrieve(self, request, *args, **kwargs):
         target = self.get_object()
-        day = parse_date(request.query_params.get("day", "") or "") or timezone.localdate()
+        text = request.query_params.get("day", "")
+        day = _date(text, "day") if text else timezone.localdate()
         lines = targets.board(
             target=target, day=day, unit_ids=scope_unit_ids(request.user, Capability.VACCINATION_VIEW)
         )
@@ -376,9 +392,7 @@ class CoverageView(APIView):
                 raise PermissionDenied("您的角色不能查看接种情况")
             top = roots[0]
         text = request.query_params.get("day", "")
-        day = parse_date(text) if len(text) == 10 else (timezone.localdate() if not text else None)
-        if day is None or day > timezone.localdate():
-            raise ValidationError({"day": "日期应为今天或以前，形如 2026-12-01"})
+        day = _date(text, "day") if text else timezone.localdate()
         units = [top, *Unit.objects.filter(parent=top, is_active=True, level__in=TERRITORIAL_LEVELS).order_by("code")]
         rows = coverage.table(
             units=units, scope_unit_ids=scope_unit_ids(request.user, Capability.VACCINATION_VIEW), day=day

@@ -71,14 +71,19 @@ class ImportForm(StyledForm):
     person_unit = ScopedUnitChoiceField(
         label=_("未登记人员登记到"),
         queryset=None,
-        help_text=_("文件中不在人员库里的受种者登记到这里，由社区核实后转入其居住地"),
+        required=False,
+        help_text=_("文件中不在人员库里的受种者登记到这里，由社区核实后转入其居住地（文件中没有新人员时可不选）"),
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person_unit"].queryset = scoped_units(
+        # Where the user may both register people and record doses.
+        units = scoped_units(
             user, Capability.PERSONS_CHANGE, [UnitLevel.DISTRICT, UnitLevel.TOWNSHIP, UnitLevel.COMMUNITY]
         )
+        if not user.is_superuser:
+            units = units.filter(id__in=scope_unit_ids(user, Capability.DOSES_RECORD))
+        self.fields["person_unit"].queryset = units
 
 
 class CommitForm(StyledForm):

@@ -33,7 +33,9 @@ def _last(person) -> str:
     return f"{timezone.localtime(last.at):%m-%d} {last.get_outcome_display()}"
 
 
-def roster_columns() -> list[Column]:
+def roster_columns(*, show_team: bool) -> list[Column]:
+    """The roster's columns; who in the team goes to each person only for those who may see the teams."""
+
     def name(person):
         return format_html(
             '<a href="{}">{}</a>', reverse("vaccination:person", kwargs={"uuid": person.uuid}), person.name
@@ -48,5 +50,5 @@ def roster_columns() -> list[Column]:
         Column("接种进度", _stage, 12),
         Column("下一剂", _next, 18),
         Column("最近动员", _last, 14),
-        Column("动员人", _member, 14),
+        *([Column("动员人", _member, 14)] if show_team else []),
     ]

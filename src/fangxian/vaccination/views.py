@@ -49,7 +49,7 @@ from fangxian.vaccination.forms import (
     TargetForm,
 )
 from fangxian.vaccination.jobs import IMPORT_JOB
-from fangxian.vaccination.models import Attempt, Dose, DoseImport, Population, Status, Target
+from fangxian.vaccination.models import Assignment, Attempt, Dose, DoseImport, Population, Status, Target
 from fangxian.vaccination.services import coverage, doses, imports, populations, roster, targets
 from fangxian.vaccination.services.status import progress
 from fangxian.vaccination.tables import roster_columns
@@ -59,7 +59,10 @@ STUDENTS = "students"
 
 
 def _day(text: str | None) -> datetime.date:
-    day = parse_date(text or "") if text else None
+    try:
+        day = parse_date(text or "") if text else None
+    except ValueError:  # 2022-02-30: well formed, no such day
+        day = None
     today = timezone.localdate()
     return day if day is not None and datetime.date(2020, 7, 1) <= day <= today else today
 
@@ -172,7 +175,7 @@ class RosterView(ExportMixin, ScopedListView):
     paginate_by = 30
 
     def list_columns(self):
-        return roster_columns()
+        return roster_columns(show_team=holds(self.user, Capability.TEAMS_VIEW))
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -181,13 +184,17 @@ class RosterView(ExportMixin, ScopedListView):
             roster.roster(
                 queryset, day=timezone.localdate(), reason=reason if reason in (roster.NOT_STARTED, roster.DUE) else ""
             )
-            .select_related("unit__parent", "vaccination", "roster_assignment__member__slot")
+            # Only the status is joined (the roster's condition needs it); the page's 30 rows fetch the rest.
+            .select_related("vaccination")
             .prefetch_related(
+                "unit__parent",
                 Prefetch(
                     "vaccination_attempts", queryset=Attempt.objects.order_by("-at", "-id"), to_attr="recent_attempts"
-                )
+                ),
+                Prefetch("roster_assignment", queryset=Assignment.objects.select_related("member__slot")),
             )
-            .order_by("unit__path", "birth_date", "id")
+            # The oldest first (一老): they need the visit most.
+            .order_by("birth_date", "id")
         )
 
     def get_context_data(self, **kwargs):
@@ -224,7 +231,12 @@ class PersonView(ScopedDetailView):
             doses=Dose.objects.filter(person=person).select_related("product").order_by("given_on"),
             standing=getattr(person, "eligibility", None) if hasattr(person, "eligibility") else None,
             attempts=Attempt.objects.filter(person=person).select_related("by")[:30],
-            assignment=getattr(person, "roster_assignment", None) if hasattr(person, "roster_assignment") else None,
+            # Who in the team goes to them is for those who may see the teams (not a clerk's masked view).
+            assignment=(
+                getattr(person, "roster_assignment", None)
+                if hasattr(person, "roster_assignment") and holds(user, Capability.TEAMS_VIEW)
+                else None
+            ),
             on_roster=roster.roster(Person.objects.filter(pk=person.pk), day=today).exists(),
             can_mobilise=can_row(user, Capability.MOBILISE, person),
             can_record=can_row(user, Capability.DOSES_RECORD, person),
@@ -347,7 +359,7 @@ class ImportView(CapabilityRequiredMixin, TemplateView):
                     path=path,
                     file_name=upload.name,
                     unit=roots[0],
-                    person_unit=form.cleaned_data["person_unit"],
+                    person_unit=form.cleaned_data.get("person_unit"),
                 )
                 problems = [*plan.errors, *plan.conflicts, *plan.warnings]
                 if problems:
@@ -393,6 +405,11 @@ class ImportDetailView(CapabilityRequiredMixin, TemplateView):
             batch=batch,
             form=kwargs.get("form") or CommitForm(),
             problems_url=self.request.session.get(f"dose-import:{batch.uuid}", ""),
+            # The same file imported before: importing it again writes nothing, and the page says so.
+            earlier=DoseImport.objects.restrict(self.request.user)
+            .filter(file_hash=batch.file_hash, status=ImportStatus.COMMITTED)
+            .exclude(pk=batch.pk)
+            .first(),
         )
         if batch.status == "checked":
             try:
@@ -424,6 +441,9 @@ class ImportDetailView(CapabilityRequiredMixin, TemplateView):
                 result = imports.commit(actor=request.user, batch=batch, **choices)
         except (ValidationError, PermissionDenied, TableReadError) as error:
             messages.error(request, error_text(error))
+            return HttpResponseRedirect(batch.get_absolute_url())
+        except OSError:
+            messages.error(request, _("核对时保存的文件已不在，请重新上传"))
             return HttpResponseRedirect(batch.get_absolute_url())
         messages.success(
             request,
@@ -530,11 +550,19 @@ class TargetView(CapabilityRequiredMixin, TemplateView):
             townships=[line for line in lines if line.unit.level == UnitLevel.TOWNSHIP],
             communities=[line for line in lines if line.unit.level == UnitLevel.COMMUNITY],
             missed=[line for line in lines if line.shortfall_yesterday > 0 and line.unit.level != UnitLevel.DISTRICT],
-            bands=", ".join(band_rules.by_key(key).label for key in target.bands),
+            bands=", ".join(_band_label(key) for key in target.bands),
             can_end=target.is_active and can_row(user, Capability.VACCINATION_TARGETS, target),
             end_form=EndTargetForm(),
         )
         return context
+
+
+def _band_label(key: str) -> str:
+    """A target's band by its label; a band the settings no longer name (they changed since) by its key."""
+    try:
+        return band_rules.by_key(key).label
+    except KeyError:
+        return key
 
 
 class TargetEndView(CapabilityRequiredMixin, ActionView):

@@ -66,8 +66,13 @@ def check(
         return verdict
     for other in held:
         if other.kind == dose.kind:
-            if other.given_on == dose.given_on:
+            if other.given_on == dose.given_on and other.product_id == dose.product_id:
                 verdict.same = True
+            elif other.given_on == dose.given_on:
+                verdict.conflicts.append(
+                    f"已有{_kind(dose.kind)}（{other.given_on:%Y-%m-%d}），疫苗为{products[other.product_id].name}"
+                    f"（{products[other.product_id].manufacturer}），与本条不同"
+                )
             else:
                 verdict.conflicts.append(
                     f"已有{_kind(dose.kind)}，接种日期为 {other.given_on:%Y-%m-%d}，与本条 {dose.given_on:%Y-%m-%d} 不同"
@@ -86,6 +91,10 @@ def check(
                     f"{_kind(dose.kind)}（{dose.given_on:%Y-%m-%d}）晚于{_kind(other.kind)}（{other.given_on:%Y-%m-%d}）"
                 )
         before = [other for other in series if SERIES_ORDER[other.kind] == place - 1]
+        if place > 1 and not before:
+            # Without it the series would count wrong (a second dose would stand as the first): record it first.
+            missing = list(SERIES_ORDER)[place - 2]
+            verdict.conflicts.append(f"缺少{_kind(missing)}的记录：请先补录{_kind(missing)}")
         if before and not verdict.conflicts:
             gap = (dose.given_on - before[0].given_on).days
             first_product = products[before[0].product_id]

@@ -20,11 +20,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from fangxian.core.audit import ChangeRows, plain_values, record_change, require_actor
+from fangxian.core.audit import ChangeRows, plain_values, record_access, record_change, require_actor
 from fangxian.core.bulk import RowWriter
 from fangxian.core.capabilities import Capability
-from fangxian.core.choices import ChangeKind
-from fangxian.core.models import Unit, User
+from fangxian.core.choices import AccessKind, ChangeKind
+from fangxian.core.masking import mask_numbers_in_text
+from fangxian.core.models import Unit, User, access_unit
 from fangxian.core.scoping import require, scope_unit_ids
 from fangxian.core.tabular import RowError, TableReadError, find_header, read_rows
 from fangxian.leads.intake import document_type_of
@@ -211,20 +212,36 @@ def plan(*, actor: User, rows: list[list[str]], today: datetime.date | None = No
     index = ProductIndex(list(Product.objects.all()))
     result = DosePlan()
     parsed: list[_Row] = []
+    failed: dict[str, int] = {}  # number → the first row of it that could not be read
     for offset, raw in enumerate(rows[header_at + 1 :]):
         line = header_at + 2 + offset
         value = {name: (raw[position].strip() if position < len(raw) else "") for name, position in columns.items()}
         if not any(value.values()):
             continue
         result.rows += 1
-        row = _parse(line, value, index, result.errors, today)
+        row = _parse(line, value, index, result.errors, today, failed)
         if row is not None:
             parsed.append(row)
-    _against_registry(actor, parsed, result, index, today)
+    matched, outside = _against_registry(actor, parsed, result, index, today, failed)
+    for problem in (*result.errors, *result.conflicts, *result.warnings):
+        # A number typed wrong is still someone's number: it is masked wherever the problem is shown.
+        problem.value = mask_numbers_in_text(problem.value)
+        problem.message = mask_numbers_in_text(problem.message)
+    unit = access_unit(actor)
+    if unit is not None and (matched or outside):
+        record_access(
+            actor=actor,
+            kind=AccessKind.SEARCH,
+            unit=unit,
+            model="people.person",
+            detail={"vaccination_import": result.rows, "matched": matched, "outside_scope": outside},
+        )
     return result
 
 
-def _parse(line: int, value: dict, index: ProductIndex, errors: list[RowError], today: datetime.date) -> _Row | None:
+def _parse(
+    line: int, value: dict, index: ProductIndex, errors: list[RowError], today: datetime.date, failed: dict[str, int]
+) -> _Row | None:
     before = len(errors)
 
     def error(column: str, message: str) -> None:
@@ -262,6 +279,8 @@ def _parse(line: int, value: dict, index: ProductIndex, errors: list[RowError], 
             error("birth_date", "出生日期无法识别")
             birth_date = None
     if len(errors) > before:
+        if document is not None:
+            failed.setdefault(document.number, line)
         return None
     assert document is not None and given_on is not None and product is not None
     return _Row(
@@ -301,10 +320,16 @@ def _persons_with(numbers: list[str]):
         )
 
 
-def _against_registry(actor: User, parsed: list[_Row], result: DosePlan, index: ProductIndex, today) -> None:
+def _against_registry(
+    actor: User, parsed: list[_Row], result: DosePlan, index: ProductIndex, today, failed: dict[str, int]
+) -> tuple[int, int]:
+    """Each person's rows against the doses they hold, in the order of the series. A person's rows go together:
+    when one of them cannot be imported (an error, a conflict), none of theirs is, so nobody's record is built on
+    a disagreement. Returns how many registered people were matched in scope and outside it."""
+    # Matched on the number alone: the registry may hold it under another document type (户口簿 for a child).
     persons = {
-        (doc_type, number): (pk, unit_id, birth_date)
-        for pk, doc_type, number, unit_id, birth_date in _persons_with(sorted({row.key[1] for row in parsed}))
+        number: (pk, unit_id, birth_date)
+        for pk, _type, number, unit_id, birth_date in _persons_with(sorted({row.key[1] for row in parsed}))
     }
     held: dict[int, list[DoseFact]] = {}
     for person_id, held_kind, product_id, given_on in status_service.doses_of(
@@ -316,65 +341,93 @@ def _against_registry(actor: User, parsed: list[_Row], result: DosePlan, index: 
     for row in parsed:
         by_person.setdefault(row.key, []).append(row)
     products = index.products
+    matched = outside = 0
     for key, rows in by_person.items():
-        known = persons.get(key)
+        known = persons.get(key[1])
         if known is not None and known[1] not in in_scope and not _is_everywhere(actor):
+            outside += 1
             for row in rows:
                 result.errors.append(
                     RowError(row.line, "证件号码", "", "该人员不在您可导入的范围内，请由其属地或区级导入")
                 )
             continue
-        facts = list(held.get(known[0], [])) if known else []
-        birth_date = known[2] if known and known[2] else rows[0].birth_date
-        series_product = _series_product(facts, rows, products)
-        # In the order of the series, then by date: when a "second dose" is dated before the first, the row that
-        # says second is the one in doubt.
-        rows.sort(key=lambda row: (_place(row), row.given_on))
-        accepted = False
-        for row in rows:
-            kind: str | None = row.kind or _kind_of(row.number or 0, row.product, series_product)
-            if kind is None:
-                result.errors.append(RowError(row.line, "剂次", str(row.number), "剂次超出该疫苗的接种程序"))
-                continue
-            fact = DoseFact(kind, row.product.pk, row.given_on)
-            verdict = check(dose=fact, birth_date=birth_date, held=facts, products=products, today=today)
-            if verdict.same:
-                result.unchanged += 1
-                continue
-            if verdict.errors:
-                result.errors.extend(
-                    RowError(row.line, "接种日期", row.given_on.isoformat(), text) for text in verdict.errors
+        matched += known is not None
+        errors_before, conflicts_before, warnings_before = (
+            len(result.errors),
+            len(result.conflicts),
+            len(result.warnings),
+        )
+        planned = _person_rows(key, rows, known, held, products, result, today)
+        refused = [problem.row for problem in (*result.errors[errors_before:], *result.conflicts[conflicts_before:])]
+        if key[1] in failed:
+            refused.append(failed[key[1]])
+        if refused:
+            del result.warnings[warnings_before:]  # their doses are held back whole: no confirmation to ask
+            first_refused = min(refused)
+            result.conflicts.extend(
+                RowError(
+                    dose.row,
+                    "剂次",
+                    str(DoseKind(dose.kind).label),
+                    f"同一人员第 {first_refused} 行有误或有冲突，本行一并暂不导入",
                 )
-                continue
-            if verdict.conflicts:
-                result.conflicts.extend(
-                    RowError(row.line, "剂次", str(DoseKind(kind).label), text) for text in verdict.conflicts
-                )
-                continue
-            if verdict.warnings:
-                result.warnings.extend(
-                    RowError(row.line, "疫苗名称", row.product.name, text) for text in verdict.warnings
-                )
-            facts.append(fact)
-            accepted = True
-            result.doses.append(
-                PlannedDose(
-                    row=row.line,
-                    key=key,
-                    kind=kind,
-                    product_id=row.product.pk,
-                    given_on=row.given_on,
-                    batch_number=row.batch_number,
-                    site_name=row.site_name,
-                    outside_ages=bool(verdict.warnings),
-                )
+                for dose in planned
             )
-        if known is None and accepted:
-            first = rows[0]
+            continue
+        result.doses.extend(planned)
+        if known is None and planned:
+            row = rows[0]
             document = parse_document(key[0], key[1], today=today)
-            if document.birth_date is None and birth_date is not None:
-                document = Document(document.doc_type, document.number, birth_date, document.sex)
-            result.new_persons[key] = NewPerson(document, first.name, first.phone, first.address)
+            if document.birth_date is None and row.birth_date is not None:
+                document = Document(document.doc_type, document.number, row.birth_date, document.sex)
+            result.new_persons[key] = NewPerson(document, row.name, row.phone, row.address)
+    return matched, outside
+
+
+def _person_rows(key, rows, known, held, products, result: DosePlan, today) -> list[PlannedDose]:
+    facts = list(held.get(known[0], [])) if known else []
+    birth_date = known[2] if known and known[2] else rows[0].birth_date
+    series_product = _series_product(facts, rows, products)
+    # In the order of the series, then by date: when a "second dose" is dated before the first, the row that
+    # says second is the one in doubt.
+    rows.sort(key=lambda row: (_place(row), row.given_on))
+    planned: list[PlannedDose] = []
+    for row in rows:
+        kind: str | None = row.kind or _kind_of(row.number or 0, row.product, series_product)
+        if kind is None:
+            result.errors.append(RowError(row.line, "剂次", str(row.number), "剂次超出该疫苗的接种程序"))
+            continue
+        fact = DoseFact(kind, row.product.pk, row.given_on)
+        verdict = check(dose=fact, birth_date=birth_date, held=facts, products=products, today=today)
+        if verdict.same:
+            result.unchanged += 1
+            continue
+        if verdict.errors:
+            result.errors.extend(
+                RowError(row.line, "接种日期", row.given_on.isoformat(), text) for text in verdict.errors
+            )
+            continue
+        if verdict.conflicts:
+            result.conflicts.extend(
+                RowError(row.line, "剂次", str(DoseKind(kind).label), text) for text in verdict.conflicts
+            )
+            continue
+        if verdict.warnings:
+            result.warnings.extend(RowError(row.line, "疫苗名称", row.product.name, text) for text in verdict.warnings)
+        facts.append(fact)
+        planned.append(
+            PlannedDose(
+                row=row.line,
+                key=key,
+                kind=kind,
+                product_id=row.product.pk,
+                given_on=row.given_on,
+                batch_number=row.batch_number,
+                site_name=row.site_name,
+                outside_ages=bool(verdict.warnings),
+            )
+        )
+    return planned
 
 
 _KIND_PLACE = {kind: place for place, kind in enumerate([*SERIES_ORDER, *BOOSTER_KINDS], start=1)}
@@ -516,12 +569,12 @@ def commit(
         )
     except IntegrityError:
         raise ValidationError("导入期间有人员被另行登记，请重新核对后导入") from None
-    ids = dict(zip(result.new_persons, new_ids, strict=True))
+    ids = {key[1]: pk for key, pk in zip(result.new_persons, new_ids, strict=True)}
     units: dict[int, int] = {}
-    for pk, doc_type, number, unit_id, _birth in _persons_with(
-        sorted({d.key[1] for d in result.doses if d.key not in ids})
+    for pk, _type, number, unit_id, _birth in _persons_with(
+        sorted({d.key[1] for d in result.doses if d.key[1] not in ids})
     ):
-        ids[(doc_type, number)] = pk
+        ids[number] = pk
         units[pk] = unit_id
     person_unit_id = batch.person_unit_id or batch.unit_id
     writer = RowWriter(Dose)
@@ -529,7 +582,7 @@ def commit(
     now = timezone.now()
     rows = []
     for dose in result.doses:
-        person_id = ids[dose.key]
+        person_id = ids[dose.key[1]]
         dose_uuid = uuid.uuid4()
         values = {
             "person_id": person_id,
@@ -555,7 +608,7 @@ def commit(
     except IntegrityError:
         raise ValidationError("导入期间有剂次被另行录入，请重新核对后导入") from None
     changes.insert()
-    status_service.refresh(ids[dose.key] for dose in result.doses)
+    status_service.refresh(ids[dose.key[1]] for dose in result.doses)
     summary = result.summary()
     locked.status = ImportStatus.COMMITTED
     locked.written = len(rows)

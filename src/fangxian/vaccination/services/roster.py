@@ -19,7 +19,6 @@ from fangxian.people.models import Person
 from fangxian.vaccination import bands as band_rules
 from fangxian.vaccination.choices import OUTCOME_STANDING, Channel, Outcome, Standing
 from fangxian.vaccination.models import Assignment, Attempt, Eligibility
-from fangxian.vaccination.services.coverage import standing_out_q
 
 NOT_STARTED = "not_started"
 DUE = "due"
@@ -32,12 +31,16 @@ def youngest_birth_date(day: datetime.date) -> datetime.date:
 def roster(persons: QuerySet, *, day: datetime.date, reason: str = "") -> QuerySet:
     """The persons of `persons` (already restricted and narrowed to a unit) who are on the roster at `day`:
     old enough, not excluded, and with no dose (reason "not_started") or a dose due ("due")."""
-    old_enough = Q(birth_date__lte=youngest_birth_date(day))
+    # No birth date (a passport, a permit): the age is unknown, so they stay on the roster until a dose or a reason.
+    old_enough = Q(birth_date__lte=youngest_birth_date(day)) | Q(birth_date__isnull=True)
     not_started = Q(vaccination__isnull=True) | Q(vaccination__first_on__gt=day)
     due = Q(vaccination__next_due_on__lte=day)
     wanted = {NOT_STARTED: not_started, DUE: due}.get(reason, not_started | due)
-    out = persons.filter(standing_out_q(day)).values("pk")
-    return persons.filter(old_enough, wanted).exclude(pk__in=out)
+    # Eligibility rows exist only for those not plainly eligible: no row, or a deferral whose review day has come.
+    to_vaccinate = Q(eligibility__isnull=True) | Q(
+        eligibility__standing=Standing.DEFERRED, eligibility__review_on__lte=day
+    )
+    return persons.filter(old_enough, wanted, to_vaccinate)
 
 
 def set_standing(

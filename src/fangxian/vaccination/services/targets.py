@@ -190,6 +190,19 @@ def standings(target: Target, units: list[Unit], day: datetime.date, *, at_start
     return result
 
 
+OWN = 0  # the key of a unit's own part in a split (no unit has id 0)
+
+
+def _split(total: int, whole: Position, parts: list[Position]) -> dict[int, int]:
+    """A unit's share split among the units below it by the people each has left. People registered to the unit
+    itself (a township office's own register, a community since closed) weigh as the unit's own part, which stays
+    with it: the parts below add up to the share less that own part, never more."""
+    own = whole.remaining - sum(part.remaining for part in parts)
+    shares = apportion(total, {**{part.unit.pk: part.remaining for part in parts}, OWN: max(0, own)})
+    shares.pop(OWN)
+    return shares
+
+
 def issue(*, target: Target, day: datetime.date) -> int:
     """Issue `day`'s shares of an active target (once: a second call changes nothing). Returns the rows written."""
     if not target.is_active or day < target.starts_on or day > target.due_on:
@@ -207,11 +220,13 @@ def issue(*, target: Target, day: datetime.date) -> int:
         whole = position[district.pk]
         today_total = min(math.ceil(whole.gap(target.rate) / days_left), whole.remaining)
         shares = {district.pk: today_total}
-        by_township = apportion(today_total, {t.pk: position[t.pk].remaining for t in townships})
+        by_township = _split(today_total, position[district.pk], [position[t.pk] for t in townships])
         shares.update(by_township)
         for township in townships:
             shares.update(
-                apportion(by_township[township.pk], {c.pk: position[c.pk].remaining for c in communities[township.pk]})
+                _split(
+                    by_township[township.pk], position[township.pk], [position[c.pk] for c in communities[township.pk]]
+                )
             )
         Quota.objects.bulk_create(
             [

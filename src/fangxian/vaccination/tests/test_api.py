@@ -79,3 +79,21 @@ def test_coverage_and_a_targets_day_by_api(world, client_for):
     target = world_target(world)
     day = client_for("township_a").get(reverse("vaccination-target-detail", kwargs={"uuid": target.uuid})).json()
     assert {line["unit"] for line in day["units"]} == {"410108001", "410108001001"}
+
+
+def test_impossible_dates_are_a_400_not_a_500(world, client_for):
+    client = client_for("district")
+    for url in (
+        reverse("api-vaccination-coverage") + "?day=2022-02-30",
+        reverse("api-vaccination-coverage") + "?day=0050-01-01",
+        reverse("vaccination-dose-list") + "?given_on=2022-02-30",
+        reverse("vaccination-target-detail", kwargs={"uuid": world_target(world).uuid}) + "?day=2022-13-01",
+    ):
+        assert client.get(url).status_code == 400, url
+    assert client.get(reverse("vaccination:coverage") + "?day=2022-02-30").status_code == 200
+    nul = post(
+        client,
+        reverse("vaccination-dose-list"),
+        {"doses": [{"doc_number": ALICE_DOC, "kind": "first", "product": "x\u0000", "given_on": "2021-05-01"}]},
+    )
+    assert nul.status_code == 400

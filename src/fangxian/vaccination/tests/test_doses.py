@@ -106,3 +106,16 @@ def test_a_dose_taken_back_needs_a_reason_and_the_status_follows(world):
     remove_dose(actor=world["district"], dose=dose, reason="与免疫规划系统核对为重复录入")
     assert not Status.objects.filter(person=person).exists()
     assert ChangeRecord.objects.filter(model="vaccination.dose", kind="delete").exists()
+
+
+def test_the_same_dose_on_the_same_day_of_another_vaccine_is_a_conflict(world):
+    person = person_born(world, D(1980, 1, 1))
+    give(world, person, DoseKind.FIRST, "bibp", D(2021, 5, 1))
+    with pytest.raises(ValidationError, match="疫苗为.*与本条不同"):
+        give(world, person, DoseKind.FIRST, "sinovac", D(2021, 5, 1))
+
+
+def test_a_second_dose_without_the_first_on_record_is_a_conflict(world):
+    person = person_born(world, D(1980, 1, 1))
+    with pytest.raises(ValidationError, match="缺少第1剂的记录"):
+        give(world, person, DoseKind.SECOND, "bibp", D(2021, 5, 25))

@@ -91,3 +91,16 @@ def test_a_person_is_given_to_a_member_of_the_team_that_serves_them(world):
     elsewhere = person_born(world, D(1950, 3, 3), unit=world["lz_community"])
     with pytest.raises(PermissionDenied):
         roster.assign(actor=world["grid"], persons=[elsewhere], member=member)
+
+
+def test_someone_without_a_birth_date_stays_on_the_roster_until_a_dose_or_a_reason(world):
+    from fangxian.people.services import register_person
+
+    visitor = register_person(
+        actor=world["system"],
+        unit=world["xc_community"],
+        name="护照持有人",
+        doc_type="passport",
+        doc_number="E12345678",
+    )
+    assert visitor.birth_date is None and on_roster(world, visitor)

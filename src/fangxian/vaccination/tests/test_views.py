@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from fangxian.conftest import ALICE_DOC
+from fangxian.conftest import ALICE_DOC, BOB_DOC
 from fangxian.core.models import AccessRecord
 from fangxian.vaccination.choices import DoseKind, Outcome, Standing
 from fangxian.vaccination.models import Attempt, Dose, DoseImport, Eligibility, Population, Quota, Target
@@ -85,13 +85,18 @@ def test_a_township_records_a_dose_on_the_persons_page(world, client_for):
 
 def test_a_file_is_checked_then_imported_from_the_page(world, client_for):
     client = client_for("district")
-    content = f"姓名,身份证号,接种日期,剂次,生产企业\n新城甲,{ALICE_DOC},2021-05-01,第1剂,北京生物\n新城甲,{ALICE_DOC},2021-05-09,第2剂,北京生物\n"
+    content = (
+        "姓名,身份证号,接种日期,剂次,生产企业\n"
+        f"新城甲,{ALICE_DOC},2021-05-01,第1剂,北京生物\n"
+        f"刘寨乙,{BOB_DOC},2021-05-01,第1剂,北京生物\n"
+        f"刘寨乙,{BOB_DOC},2021-05-09,第2剂,北京生物\n"  # 8 days after the first: below 21, bob's rows wait
+    )
     upload = SimpleUploadedFile("接种.csv", content.encode("gbk"), content_type="text/csv")
     response = client.post(reverse("vaccination:import"), {"file": upload, "person_unit": world["xc_community"].pk})
     assert response.status_code == 302
     batch = DoseImport.objects.get()
     page = client.get(response["Location"])
-    assert 'data-testid="summary-conflicts">1<' in page.content.decode()  # 8 days apart: below 21
+    assert 'data-testid="summary-conflicts">2<' in page.content.decode()
     client.post(response["Location"], {})
     assert not Dose.objects.exists()  # refused whole: a conflict and no choice of the valid rows
     client.post(response["Location"], {"valid_only": "on"})
@@ -183,3 +188,9 @@ def test_a_large_file_is_imported_by_the_worker(
     job.refresh_from_db()
     assert job.status == "done" and job.result["doses"] == 2
     assert Dose.objects.filter(person=world["alice"]).count() == 2
+
+
+def test_the_clerk_sees_the_roster_masked_and_without_the_teams_members(world, client_for):
+    page = client_for("clerk").get(reverse("vaccination:roster")).content.decode()
+    assert "新城甲" in page and ALICE_DOC not in page and "动员人" not in page
+    assert "动员人" in client_for("grid").get(reverse("vaccination:roster")).content.decode()
