@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_date
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -99,7 +99,9 @@ class DoseViewSet(ScopedViewSet, mixins.ListModelMixin):
         outcomes = []
         for index, item in enumerate(batch.validated_data["doses"]):
             outcomes.append({"index": index, **_record(request.user, item)})
-        return Response({"doses": outcomes, "recorded": sum(1 for o in outcomes if o["outcome"] == "recorded")})
+        answer = {"doses": outcomes, "recorded": sum(1 for o in outcomes if o["outcome"] == "recorded")}
+        # Nothing taken (every dose refused) is a refused request; a batch with any dose taken or already held is not.
+        return Response(answer, status=400 if all(o["outcome"] == "refused" for o in outcomes) else 200)
 
 
 FIRST_DAY = datetime.date(2020, 7, 1)  # no COVID-19 dose, no coverage before
@@ -266,7 +268,7 @@ class VaccinationPersonViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retr
         if code:
             unit = Unit.objects.restrict(self.request.user, Capability.VACCINATION_VIEW).filter(code=code[:20]).first()
             if unit is None:
-                raise ValidationError({"unit": "不是您可查看的单位"})
+                raise NotFound("未找到该单位（或不在您的管辖范围内）")
             queryset = queryset.filter(unit__path__startswith=unit.path)
         reason = self.request.query_params.get("reason", "")
         if reason and reason not in (roster.NOT_STARTED, roster.DUE):
@@ -381,7 +383,7 @@ class CoverageView(APIView):
         if code:
             top = scoped.filter(code=code[:20]).first()
             if top is None:
-                raise ValidationError({"unit": "不是您可查看的单位"})
+                raise NotFound("未找到该单位（或不在您的管辖范围内）")
         else:
             roots = [
                 unit

@@ -30,6 +30,7 @@ LIST_PAGES = {
     "board": "control:board",
     "venues": "venues:list",
     "cases": "cases:list",
+    "vaccination-roster": "vaccination:roster",
     "sites": "sites:list",
     "recalls": "testing:recalls",
     "tubes": "testing:tubes",

@@ -196,9 +196,9 @@ LIST_ROUTES = {
     "vaccination:targets": "",
     "vaccination:populations": "",
     "vaccination-dose-list": "",
-    "vaccination-person-list": "?unit=410108001001",
+    "vaccination-person-list": "",
     "vaccination-target-list": "",
-    "api-vaccination-coverage": "?unit=410108001",
+    "api-vaccination-coverage": "",
 }
 
 

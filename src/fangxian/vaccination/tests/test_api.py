@@ -74,7 +74,7 @@ def test_coverage_and_a_targets_day_by_api(world, client_for):
     assert data["unit"] == "410108001"
     total = next(row for row in data["rows"] if row["unit"] == "410108001" and row["band"] == "all")
     assert (total["people"], total["started"]) == (1, 1)
-    assert client_for("township_a").get(reverse("api-vaccination-coverage") + "?unit=410108002").status_code == 400
+    assert client_for("township_a").get(reverse("api-vaccination-coverage") + "?unit=410108002").status_code == 404
     assert client_for("township_a").get(reverse("api-vaccination-coverage") + "?day=2099-01-01").status_code == 400
     target = world_target(world)
     day = client_for("township_a").get(reverse("vaccination-target-detail", kwargs={"uuid": target.uuid})).json()
@@ -97,3 +97,11 @@ def test_impossible_dates_are_a_400_not_a_500(world, client_for):
         {"doses": [{"doc_number": ALICE_DOC, "kind": "first", "product": "x\u0000", "given_on": "2021-05-01"}]},
     )
     assert nul.status_code == 400
+
+
+def test_a_batch_with_nothing_taken_is_refused_whole(world, client_for):
+    dose = {"doc_number": BOB_DOC, "kind": "first", "product": "bibp", "given_on": "2021-05-01"}
+    response = post(client_for("township_a"), reverse("vaccination-dose-list"), {"doses": [dose]})
+    assert response.status_code == 400 and response.json()["doses"][0]["outcome"] == "refused"
+    roster = client_for("township_b").get(reverse("vaccination-person-list") + "?unit=410108001001")
+    assert roster.status_code == 404  # another township's community: not found, nothing listed
