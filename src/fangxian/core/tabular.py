@@ -7,8 +7,10 @@ that the validators can report it instead of silently accepting a rounded number
 
 import csv
 import datetime
+import hashlib
 import io
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -171,3 +173,21 @@ def spool_upload(upload):
 def read_uploaded_rows(upload, *, sheet: int = 0) -> list[list[str]]:
     with spool_upload(upload) as path:
         return read_rows(path, sheet=sheet)
+
+
+def fingerprint(path: Path | str) -> str:
+    """The file's SHA-256: how an import knows a file it has seen before."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def keep_copy(path: Path, digest: str, folder: Path) -> Path:
+    """A copy of an uploaded file kept under its fingerprint for an import's second phase (once per content)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{digest}{path.suffix.lower()}"
+    if not target.exists():
+        shutil.copyfile(path, target)
+    return target

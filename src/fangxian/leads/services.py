@@ -1,8 +1,6 @@
 """Intake of pushed lists and the verification loop. Services never commit: callers own atomic()."""
 
 import datetime
-import hashlib
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,7 @@ from fangxian.core.capabilities import UNDO_WINDOW_HOURS, Capability
 from fangxian.core.choices import ChangeKind
 from fangxian.core.models import Unit, User
 from fangxian.core.scoping import require
-from fangxian.core.tabular import cell_text, read_rows
+from fangxian.core.tabular import cell_text, fingerprint, keep_copy, read_rows
 from fangxian.leads import intake, staging
 from fangxian.leads.choices import (
     DEFAULT_DEADLINE_HOURS,
@@ -38,14 +36,6 @@ from fangxian.leads.routing import Router
 IMPORT_DIR_NAME = "imports"
 STORED_ERRORS = 50_000
 MATCH_CHUNK = 5_000
-
-
-def fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def deadline_for(category: str, received_at: datetime.datetime) -> datetime.datetime:
@@ -68,12 +58,7 @@ def plan_rows(
 
 
 def _stored_file(path: Path, digest: str) -> Path:
-    folder = settings.VAR_DIR / IMPORT_DIR_NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{digest}{path.suffix.lower()}"
-    if not target.exists():
-        shutil.copyfile(path, target)
-    return target
+    return keep_copy(path, digest, settings.VAR_DIR / IMPORT_DIR_NAME)
 
 
 def stage_batch(

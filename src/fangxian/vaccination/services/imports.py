@@ -8,9 +8,7 @@ is right); a dose outside the product's ages only when the importer confirms it.
 writes nothing: a dose is known by document, kind and date."""
 
 import datetime
-import hashlib
 import re
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +25,7 @@ from fangxian.core.choices import AccessKind, ChangeKind
 from fangxian.core.masking import mask_numbers_in_text
 from fangxian.core.models import Unit, User, access_unit
 from fangxian.core.scoping import require, scope_unit_ids
-from fangxian.core.tabular import RowError, TableReadError, find_header, read_rows
+from fangxian.core.tabular import RowError, TableReadError, find_header, fingerprint, keep_copy, read_rows
 from fangxian.leads.intake import document_type_of
 from fangxian.people.choices import DocumentType
 from fangxian.people.documents import Document, DocumentError, parse_document
@@ -463,23 +461,6 @@ def _kind_of(number: int, product: Product, series_product: Product | None) -> s
     return None
 
 
-def fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _stored_file(path: Path, digest: str) -> Path:
-    folder = settings.VAR_DIR / IMPORT_DIR_NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{digest}{path.suffix.lower()}"
-    if not target.exists():
-        shutil.copyfile(path, target)
-    return target
-
-
 def check_file(
     *, actor: User, path: Path, file_name: str, unit: Unit, person_unit: Unit | None
 ) -> tuple[DoseImport, DosePlan]:
@@ -496,7 +477,7 @@ def check_file(
         person_unit=person_unit,
         file_name=file_name[:200],
         file_hash=digest,
-        stored_path=str(_stored_file(path, digest)),
+        stored_path=str(keep_copy(path, digest, settings.VAR_DIR / IMPORT_DIR_NAME)),
         rows=summary["rows"],
         written=0,
         unchanged=summary["unchanged"],
