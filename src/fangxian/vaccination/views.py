@@ -30,6 +30,7 @@ from fangxian.core.views import (
     ScopedListView,
     error_text,
     focus_unit,
+    object_or_404,
     valid_form,
 )
 from fangxian.people.models import Person
@@ -122,7 +123,12 @@ class CoverageView(CapabilityRequiredMixin, TemplateView):
             sources=PopulationSource.choices,
             milestones=Milestone.choices,
             unbanded=coverage.unbanded(
-                scope_unit_ids=[u.pk for u in Unit.objects.filter(path__startswith=top.path)], day=day
+                scope_unit_ids=list(
+                    Unit.objects.restrict(request.user, Capability.VACCINATION_VIEW)
+                    .filter(path__startswith=top.path)
+                    .values_list("id", flat=True)
+                ),
+                day=day,
             ),
             can_export=holds(request.user, Capability.EXPORT),
             parent=top.parent
@@ -304,13 +310,7 @@ class PersonActionView(ObjectOperationView):
 
     def op_remove(self, request, person):
         data = valid_form(RemoveDoseForm(request.POST), None)
-        dose = (
-            Dose.objects.filter(person=person, uuid=request.POST.get("dose", "")).first()
-            if _is_uuid(request.POST.get("dose", ""))
-            else None
-        )
-        if dose is None:
-            raise ValidationError(_("没有这条接种记录"))
+        dose = object_or_404(Dose.objects.filter(person=person), uuid=request.POST.get("dose", ""))
         doses.remove_dose(actor=request.user, dose=dose, reason=data["reason"])
         return _("接种记录已删除")
 
@@ -318,16 +318,6 @@ class PersonActionView(ObjectOperationView):
         data = valid_form(AssignForm(request.POST, user=request.user, unit=person.unit), None)
         roster.assign(actor=request.user, persons=[person], member=data["member"])
         return _("已分给 %(member)s") % {"member": data["member"]}
-
-
-def _is_uuid(text: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 class ImportView(CapabilityRequiredMixin, TemplateView):

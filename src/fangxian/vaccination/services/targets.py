@@ -100,6 +100,10 @@ def end_target(*, actor: User, target: Target, reason: str) -> None:
     if not reason.strip():
         raise ValidationError({"reason": "请说明停止原因"})
     with transaction.atomic():
+        locked = Target.objects.select_for_update().filter(pk=target.pk, is_active=True).first()
+        if locked is None:
+            raise ValidationError("该目标已停止")
+        target = locked
         before = snapshot(target, TARGET_FIELDS)
         target.is_active = False
         target.save(update_fields=["is_active"])
@@ -208,7 +212,9 @@ def issue(*, target: Target, day: datetime.date) -> int:
     if not target.is_active or day < target.starts_on or day > target.due_on:
         return 0
     with transaction.atomic():
-        Target.objects.select_for_update().filter(pk=target.pk).first()
+        # Its state read under the lock: a target ended meanwhile (the sweep holding an old copy) issues nothing.
+        if not Target.objects.select_for_update().filter(pk=target.pk, is_active=True).exists():
+            return 0
         if Quota.objects.filter(target=target, day=day).exists():
             return 0
         district = target.district

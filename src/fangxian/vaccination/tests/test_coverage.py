@@ -33,13 +33,14 @@ def test_coverage_counts_people_by_band_at_the_reference_date(world):
     give(world, old[1], DoseKind.FIRST, "sinovac", D(2021, 5, 1))
     give(world, child, DoseKind.FIRST, "bibp", D(2022, 1, 10))
     roster.set_standing(actor=world["district"], person=old[2], standing=Standing.CONTRAINDICATED, reason="严重过敏史")
-    table = rows_by(world, [world["huiji"], world["xincheng"]])
+    table = rows_by(world, [world["huiji"], world["xincheng"], world["liuzhai"]])
     eighty = table[(world["xincheng"].pk, "80+")]
     assert (eighty.counts.people, eighty.counts.eligible, eighty.counts.started, eighty.counts.full) == (3, 2, 2, 1)
     assert eighty.rate(Milestone.STARTED) == 100  # against the eligible: the contraindicated one is out
     assert table[(world["xincheng"].pk, "3-11")].counts.started == 1
     assert table[(world["huiji"].pk, "12-17")].counts.people == 1
     assert table[(world["xincheng"].pk, "12-17")].counts.people == 0
+    assert table[(world["liuzhai"].pk, "12-17")].counts.people == 1  # turned 12 that day, in 刘寨
     assert turning.unit.parent == world["liuzhai"]
     a_day_before = rows_by(world, [world["huiji"]], day=D(2026, 11, 30))
     assert a_day_before[(world["huiji"].pk, "3-11")].counts.people == 2  # still 11 the day before the birthday

@@ -119,3 +119,12 @@ def test_a_second_dose_without_the_first_on_record_is_a_conflict(world):
     person = person_born(world, D(1980, 1, 1))
     with pytest.raises(ValidationError, match="缺少第1剂的记录"):
         give(world, person, DoseKind.SECOND, "bibp", D(2021, 5, 25))
+
+
+def test_a_dose_taken_back_twice_is_refused_the_second_time_and_recorded_once(world):
+    person = person_born(world, D(1980, 1, 1))
+    dose = give(world, person, DoseKind.FIRST, "bibp", D(2021, 5, 1))
+    remove_dose(actor=world["district"], dose=dose, reason="重复录入")
+    with pytest.raises(ValidationError, match="已被删除"):
+        remove_dose(actor=world["district"], dose=dose, reason="重复录入")
+    assert ChangeRecord.objects.filter(model="vaccination.dose", kind="delete").count() == 1

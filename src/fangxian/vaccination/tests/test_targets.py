@@ -97,3 +97,11 @@ def test_the_board_counts_the_day_from_the_doses_and_shows_who_missed_yesterday(
         world["xc_community"].pk
     ]
     assert line.shortfall_yesterday == share - 1
+
+
+def test_a_target_is_ended_once(world):
+    goal = target(world)
+    targets.end_target(actor=world["district"], target=goal, reason="阶段任务完成")
+    with pytest.raises(ValidationError, match="已停止"):
+        targets.end_target(actor=world["district"], target=goal, reason="再次停止")
+    assert targets.issue(target=goal, day=DAY) == 0  # an ended target issues nothing
