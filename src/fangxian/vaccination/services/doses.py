@@ -212,9 +212,10 @@ def remove_dose(*, actor: User, dose: Dose, reason: str) -> None:
         raise ValidationError({"reason": "请说明删除原因（如：与免疫规划系统核对后为重复录入）"})
     with transaction.atomic():
         # Two people taking back the same dose at once: the second finds it gone, and records nothing.
-        dose = Dose.objects.select_for_update().filter(pk=dose.pk).first()
-        if dose is None:
+        locked = Dose.objects.select_for_update().filter(pk=dose.pk).first()
+        if locked is None:
             raise ValidationError("该接种记录已被删除")
+        dose = locked
         before = snapshot(dose, Dose.AUDIT_FIELDS)
         record_change(
             actor=actor, kind=ChangeKind.DELETE, instance=dose, unit=person.unit, before=before, reason=reason
