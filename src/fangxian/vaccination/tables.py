@@ -38,7 +38,9 @@ def roster_columns(*, show_team: bool) -> list[Column]:
 
     def name(person):
         return format_html(
-            '<a href="{}">{}</a>', reverse("vaccination:person", kwargs={"uuid": person.uuid}), person.name
+            '<a class="tap-target" href="{}">{}</a>',
+            reverse("vaccination:person", kwargs={"uuid": person.uuid}),
+            person.name,
         )
 
     return [

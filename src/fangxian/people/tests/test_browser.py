@@ -555,6 +555,8 @@ def test_a_grid_worker_works_the_vaccination_roster_on_a_phone(server, page):
         assert page.evaluate("document.documentElement.scrollWidth") <= 391
         page.screenshot(path=str(SCREENSHOTS / "phone_vaccination_roster.png"), full_page=False)
         link = rows.first.locator("a").first
+        box = link.bounding_box()
+        assert box is not None and box["height"] >= 44  # a thumb's target, not a line of text
         href = link.get_attribute("href")
         link.click()
         expect(page.get_by_test_id("on-roster")).to_be_visible()
